@@ -1,0 +1,37 @@
+# ABC Learning Bot — `make run` and `make test` do all the set-up on a fresh machine.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { command -v $$p; break; }; done)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
+
+.PHONY: run test install lint typecheck bench check-data clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11 / python3.12 …)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PIP) install -q --upgrade pip >/dev/null
+	@$(PIP) install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create the venv and install the bot with its dev tools
+
+run: $(STAMP)  ## prepare the SQLite database with demo data and run the bot (console without credentials)
+	@$(BIN)/abc-bot run
+
+test: $(STAMP)  ## run every test (PostgreSQL tests skip, saying so, when no server answers)
+	@$(BIN)/python -m pytest
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## print the benchmark figures
+	$(BIN)/python bench/search.py
+
+check-data: $(STAMP)  ## validate the data files
+	$(BIN)/abc-bot check-data
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,198 @@
+"""The ``abc-bot`` command line: run, chat, serve, search, catalog, db … (see docs/cli.md).
+
+Heavy modules (SDKs, SQLAlchemy engines) are imported inside the commands that need them, so
+``abc-bot --help`` and ``abc-bot search`` start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot.config import ConfigError, Settings, load_settings
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def _setup_logging(settings: Settings, default: str) -> None:
+    level = settings.log_level if os.environ.get("LOG_LEVEL") else default
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat in the terminal as an employee (the console channel)."""
+    from bot.bootstrap import build_app
+    from bot.channels.console import run_console
+    from bot.services.accounts import bind_console_account
+
+    app = await build_app(settings)
+    try:
+        user = args.user or settings.demo_employee_no
+        async with app.sessions.begin() as session:
+            account = await bind_console_account(session, user, lang=args.lang or settings.default_lang,
+                                                 now=app.clock.now())
+            if args.lang:
+                account.lang = args.lang
+            if account.employee_id is None:
+                print(f"note: employee {user} is not on the roster; chatting as an unbound user",
+                      file=sys.stderr)
+        return await run_console(app, user, json_mode=args.json)
+    finally:
+        await app.close()
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the whole bot: the web server when LINE/Telegram credentials are set, else the console."""
+    if settings.line_enabled or settings.telegram_enabled:
+        return await cmd_serve(args, settings)
+    args.user, args.lang, args.json = None, None, False
+    return await cmd_chat(args, settings)
+
+
+async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the LINE (and Telegram) webhooks, health and metrics."""
+    from bot.web import serve
+
+    return await serve(settings, host=getattr(args, "host", None), port=getattr(args, "port", None))
+
+
+async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Search the catalog; one result block (or JSON line) per query argument."""
+    from bot.bootstrap import load_static
+    from bot.services.search import SearchEngine
+
+    catalog, _rules, intents, _texts = load_static(settings)
+    engine = SearchEngine(catalog, intents.fillers)
+    for query in args.queries:
+        hits = engine.search(query, limit=args.limit)
+        if args.json:
+            print(json.dumps({"query": query, "results": [
+                {"id": h.item.id, "title": h.item.title, "title_en": h.item.title_en, "score": h.score}
+                for h in hits]}, ensure_ascii=False))
+        else:
+            print(f"{query}:")
+            if not hits:
+                print("  (no match)")
+            for rank, h in enumerate(hits, start=1):
+                print(f"  {rank}. [{h.item.id}] {h.item.title} / {h.item.title_en}  ({h.score:g}, {h.via})")
+    return EXIT_OK
+
+
+async def cmd_catalog(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the catalog (every item), as text or as one JSON array."""
+    from bot.services.catalog import load_catalog
+
+    catalog = load_catalog(settings.data_dir, settings.plan_year)
+    rows = catalog.to_json_rows()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            indent = "    " if row["series"] else "  "
+            print(f"{indent}[{row['id']}] {row['title']} / {row['title_en']}")
+    return EXIT_OK
+
+
+async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Migrate the database to the newest schema and load the catalog."""
+    from bot.bootstrap import build_app
+
+    app = await build_app(settings, demo=False)
+    await app.close()
+    print("database is up to date")
+    return EXIT_OK
+
+
+async def cmd_db_seed(args: argparse.Namespace, settings: Settings) -> int:
+    """Load the catalog and, with --demo, the sample roster."""
+    from bot.bootstrap import build_app
+
+    app = await build_app(settings, demo=args.demo)
+    await app.close()
+    print("catalog loaded" + (", demo data loaded" if args.demo else ""))
+    return EXIT_OK
+
+
+async def cmd_check_data(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate every data file without touching the database."""
+    from bot.bootstrap import load_static
+
+    catalog, rules, _intents, texts = load_static(settings)
+    print(f"ok: plan {catalog.year}, {len(catalog)} catalog items, {len(rules.hours.buckets)} hour buckets, "
+          f"{len(texts.keys())} texts")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(prog="abc-bot", description="ABC Learning Bot (育才ABC學習小幫手)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run the bot (console chat when no LINE/Telegram credentials are set)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_run, log="WARNING")
+
+    p = sub.add_parser("chat", help="chat in the terminal (console channel)")
+    p.add_argument("--user", metavar="EMPLOYEE_NO", help="chat as this employee (default: the demo employee)")
+    p.add_argument("--lang", choices=["zh-TW", "en"])
+    p.add_argument("--json", action="store_true", help="one JSON object per input line")
+    p.set_defaults(func=cmd_chat, log="WARNING")
+
+    p = sub.add_parser("serve", help="serve webhooks, /healthz and /metrics")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve, log="INFO")
+
+    p = sub.add_parser("search", help="search the catalog")
+    p.add_argument("--json", action="store_true", help="one JSON line per query")
+    p.add_argument("--limit", type=int, default=5)
+    p.add_argument("queries", nargs="+", metavar="QUERY")
+    p.set_defaults(func=cmd_search, log="WARNING")
+
+    p = sub.add_parser("catalog", help="print the catalog")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_catalog, log="WARNING")
+
+    p = sub.add_parser("check-data", help="validate the data files")
+    p.set_defaults(func=cmd_check_data, log="WARNING")
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="apply migrations and load the catalog")
+    p.set_defaults(func=cmd_db_upgrade, log="INFO")
+    p = db.add_parser("seed", help="load the catalog (and, with --demo, the sample roster)")
+    p.add_argument("--demo", action="store_true")
+    p.set_defaults(func=cmd_db_seed, log="INFO")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``abc-bot``."""
+    from bot.services.catalog import DataFileError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"abc-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    _setup_logging(settings, args.log)
+    command: Command = args.func
+    try:
+        return asyncio.run(command(args, settings))
+    except DataFileError as exc:
+        print(f"abc-bot: bad data file:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,117 @@
+"""Settings read from the environment (and an optional ``.env`` file) when a command starts.
+
+Every setting is documented in README.md and ``.env.example``; names are a contract with operators.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the bot cannot use."""
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All runtime settings of the bot."""
+
+    database_url: str
+    data_dir: Path
+    plan_year: int
+    default_lang: str
+    demo_employee_no: str
+    timezone: str = "Asia/Taipei"
+    log_level: str = "INFO"
+    line_channel_secret: str | None = None
+    line_channel_access_token: str | None = None
+    line_api_base_url: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def line_enabled(self) -> bool:
+        """True when both LINE credentials are set."""
+        return bool(self.line_channel_secret and self.line_channel_access_token)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """True when a Telegram bot token is set."""
+        return bool(self.telegram_bot_token)
+
+
+def default_database_url() -> str:
+    """The embedded SQLite database under the project's ``var/`` folder."""
+    return f"sqlite+aiosqlite:///{DEFAULT_VAR_DIR / 'abc-bot.sqlite3'}"
+
+
+def load_settings(env_file: Path | None = None) -> Settings:
+    """Read settings from the environment, after loading ``.env`` if there is one.
+
+    Args:
+        env_file: a dotenv file to read first; defaults to ``.env`` in the working directory.
+
+    Returns:
+        The settings; variables already in the environment win over the file.
+    """
+    from dotenv import load_dotenv
+
+    load_dotenv(env_file or Path.cwd() / ".env", override=False)
+    lang = _env("DEFAULT_LANG", "zh-TW") or "zh-TW"
+    if lang not in {"zh-TW", "en"}:
+        raise ConfigError(f"DEFAULT_LANG must be zh-TW or en, got {lang!r}")
+    return Settings(
+        database_url=_env("DATABASE_URL") or default_database_url(),
+        data_dir=Path(_env("ABC_DATA_DIR") or DEFAULT_DATA_DIR),
+        plan_year=_env_int("PLAN_YEAR", 113),
+        default_lang=lang,
+        demo_employee_no=_env("DEMO_EMPLOYEE_NO", "T0001") or "T0001",
+        timezone=_env("TZ_NAME", "Asia/Taipei") or "Asia/Taipei",
+        log_level=(_env("LOG_LEVEL", "INFO") or "INFO").upper(),
+        line_channel_secret=_env("LINE_CHANNEL_SECRET"),
+        line_channel_access_token=_env("LINE_CHANNEL_ACCESS_TOKEN"),
+        line_api_base_url=_env("LINE_API_BASE_URL"),
+        telegram_bot_token=_env("TELEGRAM_BOT_TOKEN"),
+        telegram_webhook_secret=_env("TELEGRAM_WEBHOOK_SECRET"),
+        telegram_api_base_url=_env("TELEGRAM_API_BASE_URL"),
+        host=_env("HOST", "127.0.0.1") or "127.0.0.1",
+        port=_env_int("PORT", 8080),
+    )

@@ -1,0 +1,57 @@
+"""What a handler gets: the services, the open transaction, the user and their state."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Choice, HandlerResult, IncomingMessage, Intent
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from bot.db.models import ChannelAccount, Employee
+
+
+@dataclass
+class Context:
+    """One message's view of the world; valid only inside the dispatcher's transaction."""
+
+    app: App
+    session: AsyncSession
+    account: ChannelAccount
+    state: str | None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str:
+        """The user's language (zh-TW or en)."""
+        return self.account.lang
+
+    @property
+    def employee(self) -> Employee | None:
+        """The bound employee, or None for an unbound chat user."""
+        return self.account.employee
+
+    def t(self, key: str, /, **values: object) -> str:
+        """A text from the message catalog in the user's language."""
+        return self.app.texts.get(key, self.lang, **values)
+
+    def choice(self, key: str, action: Any) -> Choice:
+        """A button whose label comes from the message catalog."""
+        return Choice(self.t(key), action)
+
+
+Handler = Callable[[Context, IncomingMessage, str], Awaitable[HandlerResult]]
+"""A handler: (context, message, argument) → result. The argument is the rest of a command's text
+or the button's argument."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """A handler and the intent it answers as."""
+
+    intent: Intent
+    handler: Handler

@@ -1,0 +1,119 @@
+"""The dispatcher: one transaction per incoming message, routed through ``handlers/__init__.py``.
+
+A button goes by its action kind; free text goes to the active state's handler, else to the first
+matching intent, else to search.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.context import Context, Route
+from bot.conversation import (
+    KEEP_STATE,
+    HandlerResult,
+    IncomingMessage,
+    Intent,
+    MessageKind,
+    Reply,
+    clean_text,
+)
+from bot.services.accounts import get_or_create_account
+
+if TYPE_CHECKING:
+    from bot.bootstrap import App
+    from handlers import RouteTable
+
+log = logging.getLogger(__name__)
+MAX_TEXT_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the channel sends back, and which handler answered (for logs and console --json)."""
+
+    replies: list[Reply]
+    intent: Intent
+
+
+class Dispatcher:
+    """Routes incoming messages to handlers and saves the conversation state."""
+
+    def __init__(self, app: App, routes: RouteTable) -> None:
+        self.app = app
+        self.routes = routes
+
+    async def handle(self, msg: IncomingMessage) -> Outcome:
+        """Handle one message in one transaction; on any error, roll back and apologise.
+
+        Message text is never logged; the log says which intent answered and how long it took.
+        """
+        started = time.perf_counter()
+        try:
+            outcome = await self._handle(msg)
+        except Exception:
+            log.exception("handler failed channel=%s kind=%s", msg.channel, msg.kind)
+            lang = await self._lang_of(msg)
+            return Outcome([Reply.plain(self.app.texts.get("error.internal", lang))], Intent.UNKNOWN)
+        log.info("handled channel=%s kind=%s intent=%s ms=%.1f", msg.channel, msg.kind, outcome.intent,
+                 (time.perf_counter() - started) * 1000)
+        return outcome
+
+    async def _lang_of(self, msg: IncomingMessage) -> str:
+        try:
+            async with self.app.sessions() as session:
+                from sqlalchemy import select
+
+                from bot.db.models import ChannelAccount
+
+                lang = (await session.execute(select(ChannelAccount.lang).where(
+                    ChannelAccount.channel == msg.channel, ChannelAccount.external_id == msg.user_id))).scalar()
+                return lang or self.app.settings.default_lang
+        except Exception:
+            return self.app.settings.default_lang
+
+    async def _handle(self, msg: IncomingMessage) -> Outcome:
+        now = self.app.clock.now()
+        async with self.app.sessions.begin() as session:
+            account = await get_or_create_account(session, msg.channel, msg.user_id,
+                                                  lang=self.app.settings.default_lang, now=now)
+            if msg.kind == MessageKind.UNFOLLOW:
+                account.reachable = False
+                return Outcome([], Intent.UNKNOWN)
+            if msg.kind == MessageKind.FOLLOW:
+                account.reachable = True
+            ctx = Context(app=self.app, session=session, account=account, state=account.state,
+                          data=dict(account.state_data or {}))
+            route, argument = self._route(ctx, msg)
+            result: HandlerResult = await route.handler(ctx, msg, argument)
+            if result.state != KEEP_STATE:
+                account.state = result.state
+                account.state_data = result.data
+            return Outcome(result.replies, result.intent or route.intent)
+
+    def _route(self, ctx: Context, msg: IncomingMessage) -> tuple[Route, str]:
+        routes = self.routes
+        if msg.kind == MessageKind.FOLLOW:
+            return routes.welcome, ""
+        if msg.kind == MessageKind.IMAGE:
+            return routes.image, ""
+        if msg.kind == MessageKind.ACTION:
+            if msg.action is None or msg.action.kind not in routes.actions:
+                return routes.bad_button, ""
+            return routes.actions[msg.action.kind], (msg.action.args[0] if msg.action.args else "")
+        if msg.kind != MessageKind.TEXT:
+            return routes.unsupported, ""
+        text = clean_text(msg.text)
+        if not text:
+            return routes.intents["help"], ""
+        if len(text) > MAX_TEXT_CHARS:
+            return routes.too_long, ""
+        match = self.app.intents.match(text)
+        if ctx.state and ctx.state in routes.states and (match is None or match.name not in routes.escapes):
+            return routes.states[ctx.state], text
+        if match is not None and match.name in routes.intents:
+            return routes.intents[match.name], match.argument
+        return routes.fallback, text

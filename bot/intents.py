@@ -1,0 +1,94 @@
+"""Free-text intent recognition: an ordered keyword table from ``data/intents.yaml``.
+
+Text is folded like search queries (width, case, simplified → traditional, no spaces), then the
+rules are tried in file order: the first rule with an ``exact`` phrase equal to the text, a
+``prefix`` the text starts with (the rest becomes the argument), or a phrase it ``contains`` wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.services.catalog import DataFileError, read_yaml
+from bot.services.search import compact
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    exact: tuple[str, ...] = ()
+    prefix: tuple[str, ...] = ()
+    contains: tuple[str, ...] = ()
+
+
+class _IntentsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: tuple[_Rule, ...] = Field(min_length=1)
+    search_fillers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class IntentMatch:
+    """The rule that matched and the rest of the text (for "報名 python" the argument is "python")."""
+
+    name: str
+    argument: str = ""
+
+
+class IntentRecognizer:
+    """Match text against the ordered rule table."""
+
+    def __init__(self, rules: tuple[_Rule, ...], fillers: tuple[str, ...]) -> None:
+        self.fillers = fillers
+        self._rules = [
+            (r.name, {compact(p) for p in r.exact} - {""},
+             sorted({compact(p) for p in r.prefix} - {""}, key=len, reverse=True),
+             {compact(p) for p in r.contains} - {""})
+            for r in rules
+        ]
+
+    @property
+    def names(self) -> set[str]:
+        """Every rule name."""
+        return {r[0] for r in self._rules}
+
+    @classmethod
+    def load(cls, path: Path) -> IntentRecognizer:
+        """Load and validate the rule file."""
+        raw = read_yaml(path)
+        try:
+            spec = _IntentsFile.model_validate(raw)
+        except ValidationError as exc:
+            lines = [f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
+            raise DataFileError("\n".join(lines)) from None
+        return cls(spec.rules, spec.search_fillers)
+
+    def match(self, text: str) -> IntentMatch | None:
+        """Return the first matching rule, or None when the text is not a command."""
+        q = compact(text)
+        if not q:
+            return None
+        for name, exact, prefixes, contains in self._rules:
+            if q in exact:
+                return IntentMatch(name)
+            for p in prefixes:
+                if q.startswith(p):
+                    return IntentMatch(name, _rest_after(text, p))
+            if any(c in q for c in contains):
+                return IntentMatch(name)
+        return None
+
+
+def _rest_after(text: str, compact_prefix: str) -> str:
+    """The part of the original text after the characters that make up ``compact_prefix``."""
+    consumed = 0
+    for i, ch in enumerate(text):
+        if consumed >= len(compact_prefix):
+            return text[i:].strip()
+        consumed += len(compact(ch))
+    return ""

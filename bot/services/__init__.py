@@ -1,0 +1,1 @@
+"""Domain services: rules and data access that handlers call."""

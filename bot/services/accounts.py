@@ -1,0 +1,53 @@
+"""Channel accounts: find or create the chat user, and (for the trusted console) bind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.db.models import ChannelAccount, Employee
+
+
+async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, *,
+                                lang: str, now: datetime) -> ChannelAccount:
+    """Return the account of ``external_id`` on ``channel``, creating it on first contact.
+
+    Two first messages racing each other both end up with the one row (the unique key decides).
+    """
+    stmt = (select(ChannelAccount).options(selectinload(ChannelAccount.employee))
+            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))
+    account = (await session.execute(stmt)).scalar_one_or_none()
+    if account is None:
+        try:
+            async with session.begin_nested():
+                account = ChannelAccount(channel=channel, external_id=external_id, lang=lang, state=None,
+                                         state_data={}, reachable=True, created_at=now, last_seen_at=now)
+                session.add(account)
+                await session.flush()
+        except IntegrityError:
+            account = (await session.execute(stmt)).scalar_one()
+        else:
+            await session.refresh(account, ["employee"])
+    account.last_seen_at = now
+    return account
+
+
+async def find_employee(session: AsyncSession, employee_no: str) -> Employee | None:
+    """Look an employee up by employee number."""
+    return (await session.execute(select(Employee).where(Employee.employee_no == employee_no))).scalar_one_or_none()
+
+
+async def bind_console_account(session: AsyncSession, employee_no: str, *, lang: str,
+                               now: datetime) -> ChannelAccount:
+    """Bind the local console user to an employee (the terminal is a trusted, local channel)."""
+    account = await get_or_create_account(session, "console", employee_no, lang=lang, now=now)
+    employee = await find_employee(session, employee_no)
+    if employee is not None and account.employee_id != employee.id:
+        account.employee_id = employee.id
+        account.employee = employee
+        account.bound_at = now
+    return account

@@ -1,0 +1,51 @@
+"""Pieces several handlers share: the main-menu buttons and how a catalog item is described."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.conversation import Action, ActionKind, Card, Choice
+from bot.services.catalog import CatalogItem
+
+
+def main_menu(ctx: Context) -> list[Choice]:
+    """The buttons of the main menu."""
+    return [
+        ctx.choice("menu.button.browse", Action(ActionKind.MENU)),
+        ctx.choice("menu.button.hours", Action(ActionKind.HOURS)),
+        ctx.choice("menu.button.enrollments", Action(ActionKind.MY_ENROLLMENTS)),
+        ctx.choice("menu.button.certificate", Action(ActionKind.CERTIFICATE)),
+        ctx.choice("menu.button.help", Action(ActionKind.HELP)),
+        ctx.choice("menu.button.lang", Action(ActionKind.LANG, ("en" if ctx.lang == "zh-TW" else "zh-TW",))),
+    ]
+
+
+def back_to_menu(ctx: Context) -> Choice:
+    """A single "main menu" button."""
+    return ctx.choice("menu.button.menu", Action(ActionKind.HELP))
+
+
+def item_path(ctx: Context, item: CatalogItem) -> str:
+    """Where an item sits: "打磨必備職能．領導管理訓練"."""
+    catalog = ctx.app.catalog
+    track = catalog.tracks[item.track_id]
+    category = catalog.categories[item.category_id]
+    if ctx.lang == "zh-TW":
+        return ctx.t("course.path", track=f"{track.id} {track.title}", category=category.title)
+    return ctx.t("course.path", track=f"{track.id} {track.title_en}", category=category.title_en)
+
+
+def audience_text(ctx: Context, item: CatalogItem) -> str:
+    """The audience line of an item."""
+    audience = "、".join(item.audience) if item.audience else ctx.t("course.audience_all")
+    return ctx.t("course.audience", audience=audience)
+
+
+def item_card(ctx: Context, item: CatalogItem, note: str = "") -> Card:
+    """A card for a list of items: title, kind and place, a short description, a details button."""
+    kind = ctx.t(f"course.kind.{item.kind}")
+    subtitle = f"{kind}｜{item_path(ctx, item)}" if ctx.lang == "zh-TW" else f"{kind} | {item_path(ctx, item)}"
+    body = item.localized_description(ctx.lang)
+    if note:
+        body = f"{note}\n{body}" if body else note
+    return Card(title=item.localized_title(ctx.lang), subtitle=subtitle, body=body,
+                buttons=(ctx.choice("course.detail_button", Action(ActionKind.ITEM, (item.id,))),))

@@ -1,0 +1,52 @@
+"""Search in chat: ranked course cards, paged with a "more" button; nothing found offers the menu."""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from handlers.common import back_to_menu, item_card, main_menu
+
+PAGE_SIZE = 5
+MAX_RESULTS = 30
+SEARCH_STATE = "search.results"
+
+
+def _page(ctx: Context, query: str, offset: int) -> HandlerResult:
+    hits = ctx.app.search.search(query, limit=MAX_RESULTS)
+    if not hits:
+        return HandlerResult([Reply.plain(ctx.t("search.none", query=query), main_menu(ctx))],
+                             state=None, intent=Intent.UNKNOWN)
+    if offset >= len(hits):
+        offset = 0
+    page = hits[offset: offset + PAGE_SIZE]
+    cards = []
+    for hit in page:
+        note = ctx.t("search.topic_match", topic=hit.matched) if hit.via == "topic" else ""
+        cards.append(item_card(ctx, hit.item, note))
+    if offset == 0 and len(hits) <= PAGE_SIZE:
+        header = ctx.t("search.results", query=query, count=len(hits))
+    else:
+        header = ctx.t("search.results_page", query=query, start=offset + 1, end=offset + len(page),
+                       count=len(hits))
+    choices: list[Choice] = []
+    if offset + PAGE_SIZE < len(hits):
+        choices.append(ctx.choice("search.more", Action(ActionKind.MORE, (str(offset + PAGE_SIZE),))))
+    choices.append(back_to_menu(ctx))
+    return HandlerResult([Reply.card_list(header, cards, choices)], state=SEARCH_STATE,
+                         data={"q": query}, intent=Intent.SEARCH)
+
+
+async def search_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """Search for what the user typed (the fallback for text that is not a command)."""
+    query = arg.strip()
+    if not query:
+        return HandlerResult([Reply.plain(ctx.t("search.empty"), main_menu(ctx))], intent=Intent.UNKNOWN)
+    return _page(ctx, query, 0)
+
+
+async def more_results(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """The "more results" button: the next page of the query kept in the conversation state."""
+    query = ctx.data.get("q") if ctx.state == SEARCH_STATE else None
+    if not isinstance(query, str) or not arg.isdigit():
+        return HandlerResult([Reply.plain(ctx.t("search.stale"), [back_to_menu(ctx)])], intent=Intent.SEARCH)
+    return _page(ctx, query, int(arg))

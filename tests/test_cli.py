@@ -1,0 +1,104 @@
+"""The command line, end to end, through real processes (console chat, search, catalog, db)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL"))}
+    environment.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}", **env})
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          cwd=tmp_path, env=environment, timeout=120, check=False)
+
+
+def test_chat_json_contract_on_an_empty_database(tmp_path: Path) -> None:
+    lines = ["help", "1", "1", "時間管理", "1", "99", "xyzzy", "English", "power bi"]
+    result = abc_bot(["chat", "--json"], tmp_path, "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    objects = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["input"] for o in objects] == lines  # exactly one object per input line
+    assert [o["intent"] for o in objects] == [
+        "help", "browse", "browse", "search", "course", "unknown", "unknown", "help", "search"]
+    for o in objects:
+        for reply in o["replies"]:
+            assert reply["type"] in {"text", "cards", "confirm"} and isinstance(reply["text"], str)
+            for choice in reply.get("choices", []):
+                assert choice["label"]
+    assert objects[0]["replies"][1]["choices"][0]["label"] == "瀏覽課程"
+    assert "我要成為時間管理大師" in objects[4]["replies"][0]["text"]
+    assert "Data Visualization" in json.dumps(objects[8], ensure_ascii=False)
+
+
+def test_chat_as_a_user_and_language_flag(tmp_path: Path) -> None:
+    result = abc_bot(["chat", "--user", "T0002", "--lang", "en"], tmp_path, "help\n")
+    assert result.returncode == 0, result.stderr
+    assert "Hello 示範員工乙（範例）" in result.stdout and "[1] Browse courses" in result.stdout
+
+
+def test_unknown_employee_chats_unbound(tmp_path: Path) -> None:
+    result = abc_bot(["chat", "--user", "NOBODY", "--json"], tmp_path, "時數\n")
+    assert result.returncode == 0
+    assert "not on the roster" in result.stderr
+    assert json.loads(result.stdout)["intent"] == "hours"
+    assert "綁定" in result.stdout
+
+
+def test_run_without_credentials_is_the_console(tmp_path: Path) -> None:
+    result = abc_bot(["run"], tmp_path, "help\n")
+    assert result.returncode == 0, result.stderr
+    assert "[1] 瀏覽課程" in result.stdout
+    assert (tmp_path / "cli.sqlite3").exists()
+
+
+def test_search_json_one_line_per_query(tmp_path: Path) -> None:
+    result = abc_bot(["search", "--json", "--limit", "2", "python", "区块链", "颱風假"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["query"] for r in rows] == ["python", "区块链", "颱風假"]
+    assert rows[0]["results"][0]["id"] == "B1-3-1"
+    assert set(rows[0]["results"][0]) == {"id", "title", "title_en", "score"}
+    assert len(rows[1]["results"]) == 2 and rows[2]["results"] == []
+    assert not (tmp_path / "cli.sqlite3").exists()  # search needs no database
+
+
+def test_catalog_json(tmp_path: Path) -> None:
+    result = abc_bot(["catalog", "--json"], tmp_path)
+    rows = json.loads(result.stdout)
+    assert {"id", "title", "title_en", "track", "category", "series", "audience", "topics",
+            "description"} <= set(rows[0])
+    assert any(r["title"] == "勞基法實務案例探討" and r["series"] == "法規保健防身術系列" for r in rows)
+
+
+def test_db_upgrade_then_seed_demo(tmp_path: Path) -> None:
+    up = abc_bot(["db", "upgrade"], tmp_path)
+    assert up.returncode == 0 and "up to date" in up.stdout, up.stderr
+    seed = abc_bot(["db", "seed", "--demo"], tmp_path)
+    assert seed.returncode == 0 and "demo data loaded" in seed.stdout
+
+
+def test_bad_data_file_fails_loudly(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    (data / "plans" / "113" / "catalog.yaml").write_text("plan: {year: 113}\ntracks: []\n", encoding="utf-8")
+    result = abc_bot(["chat"], tmp_path, "help\n", ABC_DATA_DIR=str(data))
+    assert result.returncode == 2
+    assert "catalog.yaml" in result.stderr and "plan.title" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("env", [{"PLAN_YEAR": "abc"}, {"DEFAULT_LANG": "fr"}])
+def test_bad_settings_fail_with_a_message(tmp_path: Path, env: dict[str, str]) -> None:
+    result = abc_bot(["check-data"], tmp_path, **env)
+    assert result.returncode == 2 and "configuration error" in result.stderr

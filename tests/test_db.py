@@ -1,0 +1,96 @@
+"""The data layer on SQLite and PostgreSQL: migrations, accounts, state, catalog mirror, time zones."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.bootstrap import App, build_app
+from bot.clock import FrozenClock
+from bot.conversation import IncomingMessage
+from bot.db import migrate
+from bot.db.models import CatalogRow, ChannelAccount, Employee
+from bot.services.accounts import get_or_create_account
+from bot.services.seed import seed_demo, sync_catalog
+from tests.conftest import base_settings
+
+
+async def test_schema_is_at_every_head(app: App) -> None:
+    assert await migrate.current_revisions(app.engine) == migrate.head_revisions()
+
+
+async def test_catalog_mirror_and_demo_roster_are_idempotent(app: App) -> None:
+    async with app.sessions.begin() as s:
+        rows = (await s.execute(select(func.count()).select_from(CatalogRow))).scalar_one()
+        assert rows == len(app.catalog)
+        assert await sync_catalog(s, app.catalog, now=app.clock.now()) == 0
+        assert await seed_demo(s, app.settings.data_dir, now=app.clock.now()) == 0
+        demo = (await s.execute(select(Employee).where(Employee.employee_no == "T0001"))).scalar_one()
+        assert demo.is_demo and "範例" in demo.name
+
+
+async def test_concurrent_first_messages_create_one_account(app: App) -> None:
+    async def first_contact() -> int:
+        async with app.sessions.begin() as s:
+            account = await get_or_create_account(s, "line", "Urace", lang="zh-TW", now=app.clock.now())
+            return account.id
+
+    ids = await asyncio.gather(*(first_contact() for _ in range(8)))
+    assert len(set(ids)) == 1
+    async with app.sessions() as s:
+        count = (await s.execute(select(func.count()).select_from(ChannelAccount)
+                                 .where(ChannelAccount.external_id == "Urace"))).scalar_one()
+    assert count == 1
+
+
+async def test_state_and_language_survive_a_restart(db_url: str, clock: FrozenClock) -> None:
+    first = await build_app(base_settings(db_url), clock=clock, demo=True)
+    try:
+        await first.dispatcher.handle(IncomingMessage.from_text("line", "Ustate", "English"))
+        await first.dispatcher.handle(IncomingMessage.from_text("line", "Ustate", "AI"))
+    finally:
+        await first.close()
+    second = await build_app(base_settings(db_url), clock=clock)
+    try:
+        more = await second.dispatcher.handle(IncomingMessage.from_payload("line", "Ustate", "mo|5"))
+        assert more.intent == "search"
+        assert "Results 6" in more.replies[0].text  # the saved query and language were used
+    finally:
+        await second.close()
+
+
+async def test_datetimes_come_back_aware_utc(app: App) -> None:
+    taipei = timezone(timedelta(hours=8))
+    at = datetime(2024, 9, 30, 23, 59, 59, tzinfo=taipei)
+    async with app.sessions.begin() as s:
+        account = await get_or_create_account(s, "line", "Utz", lang="zh-TW", now=at)
+        account_id = account.id
+    async with app.sessions() as s:
+        loaded = (await s.execute(select(ChannelAccount).where(ChannelAccount.id == account_id))).scalar_one()
+    assert loaded.created_at == at and loaded.created_at.tzinfo is not None
+    assert loaded.created_at.astimezone(UTC).hour == 15
+
+
+async def test_naive_datetimes_are_refused(app: App) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        async with app.sessions.begin() as s:
+            await get_or_create_account(s, "line", "Unaive", lang="zh-TW", now=datetime(2024, 1, 1))
+
+
+async def test_a_failing_handler_rolls_back_and_apologises(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def boom(ctx: object, msg: object, arg: str) -> object:
+        ctx.account.lang = "en"  # type: ignore[attr-defined]
+        raise RuntimeError("boom")
+
+    from bot.context import Route
+    from bot.conversation import Intent
+
+    monkeypatch.setitem(app.dispatcher.routes.intents, "help", Route(Intent.HELP, boom))  # type: ignore[arg-type]
+    out = await app.dispatcher.handle(IncomingMessage.from_text("line", "Uboom", "help"))
+    assert "系統暫時出了點問題" in out.replies[0].text
+    async with app.sessions() as s:
+        lang = (await s.execute(select(ChannelAccount.lang).where(ChannelAccount.external_id == "Uboom"))).scalar()
+    assert lang in (None, "zh-TW")  # nothing of the failed transaction stayed
