@@ -93,6 +93,11 @@ class SearchEngine:
         # Longest fillers first, so "我想找" goes before "我想".
         self._fillers = sorted({compact(f) for f in fillers if compact(f)}, key=len, reverse=True)
 
+    @property
+    def name_count(self) -> int:
+        """How many names the index holds."""
+        return len(self._names)
+
     def _add(self, item_id: str, via: MatchVia, text: str) -> None:
         c = compact(text)
         if not c:

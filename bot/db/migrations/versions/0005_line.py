@@ -1,0 +1,23 @@
+"""LINE channel and delivery (issue: LINE channel).
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-26
+
+Reserved so that features built side by side keep one linear chain; the owning feature fills it in.
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
