@@ -173,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("seed", help="load the catalog (and, with --demo, the sample roster)")
     p.add_argument("--demo", action="store_true")
     p.set_defaults(func=cmd_db_seed, log="INFO")
+
+    from bot.commands import register_all
+
+    register_all(sub)
     return parser
 
 
