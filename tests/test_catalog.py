@@ -81,15 +81,15 @@ def _found(entry: str, known: set[str]) -> bool:
     return False
 
 
-def test_every_name_in_the_plan_is_in_the_catalog(shared_dir: Path) -> None:
-    plan = (shared_dir / "seed" / "taoyuan-113-training-plan.txt").read_text(encoding="utf-8")
-    entries = _plan_entries(plan)
-    assert len(entries) > 50, entries  # the parser really read the plan
-    catalog = load_catalog(DEFAULT_DATA_DIR, 113)
+def _known_titles() -> set[str]:
     known: set[str] = set()
-    for item in catalog:
+    for item in load_catalog(DEFAULT_DATA_DIR, 113):
         known.add(_norm(item.title))
         known.update(_norm(t.title) for t in item.topics)
+    return known
+
+
+def _missing(entries: list[str], known: set[str]) -> list[str]:
     missing = []
     for i, entry in enumerate(entries):
         # "社群神文案：FB、IG有效發文術" is one title with the list separator inside it.
@@ -97,7 +97,21 @@ def test_every_name_in_the_plan_is_in_the_catalog(shared_dir: Path) -> None:
         joined += [f"{entry}、{entries[i + 1]}"] if i + 1 < len(entries) else []
         if not _found(entry, known) and not any(_found(j, known) for j in joined):
             missing.append(entry)
+    return missing
+
+
+def test_every_name_in_the_plan_is_in_the_catalog(shared_dir: Path) -> None:
+    plan = (shared_dir / "seed" / "taoyuan-113-training-plan.txt").read_text(encoding="utf-8")
+    entries = _plan_entries(plan)
+    assert len(entries) > 50, entries  # the parser really read the plan
+    missing = _missing(entries, _known_titles())
     assert not missing, f"named in the plan but not in the catalog: {missing}"
+
+
+def test_the_plan_check_notices_a_missing_course_or_topic(shared_dir: Path) -> None:
+    entries = _plan_entries((shared_dir / "seed" / "taoyuan-113-training-plan.txt").read_text(encoding="utf-8"))
+    for title in ("勞基法實務案例探討", "多元性別", "社群神文案：FB、IG有效發文術"):
+        assert _missing(entries, _known_titles() - {_norm(title)}), title
 
 
 def _broken_copy(tmp_path: Path, mutate: object) -> Path:
