@@ -1,9 +1,409 @@
-"""Commands of the accounts feature (filled in by that feature)."""
+"""Commands of the accounts and hours feature (see docs/cli.md and docs/hours.md).
+
+``import roster``, ``import hours``, ``admin grant|revoke|roles|codes|unbind``, ``hours``, ``report hours``.
+Exit codes: 0 done, 1 refused (a rejected file, an unknown employee, an existing output file), 2 usage or
+a bad data file.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from bot.commands import CommandGroups
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.services.hours_import import HoursReport
+    from bot.services.roster import RosterReport
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def _number(text: str) -> str | None:
+    """An employee number from the command line, or None (and a message) when it cannot be one."""
+    from bot.services.csvio import parse_employee_no
+
+    try:
+        return parse_employee_no(text)
+    except ValueError as exc:
+        _err(f"abc-bot: {exc}")
+        return None
+
+
+def _print_import(report: RosterReport | HoursReport, *, as_json: bool, counts: dict[str, int]) -> int:
+    if as_json:
+        print(json.dumps({"file": report.path, "encoding": report.encoding, "rows": report.rows, **counts,
+                          "duplicates": report.duplicates, "written": report.written,
+                          "rejected": [{"line": e.line, "reason": e.message} for e in report.errors],
+                          "warnings": report.warnings}, ensure_ascii=False))
+        return EXIT_OK if report.ok else EXIT_REFUSED
+    for w in report.warnings:
+        _err(f"warning: {w}")
+    if not report.ok:
+        _err(f"{report.path}: rejected, nothing written. {len(report.errors)} row(s) with problems:")
+        for e in report.errors:
+            _err(f"  line {e.line}: {e.message}")
+        return EXIT_REFUSED
+    summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
+    verb = "would be" if not report.written else "done"
+    print(f"{report.path} ({report.encoding}, {report.rows} rows): {verb}: {summary}"
+          + (f"; {report.duplicates} duplicate row(s) ignored" if report.duplicates else ""))
+    return EXIT_OK
+
+
+async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate a roster CSV as a whole and upsert it in one transaction."""
+    from bot.bootstrap import build_app
+    from bot.services.csvio import ImportFileError
+    from bot.services.roster import import_roster, load_roster_mapping
+
+    app = await build_app(settings, demo=False)
+    try:
+        mapping = load_roster_mapping(settings.data_dir, args.mapping)
+        try:
+            async with app.sessions() as session:
+                report = await import_roster(session, args.file, mapping=mapping, now=app.clock.now(),
+                                             deactivate_missing=not args.partial, dry_run=args.dry_run)
+                await (session.commit() if report.ok and not args.dry_run else session.rollback())
+        except ImportFileError as exc:
+            _err(f"abc-bot: {exc}")
+            return EXIT_REFUSED
+        return _print_import(report, as_json=args.json, counts={
+            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+            "reactivated": report.reactivated, "deactivated": report.deactivated})
+    finally:
+        await app.close()
+
+
+async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
+    """Validate a learning-hours CSV as a whole and upsert its records in one transaction."""
+    from bot.bootstrap import build_app
+    from bot.clock import taipei_today
+    from bot.services.csvio import ImportFileError
+    from bot.services.hours_import import import_hours, load_hours_mapping
+
+    app = await build_app(settings, demo=False)
+    try:
+        mapping = load_hours_mapping(settings.data_dir, args.mapping)
+        try:
+            async with app.sessions() as session:
+                report = await import_hours(session, args.file, mapping=mapping, rules=app.rules,
+                                            today=taipei_today(app.clock), now=app.clock.now(),
+                                            default_source=args.source, dry_run=args.dry_run)
+                await (session.commit() if report.ok and not args.dry_run else session.rollback())
+        except ImportFileError as exc:
+            _err(f"abc-bot: {exc}")
+            return EXIT_REFUSED
+        if report.ok and report.other_years:
+            report.warnings.append(f"{report.other_years} record(s) dated outside plan year {app.rules.year}")
+        return _print_import(report, as_json=args.json, counts={
+            "added": report.added, "updated": report.updated, "unchanged": report.unchanged})
+    finally:
+        await app.close()
+
+
+async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
+    """Grant agency HR (for an agency, by default the employee's own) or city admin."""
+    from bot.bootstrap import build_app
+    from bot.services.accounts import find_employee
+    from bot.services.roles import AGENCY_HR, grant
+
+    app = await build_app(settings, demo=False)
+    try:
+        async with app.sessions.begin() as session:
+            number = _number(args.employee_no)
+            emp = await find_employee(session, number) if number else None
+            if emp is None:
+                _err(f"abc-bot: employee {args.employee_no} is not on the roster")
+                return EXIT_REFUSED
+            agency = (args.agency or emp.agency) if args.role == AGENCY_HR else ""
+            new = await grant(session, emp, args.role, agency, now=app.clock.now(), by="cli")
+        where = f" for {agency}" if agency else ""
+        print(f"{emp.employee_no}: {args.role}{where} " + ("granted" if new else "was already granted"))
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+async def cmd_admin_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    """Revoke a role (agency HR of one agency with --agency, else of all)."""
+    from bot.bootstrap import build_app
+    from bot.services.accounts import find_employee
+    from bot.services.roles import revoke
+
+    app = await build_app(settings, demo=False)
+    try:
+        async with app.sessions.begin() as session:
+            number = _number(args.employee_no)
+            emp = await find_employee(session, number) if number else None
+            if emp is None:
+                _err(f"abc-bot: employee {args.employee_no} is not on the roster")
+                return EXIT_REFUSED
+            removed = await revoke(session, emp, args.role, args.agency, now=app.clock.now(), by="cli")
+        print(f"{emp.employee_no}: {removed} grant(s) of {args.role} revoked")
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
+    """List every HR role."""
+    from bot.bootstrap import build_app
+    from bot.services.roles import list_roles
+
+    app = await build_app(settings, demo=False)
+    try:
+        async with app.sessions() as session:
+            rows = await list_roles(session)
+        items = [{"employee_no": e.employee_no, "name": e.name, "role": r.role, "agency": r.agency,
+                  "granted_at": r.granted_at.isoformat(), "granted_by": r.granted_by} for e, r in rows]
+        if args.json:
+            print(json.dumps(items, ensure_ascii=False))
+        else:
+            for i in items:
+                print(f"{i['employee_no']}\t{i['name']}\t{i['role']}\t{i['agency']}")
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
+    """Issue one-time binding codes to a CSV file (the only place their plain text ever exists)."""
+    import csv
+    import os
+
+    from sqlalchemy import exists, select
+
+    from bot.bootstrap import build_app
+    from bot.clock import TAIPEI
+    from bot.dates import format_roc
+    from bot.db.models import ChannelAccount, Employee
+    from bot.services.binding import format_code, issue_codes, load_policy
+
+    if not args.agency and not args.employee and not args.all:
+        _err("abc-bot: say whose codes: --agency X, --employee N (repeatable) or --all")
+        return EXIT_USAGE
+    out: Path = args.out
+    if _exists(out) and not args.force:
+        _err(f"abc-bot: {out} exists; codes are secrets, so it is not overwritten (use --force)")
+        return EXIT_REFUSED
+    policy = load_policy(settings.data_dir)
+    if args.days:
+        policy = policy.model_copy(update={"valid_days": args.days})
+    app = await build_app(settings, demo=False)
+    try:
+        async with app.sessions.begin() as session:
+            stmt = select(Employee).where(Employee.active.is_(True)).order_by(Employee.agency, Employee.employee_no)
+            if args.agency:
+                stmt = stmt.where(Employee.agency == args.agency)
+            if args.employee:
+                numbers = [n for n in (_number(x) for x in args.employee) if n]
+                if len(numbers) != len(args.employee):
+                    return EXIT_USAGE
+                stmt = stmt.where(Employee.employee_no.in_(numbers))
+            if args.unbound_only:
+                stmt = stmt.where(~exists().where(ChannelAccount.employee_id == Employee.id))
+            employees = list((await session.execute(stmt)).scalars())
+            if args.employee:
+                found = {e.employee_no for e in employees}
+                missing = [n for n in numbers if n not in found]
+                if missing:
+                    _err(f"abc-bot: not on the roster (or inactive): {', '.join(missing)}; no codes issued")
+                    return EXIT_REFUSED
+            now = app.clock.now()
+            issued = await issue_codes(session, employees, policy=policy, now=now, batch=f"{now:%Y%m%dT%H%M%S}")
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["employee_no", "name", "agency", "unit", "code", "expires_on", "expires_roc"])
+                for item in issued:
+                    day = item.expires_at.astimezone(TAIPEI).date()
+                    writer.writerow([item.employee.employee_no, item.employee.name, item.employee.agency,
+                                     item.employee.unit, format_code(item.code, policy), day.isoformat(),
+                                     format_roc(day)])
+        print(f"{len(issued)} code(s) written to {out} (valid {policy.valid_days} days; older unused codes "
+              "of these employees no longer work)")
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
+    """Unbind every chat account of an employee (e.g. a lost phone)."""
+    from bot.bootstrap import build_app
+    from bot.services.accounts import find_employee
+    from bot.services.binding import unbind_employee
+    from bot.services.roles import record
+
+    app = await build_app(settings, demo=False)
+    try:
+        async with app.sessions.begin() as session:
+            number = _number(args.employee_no)
+            emp = await find_employee(session, number) if number else None
+            if emp is None:
+                _err(f"abc-bot: employee {args.employee_no} is not on the roster")
+                return EXIT_REFUSED
+            count = await unbind_employee(session, emp)
+            await record(session, actor="cli", actor_employee_id=None, action="accounts.unbind",
+                         target=emp.employee_no, allowed=True, now=app.clock.now(), detail=f"{count} account(s)")
+        print(f"{emp.employee_no}: {count} chat account(s) unbound")
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
+    """One employee's hours status (text, or the JSON contract with --json)."""
+    from bot.bootstrap import build_app
+    from bot.clock import taipei_today
+    from bot.dates import format_roc
+    from bot.services.accounts import find_employee
+    from bot.services.hours import load_status, status_to_json
+    from bot.services.rules import load_rules
+
+    app = await build_app(settings, demo=False)
+    try:
+        rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
+        async with app.sessions() as session:
+            number = _number(args.employee_no)
+            if number is None:
+                return EXIT_USAGE
+            emp = await find_employee(session, number)
+            if emp is None:
+                _err(f"abc-bot: employee {number} is not on the roster")
+                return EXIT_REFUSED
+            status = await load_status(session, rules, emp, today=taipei_today(app.clock))
+        data = status_to_json(emp, status, rules)
+        if args.json:
+            print(json.dumps(data, ensure_ascii=False))
+            return EXIT_OK
+        print(f"{emp.employee_no} {emp.name} ({emp.agency}) — plan year {rules.year}, as of {format_roc(status.today)}")
+        if not status.applies:
+            print(f"  the hours requirement does not apply to {emp.rank!r}")
+        for b in status.buckets:
+            print(f"  {b.id:<12} required {_h(b.required):>5}  done {_h(b.done):>5}  counted {_h(b.counted):>5}"
+                  f"  remaining {_h(b.remaining):>5}")
+        print(f"  {'total':<12} required {_h(status.required):>5}  done {_h(status.done):>5}  counted "
+              f"{_h(status.counted):>5}  remaining {_h(status.remaining):>5}")
+        for d in status.deadlines:
+            left = "passed" if d.passed else f"{d.days_left} days left"
+            print(f"  {d.id}: {format_roc(d.date)} ({left}), {_h(d.remaining)} h to go")
+        for r in status.records:
+            mark = "" if r.credited else f"  NOT COUNTED: {r.forfeit_reason}"
+            print(f"    {r.occurred_on} {r.source:<6} {r.bucket:<11} {_h(r.hours):>5}  {r.title}{mark}")
+        return EXIT_OK
+    finally:
+        await app.close()
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+def _h(value: Any) -> str:
+    return format(value.normalize(), "f")
+
+
+async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
+    """The HR report: employees by hours remaining, and agency completion rates, as CSV or xlsx."""
+    import time
+
+    from bot.bootstrap import build_app
+    from bot.clock import taipei_today
+    from bot.services.reports import build_report, write_csv, write_xlsx
+    from bot.services.rules import load_rules
+
+    fmt = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
+    app = await build_app(settings, demo=False)
+    try:
+        started = time.perf_counter()
+        rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
+        async with app.sessions() as session:
+            report = await build_report(session, rules, today=taipei_today(app.clock), agency=args.agency,
+                                        include_inactive=args.include_inactive)
+        lang = args.lang
+
+        def t(key: str) -> str:
+            return app.texts.get(key, lang)
+
+        paths = (write_xlsx if fmt == "xlsx" else write_csv)(report, args.out, t, lang)
+        took = time.perf_counter() - started
+        total = report.total
+        rate = f"{float(total.rate * 100):.1f}%" if total.rate is not None else "n/a"
+        print(f"{len(report.rows)} employee(s), {len(report.agencies)} agenc(ies); complete {total.complete}/"
+              f"{total.subject} ({rate}); written to {', '.join(str(p) for p in paths)} in {took:.2f} s")
+        return EXIT_OK
+    finally:
+        await app.close()
 
 
 def register(groups: CommandGroups) -> None:
     """Add this feature's commands to the shared groups."""
+    p = groups.imports.add_parser("roster", help="import the staff roster (CSV): validate, upsert, deactivate missing")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--mapping", type=Path, metavar="MAP.yaml", help="header names of your file (see data/imports/)")
+    p.add_argument("--partial", action="store_true", help="a partial roster: do not mark missing employees inactive")
+    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.set_defaults(func=cmd_import_roster, log="WARNING")
+
+    p = groups.imports.add_parser("hours", help="import learning-hours records (CSV): idempotent by natural key")
+    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("--mapping", type=Path, metavar="MAP.yaml", help="header names of your file (see data/imports/)")
+    p.add_argument("--source", choices=["portal", "hr"], help="source of every row (overrides a source column)")
+    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.set_defaults(func=cmd_import_hours, log="WARNING")
+
+    p = groups.admin.add_parser("grant", help="grant an HR role")
+    p.add_argument("employee_no", metavar="EMPLOYEE_NO")
+    p.add_argument("--role", required=True, choices=["agency_hr", "city_admin"])
+    p.add_argument("--agency", help="for agency_hr: the agency (default: the employee's own)")
+    p.set_defaults(func=cmd_admin_grant, log="WARNING")
+
+    p = groups.admin.add_parser("revoke", help="revoke an HR role")
+    p.add_argument("employee_no", metavar="EMPLOYEE_NO")
+    p.add_argument("--role", required=True, choices=["agency_hr", "city_admin"])
+    p.add_argument("--agency", help="for agency_hr: only this agency (default: all)")
+    p.set_defaults(func=cmd_admin_revoke, log="WARNING")
+
+    p = groups.admin.add_parser("roles", help="list HR roles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_admin_roles, log="WARNING")
+
+    p = groups.admin.add_parser("codes", help="issue one-time account-binding codes to a CSV file")
+    p.add_argument("--agency", help="every active employee of this agency")
+    p.add_argument("--employee", action="append", metavar="N", help="this employee (repeatable)")
+    p.add_argument("--all", action="store_true", help="every active employee")
+    p.add_argument("--unbound-only", action="store_true", help="skip employees with a bound chat account")
+    p.add_argument("--days", type=int, help="days a code stays valid (default: data/accounts.yaml)")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
+    p.add_argument("--force", action="store_true", help="overwrite FILE.csv")
+    p.set_defaults(func=cmd_admin_codes, log="WARNING")
+
+    p = groups.admin.add_parser("unbind", help="unbind every chat account of an employee")
+    p.add_argument("employee_no", metavar="EMPLOYEE_NO")
+    p.set_defaults(func=cmd_admin_unbind, log="WARNING")
+
+    p = groups.top.add_parser("hours", help="one employee's learning-hours status")
+    p.add_argument("employee_no", metavar="EMPLOYEE_NO")
+    p.add_argument("--json", action="store_true", help="the JSON contract of docs/cli.md")
+    p.add_argument("--year", type=int, metavar="Y", help="ROC plan year (default: PLAN_YEAR)")
+    p.set_defaults(func=cmd_hours, log="WARNING")
+
+    p = groups.report.add_parser("hours", help="hours of every employee and agency completion rates")
+    p.add_argument("--agency", help="only this agency")
+    p.add_argument("--format", choices=["csv", "xlsx"], help="default: from --out's suffix, else csv")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE")
+    p.add_argument("--year", type=int, metavar="Y", help="ROC plan year (default: PLAN_YEAR)")
+    p.add_argument("--include-inactive", action="store_true", help="also employees no longer on the roster")
+    p.add_argument("--lang", choices=["zh-TW", "en"], default="zh-TW", help="column titles")
+    p.set_defaults(func=cmd_report_hours, log="WARNING")

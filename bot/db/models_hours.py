@@ -25,6 +25,8 @@ class LearningRecord(Base):
         CheckConstraint("source IN ('portal','hr','class','claim')", name="source"),
         CheckConstraint("bucket IN ('policy','environment','democracy','other')", name="bucket"),
         Index("ix_learning_records_employee_year", "employee_id", "plan_year"),
+        # The HR report sums a year's credited hours per employee and bucket from this index (0003).
+        Index("ix_learning_records_year_report", "plan_year", "employee_id", "credited", "bucket", "hours"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -46,6 +47,13 @@ class MandatoryPackage(_Strict):
     deadline: date
 
 
+class NewHires(_Strict):
+    """How the requirement treats someone hired during the plan year (see docs/hours.md)."""
+
+    prorate: Literal[False] = False  # no proration basis in the plan; a plan that prorates needs code too
+    source: str
+
+
 class HoursRules(_Strict):
     """How many hours are required and how buckets combine."""
 
@@ -56,6 +64,9 @@ class HoursRules(_Strict):
     mandatory_package: MandatoryPackage
     year_end: date
     portal_upload_slack_days: int = Field(ge=0)
+    exempt_ranks: tuple[str, ...] = ()
+    exempt_source: str = ""
+    new_hires: NewHires | None = None
 
     @model_validator(mode="after")
     def _sum_matches(self) -> HoursRules:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import CatalogRow, Employee
+from bot.db.models import CatalogRow
 from bot.services.catalog import Catalog, DataFileError
 
 DEMO_ROSTER = Path("demo") / "roster.csv"
@@ -36,33 +35,26 @@ async def sync_catalog(session: AsyncSession, catalog: Catalog, *, now: datetime
     return changed
 
 
-def _parse_bool(value: str) -> bool:
-    return value.strip().lower() in {"1", "y", "yes", "true", "是", "主管"}
-
-
 async def seed_demo(session: AsyncSession, data_dir: Path, *, now: datetime) -> int:
-    """Load the sample roster (``data/demo/roster.csv``) as demo employees; idempotent."""
+    """Load the sample data of ``data/demo/`` (every name marked 範例); idempotent.
+
+    The sample roster goes through the roster importer (without marking anyone inactive, and never
+    overwriting a real employee); then sample learning records of every source and the sample HR role.
+    Returns how many rows were added (0 the second time).
+    """
+    from bot.services.demo import seed_demo_records, seed_demo_roles
+    from bot.services.roster import import_roster, load_roster_mapping
+
     path = data_dir / DEMO_ROSTER
     if not path.exists():
         raise DataFileError(f"{path}: file not found")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh) if any((v or "").strip() for v in r.values())]
-    existing = {e.employee_no for e in (await session.execute(select(Employee))).scalars()}
-    added = 0
-    for line_no, row in enumerate(rows, start=2):
-        try:
-            no = row["employee_no"].strip()
-            hire = row.get("hire_date", "").strip()
-            employee = Employee(
-                employee_no=no, name=row["name"].strip(), agency=row.get("agency", "").strip(),
-                unit=row.get("unit", "").strip(), rank=row.get("rank", "").strip(),
-                is_supervisor=_parse_bool(row.get("is_supervisor", "")), gender=row.get("gender", "").strip(),
-                hire_date=date.fromisoformat(hire) if hire else None, email=(row.get("email") or "").strip() or None,
-                active=True, is_demo=True, created_at=now, updated_at=now)
-        except (KeyError, ValueError) as exc:
-            raise DataFileError(f"{path}: line {line_no}: {exc}") from exc
-        if no not in existing:
-            session.add(employee)
-            added += 1
-    await session.flush()
+    report = await import_roster(session, path, mapping=load_roster_mapping(data_dir), now=now,
+                                 deactivate_missing=False, demo=True)
+    if not report.ok:
+        raise DataFileError("\n".join(f"{path}: line {e.line}: {e.message}" for e in report.errors))
+    added = report.added
+    added += await seed_demo_records(session, data_dir, now=now)
+    added += await seed_demo_roles(session, data_dir, now=now)
+    from bot.services.class_import import seed_demo_classes  # sample classes and enrollments (issue 4)
+    added += await seed_demo_classes(session, data_dir, now=now)
     return added

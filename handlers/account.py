@@ -1,0 +1,225 @@
+"""Binding a chat account to an employee (綁定 / "link account") and unbinding it (解除綁定).
+
+The flow has two named states (see docs/binding.mmd): ``bind.employee_no`` waits for the employee
+number, ``bind.code`` for the one-time code. The state data holds the number typed and when the flow
+started; a flow older than ``flow_timeout_minutes`` is forgotten. Text that is clearly another command
+(it matches an intent and is not an employee number or a code) leaves the flow and is answered as that
+command. The bot never asks for a national ID or a password.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.context import Context
+from bot.conversation import (
+    KEEP_STATE,
+    Action,
+    ActionKind,
+    Choice,
+    HandlerResult,
+    IncomingMessage,
+    Intent,
+    Reply,
+)
+from bot.services.binding import (
+    BindingPolicy,
+    BindResult,
+    attempt_bind,
+    format_code,
+    load_policy,
+    lock_status,
+    normalize_code,
+    unbind,
+)
+from bot.services.csvio import NATIONAL_ID, fold, parse_employee_no
+from handlers.common import main_menu
+
+STATE_EMPLOYEE_NO = "bind.employee_no"
+STATE_CODE = "bind.code"
+EXAMPLE_CODE = "K7PMQ3XA"
+
+
+def _policy(ctx: Context) -> BindingPolicy:
+    return load_policy(ctx.app.settings.data_dir)
+
+
+def _cancel_button(ctx: Context) -> Choice:
+    return Choice(ctx.t("bind.button.cancel"), Action(ActionKind.HELP))
+
+
+def _code_values(policy: BindingPolicy) -> dict[str, Any]:
+    example = (EXAMPLE_CODE * 2)[:policy.code_length]
+    return {"length": policy.code_length, "example": format_code(example, policy)}
+
+
+def _ask_number(ctx: Context, prefix: str | None = None) -> HandlerResult:
+    text = ctx.t("bind.ask_employee_no")
+    if prefix:
+        text = f"{prefix}\n{text}"
+    return HandlerResult([Reply.plain(text, [_cancel_button(ctx)])], state=STATE_EMPLOYEE_NO,
+                         data={"started": ctx.app.clock.now().isoformat()}, intent=Intent.BIND)
+
+
+def _already(ctx: Context) -> HandlerResult | None:
+    emp = ctx.employee
+    if emp is None or not emp.active:
+        return None
+    return HandlerResult([Reply.plain(ctx.t("bind.already", name=emp.name, employee_no=emp.employee_no),
+                                      main_menu(ctx))], state=None, intent=Intent.BIND)
+
+
+def _looks_like_code(text: str, policy: BindingPolicy) -> str | None:
+    code = normalize_code(text)
+    if len(code) == policy.code_length and code.isascii() and code.isalnum():
+        return code
+    return None
+
+
+def _employee_no(text: str) -> str | None:
+    try:
+        return parse_employee_no(text)
+    except ValueError:
+        return None
+
+
+async def start_bind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """"綁定" (optionally "綁定 T0001" or "綁定 T0001 K7PM-Q3XA"): ask for what is missing."""
+    already = _already(ctx)
+    if already is not None:
+        return already
+    parts = arg.split()
+    if parts and NATIONAL_ID.match(parts[0].upper()):
+        return _ask_number(ctx, ctx.t("bind.no_national_id"))
+    number = _employee_no(parts[0]) if parts else None
+    if number is None:
+        return _ask_number(ctx)
+    if len(parts) >= 2:
+        return await _try_code(ctx, number, " ".join(parts[1:]))
+    return await _ask_code(ctx, number)
+
+
+async def _ask_code(ctx: Context, number: str) -> HandlerResult:
+    policy = _policy(ctx)
+    wait = await lock_status(ctx.session, ctx.account.channel, ctx.account.external_id, number, policy=policy,
+                             now=ctx.app.clock.now())
+    if wait:
+        return HandlerResult([Reply.plain(ctx.t("bind.locked", minutes=wait), main_menu(ctx))], state=None,
+                             intent=Intent.BIND)
+    return HandlerResult([Reply.plain(ctx.t("bind.ask_code", **_code_values(policy)), [_cancel_button(ctx)])],
+                         state=STATE_CODE, data={"employee_no": number, "started": ctx.app.clock.now().isoformat()},
+                         intent=Intent.BIND)
+
+
+async def _try_code(ctx: Context, number: str, code_text: str) -> HandlerResult:
+    policy = _policy(ctx)
+    outcome = await attempt_bind(ctx.session, ctx.account, number, code_text, policy=policy,
+                                 now=ctx.app.clock.now())
+    if outcome.result is BindResult.LOCKED:
+        return HandlerResult([Reply.plain(ctx.t("bind.locked", minutes=outcome.retry_after_minutes),
+                                          main_menu(ctx))], state=None, intent=Intent.BIND)
+    if outcome.result is BindResult.WRONG or outcome.employee is None:
+        return _ask_number(ctx, ctx.t("bind.wrong"))
+    text = ctx.t("bind.done", name=outcome.employee.name)
+    if outcome.replaced:
+        text += "\n" + ctx.t("bind.replaced")
+    buttons = [ctx.choice("hours.button.refresh", Action(ActionKind.HOURS)), *main_menu(ctx)[:1],
+               ctx.choice("menu.button.menu", Action(ActionKind.HELP))]
+    return HandlerResult([Reply.plain(text, buttons)], state=None, intent=Intent.BIND)
+
+
+def _expired(ctx: Context) -> bool:
+    started = ctx.data.get("started")
+    if not isinstance(started, str):
+        return True
+    try:
+        at = datetime.fromisoformat(started)
+    except ValueError:
+        return True
+    return ctx.app.clock.now() - at > timedelta(minutes=_policy(ctx).flow_timeout_minutes)
+
+
+async def _elsewhere(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult | None:
+    """Answer ``text`` as the command it matches (leaving the flow), or None when it matches none."""
+    match = ctx.app.intents.match(text)
+    if match is None:
+        return None
+    route = ctx.app.dispatcher.routes.intents.get(match.name)
+    if route is None:
+        return None
+    result = await route.handler(ctx, msg, match.argument)
+    if result.state == KEEP_STATE:
+        result.state, result.data = None, {}
+    result.intent = result.intent or route.intent
+    return result
+
+
+def _aborts(ctx: Context, text: str) -> bool:
+    return fold(text) in {fold(w) for w in _policy(ctx).abort_words}
+
+
+async def _common(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult | None:
+    """What both states do first: time-out, abort words."""
+    if _expired(ctx):
+        routed = await _elsewhere(ctx, msg, text)
+        if routed is not None:
+            return routed
+        return HandlerResult([Reply.plain(ctx.t("bind.expired"), main_menu(ctx))], state=None, intent=Intent.BIND)
+    if _aborts(ctx, text):
+        return HandlerResult([Reply.plain(ctx.t("bind.cancelled"), main_menu(ctx))], state=None, intent=Intent.BIND)
+    return None
+
+
+async def on_employee_no(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult:
+    """State ``bind.employee_no``: the text should be the employee number (or number and code)."""
+    early = await _common(ctx, msg, text)
+    if early is not None:
+        return early
+    parts = text.split()
+    if parts and NATIONAL_ID.match(parts[0].upper()):
+        return _ask_number(ctx, ctx.t("bind.no_national_id"))
+    number = _employee_no(parts[0]) if len(parts) in (1, 2) else None
+    if number is not None and len(parts) == 2 and _looks_like_code(parts[1], _policy(ctx)):
+        return await _try_code(ctx, number, parts[1])
+    if number is not None and len(parts) == 1:
+        return await _ask_code(ctx, number)
+    routed = await _elsewhere(ctx, msg, text)
+    if routed is not None:
+        return routed
+    return HandlerResult([Reply.plain(ctx.t("bind.not_employee_no"), [_cancel_button(ctx)])], intent=Intent.BIND)
+
+
+async def on_code(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult:
+    """State ``bind.code``: the text should be the one-time code for the number given before."""
+    early = await _common(ctx, msg, text)
+    if early is not None:
+        return early
+    policy = _policy(ctx)
+    number = str(ctx.data.get("employee_no", ""))
+    if _looks_like_code(text, policy) and number:
+        return await _try_code(ctx, number, text)
+    routed = await _elsewhere(ctx, msg, text)
+    if routed is not None:
+        return routed
+    return HandlerResult([Reply.plain(ctx.t("bind.not_code", **_code_values(policy)), [_cancel_button(ctx)])],
+                         intent=Intent.BIND)
+
+
+async def ask_unbind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """"解除綁定": ask to confirm (an unbound account is told so)."""
+    emp = ctx.employee
+    if emp is None:
+        return HandlerResult([Reply.plain(ctx.t("unbind.not_bound"), main_menu(ctx))], state=None,
+                             intent=Intent.BIND)
+    return HandlerResult([Reply.confirm(ctx.t("unbind.confirm", name=emp.name, employee_no=emp.employee_no),
+                                        Choice(ctx.t("unbind.button.yes"), Action(ActionKind.UNBIND_CONFIRM)),
+                                        Choice(ctx.t("unbind.button.no"), Action(ActionKind.HELP)))],
+                         state=None, intent=Intent.BIND)
+
+
+async def confirm_unbind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """The "yes, unlink" button."""
+    employee = await unbind(ctx.session, ctx.account)
+    key = "unbind.done" if employee is not None else "unbind.not_bound"
+    return HandlerResult([Reply.plain(ctx.t(key), main_menu(ctx))], state=None, intent=Intent.BIND)

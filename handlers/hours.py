@@ -1,0 +1,222 @@
+""""How many hours do I still need": the hours view, and HR looking up a colleague's hours.
+
+The view is three short messages that read well on a phone: progress per bucket with bars and the
+deadlines (days left, ROC dates); where the hours came from (including classes whose hours were lost,
+and why); and what to take next for the largest gap.
+"""
+
+from __future__ import annotations
+
+import zlib
+from decimal import Decimal
+
+from bot.clock import taipei_today
+from bot.context import Context
+from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.dates import format_date
+from bot.db.models import Employee
+from bot.services.accounts import find_employee
+from bot.services.catalog import CatalogItem
+from bot.services.csvio import parse_employee_no
+from bot.services.hours import FORFEIT_REASON_KEYS, BucketStatus, HoursStatus, load_status, source_order
+from bot.services.roles import authorize
+from handlers.common import item_card, main_menu
+
+BAR_WIDTH = 10
+RECORDS_SHOWN = 8
+SUGGESTIONS = 3
+
+
+def hours_text(value: Decimal) -> str:
+    """Hours without trailing zeros: 1, 1.5, 0.25."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
+    """A progress bar of blocks; full only when the bucket is complete."""
+    if required <= 0:
+        return "▰" * width
+    filled = int(min(done, required) * width / required)
+    if done < required:
+        filled = min(filled, width - 1)
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def _bucket_title(ctx: Context, b: BucketStatus) -> str:
+    return b.title if ctx.lang == "zh-TW" else b.title_en
+
+
+def progress_text(ctx: Context, employee: Employee, status: HoursStatus) -> str:
+    """The first message: header, total, a bar per bucket, the deadlines."""
+    lines = [ctx.t("hours.header", name=employee.name, year=status.plan_year,
+                   today=format_date(status.today, ctx.lang))]
+    if not status.applies:
+        lines.append(ctx.t("hours.exempt", rank=employee.rank, done=hours_text(status.done)))
+        return "\n".join(lines)
+    if status.remaining > 0:
+        lines.append(ctx.t("hours.summary", counted=hours_text(status.counted), required=hours_text(status.required),
+                           remaining=hours_text(status.remaining)))
+    else:
+        lines.append(ctx.t("hours.summary_done", counted=hours_text(status.counted),
+                           required=hours_text(status.required)))
+    surplus = sum((b.surplus for b in status.buckets), Decimal(0))
+    for b in status.buckets:
+        values = {"title": _bucket_title(ctx, b), "counted": hours_text(b.counted), "required": hours_text(b.required),
+                  "remaining": hours_text(b.remaining)}
+        line = ctx.t("hours.bucket_line_done" if b.complete else "hours.bucket_line", **values)
+        if not b.mandatory and surplus > 0 and b.counted > min(b.done, b.required):
+            line += ctx.t("hours.surplus_note", hours=hours_text(b.counted - min(b.done, b.required)))
+        lines += ["", line, bar(b.counted, b.required)]
+    extra = status.done - status.counted
+    if extra > 0:
+        lines.append(ctx.t("hours.extra_note", hours=hours_text(extra)))
+    lines.append("")
+    for d in status.deadlines:
+        values = {"title": d.title if ctx.lang == "zh-TW" else d.title_en, "date": format_date(d.date, ctx.lang),
+                  "remaining": hours_text(d.remaining)}
+        if d.remaining == 0:
+            lines.append(ctx.t("hours.deadline_met", **values))
+        elif d.passed:
+            lines.append(ctx.t("hours.deadline_passed", **values))
+        elif d.days_left == 0:
+            lines.append(ctx.t("hours.deadline_today", **values))
+        else:
+            lines.append(ctx.t("hours.deadline_left", days=d.days_left, **values))
+    if status.hired_this_year and employee.hire_date is not None:
+        lines += ["", ctx.t("hours.new_hire", date=format_date(employee.hire_date, ctx.lang))]
+    return "\n".join(lines)
+
+
+def records_text(ctx: Context, status: HoursStatus) -> str:
+    """The second message: hours per source, then the latest records and every forfeited one."""
+    if not status.records:
+        return ctx.t("hours.no_records")
+    by_source: dict[str, Decimal] = {}
+    for r in status.records:
+        if r.credited:
+            by_source[r.source] = by_source.get(r.source, Decimal(0)) + r.hours
+    totals = [ctx.t("hours.sources_total", source=ctx.t(f"hours.source.{s}"), hours=hours_text(by_source[s]))
+              for s in source_order() if s in by_source]
+    lines = [ctx.t("hours.sources_header") + ("、" if ctx.lang == "zh-TW" else ", ").join(totals), "",
+             ctx.t("hours.records_header")]
+    titles = {b.id: _bucket_title(ctx, b) for b in status.buckets}
+    shown = [r for r in status.records if not r.credited]
+    shown += [r for r in status.records if r.credited][:max(0, RECORDS_SHOWN - len(shown))]
+    shown.sort(key=lambda r: (r.occurred_on, r.title), reverse=True)
+    any_forfeit = False
+    for r in shown:
+        values = {"date": format_date(r.occurred_on, ctx.lang), "title": r.title, "hours": hours_text(r.hours),
+                  "source": ctx.t(f"hours.source.{r.source}")}
+        if r.credited:
+            lines.append(ctx.t("hours.record", bucket=titles.get(r.bucket, r.bucket), **values))
+        else:
+            any_forfeit = True
+            reason = ctx.t(r.forfeit_reason) if r.forfeit_reason in FORFEIT_REASON_KEYS else (r.forfeit_reason or "")
+            lines.append(ctx.t("hours.record_forfeited", reason=reason, **values))
+    if len(status.records) > len(shown):
+        lines.append(ctx.t("hours.records_more", count=len(status.records) - len(shown)))
+    if any_forfeit:
+        rule = ctx.app.rules.attendance
+        lines.append(ctx.t("hours.forfeit.limit_note", limit=f"{rule.fraction.numerator}/{rule.fraction.denominator}"))
+    return "\n".join(lines)
+
+
+def _suggested_items(ctx: Context, bucket: str, employee: Employee, status: HoursStatus) -> list[CatalogItem]:
+    """A few catalog courses that usually count toward ``bucket``, not yet taken, open to everyone.
+
+    The starting point rotates by employee so colleagues do not all see the same three.
+    """
+    taken = {r.title for r in status.records}
+    items = [i for i in ctx.app.catalog if i.bucket == bucket and i.kind != "series" and i.title not in taken]
+    general = [i for i in items if not i.audience or "全體同仁" in i.audience] or items
+    if not general:
+        return []
+    start = zlib.crc32(employee.employee_no.encode()) % len(general)
+    rotated = general[start:] + general[:start]
+    return rotated[:SUGGESTIONS]
+
+
+def suggestion(ctx: Context, employee: Employee, status: HoursStatus) -> Reply | None:
+    """The third message: what to take next for the largest gap (None when the requirement does not apply)."""
+    if not status.applies:
+        return None
+    focus = status.next_focus()
+    buttons = [ctx.choice("menu.button.browse", Action(ActionKind.MENU)), ctx.choice("menu.button.menu",
+                                                                                      Action(ActionKind.HELP))]
+    if focus is None:
+        return Reply.plain(ctx.t("hours.all_done"), buttons)
+    mandatory, missing, gap = focus
+    cards: list[Card] = [item_card(ctx, i) for i in _suggested_items(ctx, gap.id, employee, status)]
+    if mandatory:
+        pkg = ctx.app.rules.hours.mandatory_package
+        sep = "、" if ctx.lang == "zh-TW" else ", "
+        detail = sep.join(f"{_bucket_title(ctx, b)} {hours_text(b.remaining)}"
+                          for b in status.buckets if b.mandatory and b.remaining > 0)
+        text = ctx.t("hours.suggest_package", remaining=hours_text(missing), detail=detail,
+                     platform=pkg.platform, package=pkg.name if ctx.lang == "zh-TW" else pkg.name_en,
+                     hours=hours_text(Decimal(str(pkg.hours))),
+                     when=ctx.t("hours.package_by" if status.today <= pkg.deadline else "hours.package_late",
+                                deadline=format_date(pkg.deadline, ctx.lang)))
+        if cards:
+            text += "\n" + ctx.t("hours.suggest_bucket_courses", bucket=_bucket_title(ctx, gap))
+    else:
+        text = ctx.t("hours.suggest_other", bucket=_bucket_title(ctx, gap), remaining=hours_text(gap.remaining))
+    if cards:
+        return Reply.card_list(text, cards, buttons)
+    return Reply.plain(text, buttons)
+
+
+async def status_replies(ctx: Context, employee: Employee) -> list[Reply]:
+    """The hours view of ``employee`` for the user of ``ctx``."""
+    status = await load_status(ctx.session, ctx.app.rules, employee, today=taipei_today(ctx.app.clock))
+    replies = [Reply.plain(progress_text(ctx, employee, status)), Reply.plain(records_text(ctx, status))]
+    tip = suggestion(ctx, employee, status)
+    if tip is not None:
+        replies.append(tip)
+    else:
+        replies[-1] = Reply.plain(replies[-1].text, main_menu(ctx))
+    return replies
+
+
+def bind_first(ctx: Context) -> HandlerResult:
+    """An unbound user asked for something personal: explain binding, offer the button."""
+    return HandlerResult([Reply.plain(ctx.t("hours.bind_first"), [
+        Choice(ctx.t("bind.button.start"), Action(ActionKind.BIND)),
+        ctx.choice("menu.button.menu", Action(ActionKind.HELP))])], intent=Intent.HOURS)
+
+
+async def show_hours(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """"我還差幾小時" / the hours button: the user's own status (unbound users are asked to bind)."""
+    employee = ctx.employee
+    if employee is None:
+        return bind_first(ctx)
+    if not employee.active:
+        return HandlerResult([Reply.plain(ctx.t("hours.inactive"), main_menu(ctx))], intent=Intent.HOURS)
+    return HandlerResult(await status_replies(ctx, employee), intent=Intent.HOURS)
+
+
+async def hours_of(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """HR: "查時數 T0002" shows a colleague's status (agency HR: their agency; city admin: anyone).
+
+    Without a number it is the user's own status. The role check is audited; a refusal is polite.
+    """
+    if not arg.strip():
+        return await show_hours(ctx, msg, arg)
+    if ctx.employee is None:
+        return bind_first(ctx)
+    try:
+        number = parse_employee_no(arg)
+    except ValueError:
+        return HandlerResult([Reply.plain(ctx.t("hours.of_usage"), main_menu(ctx))], intent=Intent.HOURS)
+    target = await find_employee(ctx.session, number)
+    actor = f"{ctx.account.channel}:{ctx.account.id}"
+    allowed = await authorize(ctx.session, ctx.employee, action="hours.view_other",
+                              agency=target.agency if target else None, target=number, actor=actor,
+                              now=ctx.app.clock.now())
+    if not allowed:
+        return HandlerResult([Reply.plain(ctx.t("roles.refused"), main_menu(ctx))], intent=Intent.HOURS)
+    if target is None:
+        return HandlerResult([Reply.plain(ctx.t("hours.of_not_found", employee_no=number), main_menu(ctx))],
+                             intent=Intent.HOURS)
+    return HandlerResult(await status_replies(ctx, target), intent=Intent.HOURS)
