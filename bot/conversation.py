@@ -61,8 +61,11 @@ class ActionKind(StrEnum):
     ENROLL_CONFIRM = "ey"
     CANCEL = "cx"
     CANCEL_CONFIRM = "cy"
+    DECLINE = "dn"  # "not now" on an enroll/cancel/substitute confirmation; arg: which flow
+    SUBSTITUTE = "sb"  # HR confirms a substitute: (enrollment id, substitute's employee id)
     CERTIFICATE = "ce"
     BIND = "b"
+    UNBIND_CONFIRM = "ub"
     NOOP = "no"
 
 
@@ -82,8 +85,11 @@ ACTION_ARITY: dict[ActionKind, int] = {
     ActionKind.ENROLL_CONFIRM: 1,
     ActionKind.CANCEL: 1,
     ActionKind.CANCEL_CONFIRM: 1,
+    ActionKind.DECLINE: 1,
+    ActionKind.SUBSTITUTE: 2,
     ActionKind.CERTIFICATE: 0,
     ActionKind.BIND: 0,
+    ActionKind.UNBIND_CONFIRM: 0,
     ActionKind.NOOP: 0,
 }
 

@@ -1,0 +1,84 @@
+"""The classes commands: arguments, exit codes and output (import classes / attendance, substitute, report).
+
+They run in-process through ``bot.cli.main`` on a fresh SQLite database with the demo data (real clock).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+CLASS_FILE = """
+plan_year: 113
+classes:
+  - code: CLI-1
+    course: A2-6-2
+    name: 第1期
+    mode: 專班
+    place: 教室
+    hours: 3
+    capacity: {capacity}
+    registration: {{opens: 2099-01-01, closes: "2099-01-10 17:00"}}
+    meetings: [{{date: 2099-01-20, start: "09:00", end: "12:00"}}]
+"""
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "TELEGRAM_BOT_TOKEN", "LOG_LEVEL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.chdir(tmp_path)
+
+    def run(*args: str) -> tuple[int, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        return code, out.out + out.err
+
+    assert run("db", "seed", "--demo")[0] == 0
+    return run
+
+
+def test_import_classes_report_dry_run_and_errors(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "classes.yaml"
+    path.write_text(CLASS_FILE.format(capacity=20), encoding="utf-8")
+    code, out = cli("import", "classes", str(path), "--dry-run")
+    assert code == 0 and "1 created" in out and "dry run: nothing was written" in out
+    code, out = cli("import", "classes", str(path))
+    assert code == 0 and "classes: 1 created, 0 updated, 0 unchanged" in out
+    code, out = cli("import", "classes", str(path))
+    assert code == 0 and "0 created, 0 updated, 1 unchanged" in out
+    path.write_text(CLASS_FILE.format(capacity="many"), encoding="utf-8")
+    code, out = cli("import", "classes", str(path))
+    assert code == 2 and f"{path}: classes.[code=CLI-1].capacity" in out
+
+
+def test_substitute_report_and_attendance(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out = cli("admin", "substitute", "DEMO-TM-01", "T0001", "T0002", "--by", "T0004")
+    assert code == 1 and "機關人事人員的功能" in out                      # T0004 holds no HR role
+    code, out = cli("admin", "substitute", "DEMO-TM-01", "T0003", "T0006", "--by", "T0005")
+    assert code == 1 and "只能為自己機關的同仁安排遞補" in out              # T0005 is HR of another agency
+    code, out = cli("admin", "substitute", "DEMO-TM-01", "T0001", "T0002", "--by", "T0005")
+    assert code == 0 and "T0002" in out and "both are told" in out
+    code, out = cli("report", "class", "DEMO-TM-01", "--json")
+    report = json.loads(out)
+    assert code == 0 and report["code"] == "DEMO-TM-01" and report["enrolled"] == 2 and report["waitlisted"] == 0
+    assert {r["employee_no"] for r in report["roster"]} == {"T0002", "T0003"}
+    assert set(report["roster"][0]) == {"employee_no", "name", "agency", "unit", "gender", "status", "position",
+                                        "classes_taken_this_year"}
+    assert sum(report["gender"].values()) == sum(report["agencies"].values()) == 2
+    code, out = cli("report", "class", "DEMO-AI-00")
+    assert code == 0 and "roster" in out and "T0005" in out
+    csv_path = tmp_path / "att.csv"
+    csv_path.write_text("班期代碼,員工編號,出缺席,請假時數\nDEMO-AI-00,T0001,出席,0\nDEMO-AI-00,T0005,出席,0.5\n",
+                        encoding="utf-8")
+    code, out = cli("import", "attendance", str(csv_path))
+    assert code == 0 and "2 attended (2 credited, 0 without hours)" in out and "0 created, 1 updated" in out
+    code, out = cli("import", "attendance", str(csv_path))
+    assert code == 0 and "0 created, 0 updated, 0 removed" in out
+    code, out = cli("report", "class", "NO-SUCH")
+    assert code == 1 and "no such class" in out

@@ -1,0 +1,102 @@
+"""Never overbooked: hundreds of concurrent attempts, each in its own transaction, on SQLite and PostgreSQL.
+
+Every attempt opens its own session (as concurrent chat messages do). On PostgreSQL they really run in
+parallel on separate connections; on SQLite writers queue on the database lock (busy_timeout).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from bot.bootstrap import App
+from bot.db.models import Employee, OutboxMessage
+from bot.db.models_classes import Enrollment
+from bot.services.enrollment import EnrollResult, cancel
+from tests.classes.conftest import add_classes, add_people, class_id, deps, enroll_as, seats, spec
+
+CAPACITY = 20
+
+
+async def test_200_concurrent_attempts_at_20_seats(app: App) -> None:
+    await add_classes(app, spec("T-RUSH", capacity=CAPACITY))
+    cid = await class_id(app, "T-RUSH")
+    people = await add_people(app, 180)
+    attempts = people + people[:20]               # 200 attempts; 20 people press twice
+    results: list[EnrollResult] = await asyncio.gather(*(enroll_as(app, cid, p) for p in attempts))
+
+    outcomes = Counter(r.outcome for r in results)
+    assert outcomes == {"enrolled": CAPACITY, "waitlisted": 180 - CAPACITY, "refused": 20}
+    assert {r.refusal.key for r in results if r.refusal} <= {"classes.refuse.already_enrolled",
+                                                             "classes.refuse.already_waitlisted"}
+    state = await seats(app, cid)
+    assert state.taken == len(state.enrolled) == CAPACITY           # the counter equals the rows
+    assert state.rows_per_person == 1                                # no one twice
+    assert len(state.enrolled) + len(state.waitlisted) == 180
+    # Seats went to the first 20 to get the class lock, the queue follows the same order, and every
+    # waitlisted person was told the place they really have.
+    async with app.sessions() as s:
+        rows = (await s.execute(select(Enrollment).where(Enrollment.class_id == cid)
+                                .order_by(Enrollment.seq))).scalars().all()
+    assert max(r.seq for r in rows if r.status == "enrolled") < min(r.seq for r in rows if r.status == "waitlisted")
+    told = {r.enrollment_id: r.position for r in results if r.outcome == "waitlisted"}
+    queue = [r.id for r in rows if r.status == "waitlisted"]
+    assert sorted(told.values()) == list(range(1, len(queue) + 1))
+    assert [told[i] for i in queue] == list(range(1, len(queue) + 1))
+
+
+async def test_cancels_and_enrolls_interleaved(app: App) -> None:
+    await add_classes(app, spec("T-MIX", capacity=CAPACITY))
+    cid = await class_id(app, "T-MIX")
+    people = await add_people(app, 120)
+    first = [await enroll_as(app, cid, p) for p in people[:50]]       # 20 seats, 30 waiting (in this order)
+    seated = [(r.enrollment_id or 0, p) for r, p in zip(first[:CAPACITY], people[:CAPACITY], strict=True)]
+    waiting = [(r.enrollment_id or 0, p) for r, p in zip(first[CAPACITY:], people[CAPACITY:50], strict=True)]
+    d = deps(app)
+
+    async def cancel_as(enrollment_id: int, employee_id: int) -> tuple[bool, int]:
+        async with app.sessions.begin() as s:
+            result = await cancel(s, enrollment_id, employee_id, now=app.clock.now(), deps=d)
+            return result.ok, len(result.promoted)
+
+    leaving_seats = seated[:12]
+    leaving_queue = waiting[-5:]                                      # the last five give up waiting
+    jobs = ([cancel_as(e, p) for e, p in leaving_seats] + [cancel_as(e, p) for e, p in leaving_queue]
+            + [enroll_as(app, cid, p) for p in people[50:120]])
+    order = list(range(len(jobs)))
+    order = order[::3] + order[1::3] + order[2::3]                    # mix cancels among the enrolls
+    outcomes = await asyncio.gather(*(jobs[i] for i in order))
+
+    cancels = [o for o in outcomes if isinstance(o, tuple)]
+    assert all(ok for ok, _n in cancels) and len(cancels) == 17
+    promoted = sum(n for _ok, n in cancels)
+    state = await seats(app, cid)
+    assert state.taken == len(state.enrolled) == CAPACITY
+    assert state.rows_per_person == 1
+    # Seats freed while people were waiting went to those waiting, in queue order (earliest first):
+    # 12 seats freed, 25 remained queued, so the first 12 of them now hold the seats.
+    still_waiting = [p for _e, p in waiting[:-5]]
+    assert promoted == 12
+    assert sorted(state.enrolled) == sorted([p for _e, p in seated[12:]] + still_waiting[:12])
+    assert state.waitlisted[: len(still_waiting) - 12] == still_waiting[12:]   # the old queue keeps its order
+    assert state.waitlist_seq == sorted(state.waitlist_seq)
+    async with app.sessions() as s:
+        enrolled_rows = (await s.execute(select(func.count()).select_from(Enrollment).where(
+            Enrollment.class_id == cid, Enrollment.status == "enrolled"))).scalar_one()
+        notices = (await s.execute(select(func.count()).select_from(OutboxMessage)
+                                   .where(OutboxMessage.dedupe_key.startswith("class-promoted:")))).scalar_one()
+        bound = (await s.execute(select(func.count()).select_from(Employee))).scalar_one()
+    assert enrolled_rows == CAPACITY and bound > 0
+    assert notices == 0  # nobody in this test has a chat account; the notice rows need a recipient
+
+
+async def test_same_person_hammering_one_class(app: App) -> None:
+    await add_classes(app, spec("T-TAP", capacity=1))
+    cid = await class_id(app, "T-TAP")
+    (person,) = await add_people(app, 1)
+    results = await asyncio.gather(*(enroll_as(app, cid, person) for _ in range(30)))
+    assert Counter(r.outcome for r in results) == {"enrolled": 1, "refused": 29}
+    state = await seats(app, cid)
+    assert (state.taken, state.enrolled, state.rows_per_person) == (1, [person], 1)
