@@ -9,7 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
+
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, Route
 from bot.conversation import (
@@ -21,6 +26,7 @@ from bot.conversation import (
     Reply,
     clean_text,
 )
+from bot.db.models import ProcessedEvent
 from bot.services.accounts import get_or_create_account
 
 if TYPE_CHECKING:
@@ -37,6 +43,12 @@ class Outcome:
 
     replies: list[Reply]
     intent: Intent
+    duplicate: bool = False
+    """True when ``event_id`` had been handled before: nothing was done and nothing should be sent."""
+
+
+class DuplicateEvent(Exception):
+    """The webhook event was already handled (its id is in ``processed_events``)."""
 
 
 class Dispatcher:
@@ -46,14 +58,22 @@ class Dispatcher:
         self.app = app
         self.routes = routes
 
-    async def handle(self, msg: IncomingMessage) -> Outcome:
+    async def handle(self, msg: IncomingMessage, *, event_id: str | None = None) -> Outcome:
         """Handle one message in one transaction; on any error, roll back and apologise.
+
+        With ``event_id`` (a webhook event id), the id is recorded in ``processed_events`` as the first
+        statement of that same transaction: an id already there (handled before, or being handled by
+        another process right now) gives ``Outcome(duplicate=True)`` and changes nothing, and a handler
+        that fails rolls the record back with its work.
 
         Message text is never logged; the log says which intent answered and how long it took.
         """
         started = time.perf_counter()
         try:
-            outcome = await self._handle(msg)
+            outcome = await self._handle(msg, event_id)
+        except DuplicateEvent:
+            log.info("duplicate event channel=%s kind=%s", msg.channel, msg.kind)
+            return Outcome([], Intent.UNKNOWN, duplicate=True)
         except Exception:
             log.exception("handler failed channel=%s kind=%s", msg.channel, msg.kind)
             lang = await self._lang_of(msg)
@@ -75,9 +95,11 @@ class Dispatcher:
         except Exception:
             return self.app.settings.default_lang
 
-    async def _handle(self, msg: IncomingMessage) -> Outcome:
+    async def _handle(self, msg: IncomingMessage, event_id: str | None = None) -> Outcome:
         now = self.app.clock.now()
         async with self.app.sessions.begin() as session:
+            if event_id is not None:
+                await _record_event(session, msg.channel, event_id, now)
             account = await get_or_create_account(session, msg.channel, msg.user_id,
                                                   lang=self.app.settings.default_lang, now=now)
             if msg.kind == MessageKind.UNFOLLOW:
@@ -117,3 +139,19 @@ class Dispatcher:
         if match is not None and match.name in routes.intents:
             return routes.intents[match.name], match.argument
         return routes.fallback, text
+
+
+# A Core insert: no ORM bookkeeping on the hot path of every webhook event.
+_INSERT_EVENT = insert(ProcessedEvent.__table__)  # type: ignore[arg-type]
+
+
+async def _record_event(session: AsyncSession, channel: str, event_id: str, now: datetime) -> None:
+    """Insert the event id first thing in the transaction; a unique violation means "already handled".
+
+    Being the first write also makes SQLite take its write lock before any read, so two processes
+    handling the same redelivered event queue up here instead of failing on a stale snapshot.
+    """
+    try:
+        await session.execute(_INSERT_EVENT, {"channel": channel, "event_id": event_id[:128], "received_at": now})
+    except IntegrityError as exc:
+        raise DuplicateEvent(event_id) from exc

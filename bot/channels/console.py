@@ -2,6 +2,11 @@
 
 Buttons show as numbered choices; typing the number presses the button. With ``--json`` every input
 line produces exactly one JSON object: ``{"input", "intent", "replies"}`` (see docs/cli.md).
+
+Notices queued for the chat's user in the outbox (a waitlist promotion …) are delivered while the chat
+runs: before the first line, after every answer, and every few seconds while waiting for input. In text
+mode they print among the answers, headed 【通知】; with ``--json`` each notice is one JSON object
+``{"notice": {"replies": [...]}}`` on **stderr**, so stdout keeps exactly one object per input line.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, TextIO
 from bot.bootstrap import App
 from bot.conversation import Choice, IncomingMessage, Intent, MessageKind, Reply
 from bot.dispatcher import Outcome
+from bot.services.delivery import DeliveryWorker, Recipient
 
 CHANNEL = "console"
 
@@ -71,6 +77,7 @@ class ConsoleChat:
     user_id: str
     json_mode: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
     _buttons: list[Choice] = field(default_factory=list)
 
     def _message(self, line: str) -> IncomingMessage | str:
@@ -107,6 +114,22 @@ class ConsoleChat:
         self._print(line, outcome, await self._lang())
         return outcome
 
+    async def show_notice(self, replies: list[Reply]) -> None:
+        """Print a notice from the outbox (text: among the answers; --json: one object on stderr)."""
+        if self.json_mode:
+            number, rendered = 1, []
+            for reply in replies:
+                rendered.append(reply_json(reply, number))
+                number += len(rendered[-1].get("choices", []))
+            self.err.write(json.dumps({"notice": {"replies": rendered}}, ensure_ascii=False) + "\n")
+            self.err.flush()
+            return
+        lang = await self._lang()
+        prompt = self.app.texts.get("console.choices", lang)
+        self.out.write(self.app.texts.get("line.console_notice", lang) + "\n" + render_text(replies, prompt) + "\n")
+        self.out.flush()
+        self._buttons = numbered_buttons(replies) or self._buttons
+
     def _print(self, line: str, outcome: Outcome, lang: str) -> None:
         if self.json_mode:
             replies, number = [], 1
@@ -121,11 +144,53 @@ class ConsoleChat:
         self.out.flush()
 
 
+@dataclass
+class ConsoleNoticeSender:
+    """The outbox worker's sender for the console channel: prints notices into the running chat."""
+
+    chat: ConsoleChat
+
+    async def deliver(self, recipient: Recipient, replies: list[Reply], retry_key: str) -> None:
+        """Print the notice (the console cannot fail to deliver to the person at the terminal)."""
+        await self.chat.show_notice(replies)
+
+
+async def _notice_worker(app: App, chat: ConsoleChat) -> DeliveryWorker | None:
+    from sqlalchemy import select
+
+    from bot.db.models import ChannelAccount
+
+    async with app.sessions() as session:
+        account_id = (await session.execute(select(ChannelAccount.id).where(
+            ChannelAccount.channel == CHANNEL, ChannelAccount.external_id == chat.user_id))).scalar()
+    if account_id is None:
+        return None
+    return DeliveryWorker(app, {CHANNEL: ConsoleNoticeSender(chat)}, account_ids=frozenset({account_id}),
+                          poll_interval=3.0)
+
+
 async def run_console(app: App, user_id: str, *, json_mode: bool, stdin: TextIO | None = None,
-                      out: TextIO | None = None) -> int:
-    """Read lines until end of input, answering each; returns the exit code (0)."""
+                      out: TextIO | None = None, err: TextIO | None = None, notices: bool = True) -> int:
+    """Read lines until end of input, answering each; returns the exit code (0).
+
+    With ``notices`` the chat user's outbox notices are delivered as the module docstring says.
+    """
     stdin = stdin or sys.stdin
-    chat = ConsoleChat(app, user_id, json_mode, out or sys.stdout)
+    chat = ConsoleChat(app, user_id, json_mode, out or sys.stdout, err or sys.stderr)
+    worker = await _notice_worker(app, chat) if notices else None
+    try:
+        if worker is not None:
+            await worker.run_until_idle()
+            worker.start()
+        return await _chat_loop(app, chat, stdin, json_mode, worker)
+    finally:
+        if worker is not None:
+            await worker.stop()
+            await worker.run_until_idle()
+
+
+async def _chat_loop(app: App, chat: ConsoleChat, stdin: TextIO, json_mode: bool,
+                     worker: DeliveryWorker | None) -> int:
     interactive = stdin.isatty() and not json_mode
     if interactive:
         await chat.send("help")
@@ -142,6 +207,8 @@ async def run_console(app: App, user_id: str, *, json_mode: bool, stdin: TextIO 
         if not line.strip() and not json_mode:
             continue
         await chat.send(line)
+        if worker is not None:
+            await worker.run_until_idle()
     if interactive:
         chat.out.write(app.texts.get("console.bye", app.settings.default_lang) + "\n")
     return 0
