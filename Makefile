@@ -29,6 +29,8 @@ lint: $(STAMP)  ## ruff and mypy
 
 bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/hours.py
+	$(BIN)/python bench/webhook.py
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data

@@ -12,7 +12,10 @@ from typing import cast
 
 from bot.context import Handler, Route
 from bot.conversation import ActionKind, Intent
-from handlers import browse, course, menu, pending, search
+from handlers import account as account_handlers
+from handlers import browse, course, image, menu, pending, search
+from handlers import enroll as enroll_handlers
+from handlers import hours as hours_handlers
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,12 @@ class RouteTable:
 
 def build_routes() -> RouteTable:
     """Build the routing table (features register their routes here)."""
-    hours = Route(Intent.HOURS, pending.coming_soon("hours"))
-    my_enrollments = Route(Intent.MY_ENROLLMENTS, pending.coming_soon("my_enrollments"))
-    enroll = Route(Intent.ENROLL, pending.coming_soon("enroll"))
-    cancel = Route(Intent.CANCEL_ENROLLMENT, pending.coming_soon("cancel_enrollment"))
+    hours = Route(Intent.HOURS, hours_handlers.show_hours)
+    my_enrollments = Route(Intent.MY_ENROLLMENTS, enroll_handlers.show_my_enrollments)
+    enroll = Route(Intent.ENROLL, enroll_handlers.enroll_text)
+    cancel = Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.cancel_text)
     certificate = Route(Intent.CERTIFICATE, pending.coming_soon("certificate"))
-    bind = Route(Intent.BIND, pending.coming_soon("bind", needs_binding=False))
+    bind = Route(Intent.BIND, account_handlers.start_bind)
     help_route = Route(Intent.HELP, menu.show_help)
     browse_route = Route(Intent.BROWSE, browse.show_tracks)
 
@@ -53,10 +56,16 @@ def build_routes() -> RouteTable:
         ActionKind.LANG: Route(Intent.HELP, menu.lang_button),
         ActionKind.HOURS: hours,
         ActionKind.MY_ENROLLMENTS: my_enrollments,
-        ActionKind.ENROLL: enroll,
-        ActionKind.CANCEL: cancel,
+        ActionKind.ENROLL: Route(Intent.ENROLL, enroll_handlers.course_classes),
+        ActionKind.CLASS: Route(Intent.ENROLL, enroll_handlers.show_class),
+        ActionKind.ENROLL_CONFIRM: Route(Intent.ENROLL, enroll_handlers.confirm_enroll),
+        ActionKind.CANCEL: Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.ask_cancel),
+        ActionKind.CANCEL_CONFIRM: Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.confirm_cancel),
+        ActionKind.DECLINE: Route(Intent.ENROLL, enroll_handlers.decline),
+        ActionKind.SUBSTITUTE: Route(Intent.ENROLL, enroll_handlers.confirm_substitute),
         ActionKind.CERTIFICATE: certificate,
         ActionKind.BIND: bind,
+        ActionKind.UNBIND_CONFIRM: Route(Intent.BIND, account_handlers.confirm_unbind),
     }
     intents: dict[str, Route] = {
         "lang_en": Route(Intent.HELP, menu.lang_en),
@@ -66,23 +75,28 @@ def build_routes() -> RouteTable:
         "track_a": Route(Intent.BROWSE, cast(Handler, browse.track_handler("A"))),
         "track_b": Route(Intent.BROWSE, cast(Handler, browse.track_handler("B"))),
         "track_c": Route(Intent.BROWSE, cast(Handler, browse.track_handler("C"))),
-        "unbind": bind,
+        "unbind": Route(Intent.BIND, account_handlers.ask_unbind),
         "bind": bind,
+        "hours_of": Route(Intent.HOURS, hours_handlers.hours_of),
         "hours": hours,
         "my_enrollments": my_enrollments,
         "cancel_enrollment": cancel,
         "enroll": enroll,
+        "substitute": Route(Intent.ENROLL, enroll_handlers.substitute_text),
         "certificate": certificate,
         "course": Route(Intent.COURSE, course.course_by_text),
     }
     return RouteTable(
         actions=actions,
         intents=intents,
-        states={},
+        states={
+            account_handlers.STATE_EMPLOYEE_NO: Route(Intent.BIND, account_handlers.on_employee_no),
+            account_handlers.STATE_CODE: Route(Intent.BIND, account_handlers.on_code),
+        },
         escapes=frozenset({"help", "lang_en", "lang_zh", "browse", "cancel_enrollment"}),
         fallback=Route(Intent.SEARCH, search.search_text),
         welcome=Route(Intent.HELP, menu.welcome),
-        image=certificate,
+        image=Route(Intent.CERTIFICATE, image.received_image),
         bad_button=Route(Intent.UNKNOWN, menu.bad_button),
         unsupported=Route(Intent.UNKNOWN, menu.unsupported),
         too_long=Route(Intent.UNKNOWN, menu.too_long),

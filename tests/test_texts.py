@@ -20,7 +20,8 @@ def test_every_literal_key_used_in_code_exists() -> None:
         for key in KEY_CALL.findall(path.read_text(encoding="utf-8")):
             used.setdefault(key, str(path.relative_to(REPO)))
     assert len(used) > 20  # the scan really found the calls
-    missing = {k: f for k, f in used.items() if k not in texts.keys()}
+    known = texts.keys()
+    missing = {k: f for k, f in used.items() if k not in known}
     assert not missing
 
 
@@ -38,7 +39,8 @@ def test_placeholders_must_match(tmp_path: Path) -> None:
 
 def test_lookup_formats_and_falls_back_to_zh() -> None:
     texts = MessageCatalog.load()
-    assert texts.get("search.none", "en", query="x") == 'No course matches "x". Try other words, or browse from the menu.'
+    expected = 'No course matches "x". Try other words, or browse from the menu.'
+    assert texts.get("search.none", "en", query="x") == expected
     assert texts.get("lang.switched", "fr") == texts.get("lang.switched", "zh-TW")
     with pytest.raises(KeyError):
         texts.get("no.such.key", "zh-TW")
