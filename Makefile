@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create the venv and install the bot with its dev tools
 
+# The demo data belong to plan year 113 (2024): the console demo runs as on DEMO_TODAY (default
+# 113年3月1日) so deadlines and sample classes read as they would then. `DEMO_TODAY= make run` uses today.
 run: $(STAMP)  ## prepare the SQLite database with demo data and run the bot (console without credentials)
-	@$(BIN)/abc-bot run
+	@DEMO_TODAY="$${DEMO_TODAY-2024-03-01}" $(BIN)/abc-bot run
 
 test: $(STAMP)  ## run every test (PostgreSQL tests skip, saying so, when no server answers)
 	@$(BIN)/python -m pytest

@@ -54,7 +54,23 @@ def load_static(settings: Settings) -> tuple[Catalog, RulesFile, IntentRecognize
     rules = load_rules(settings.data_dir, settings.plan_year)
     intents = IntentRecognizer.load(settings.data_dir / "intents.yaml")
     texts = MessageCatalog.load()
+    check_feature_files(settings)
     return catalog, rules, intents, texts
+
+
+def check_feature_files(settings: Settings) -> None:
+    """Validate the data files that features read later, so a bad one stops the program at start-up.
+
+    These are the enrollment settings, the binding policy and the import column mappings.
+    """
+    from bot.services.binding import load_policy
+    from bot.services.classes import load_enrollment_settings
+    from bot.services.csvio import load_mapping
+
+    load_enrollment_settings(settings.data_dir, settings.plan_year)
+    load_policy(settings.data_dir)
+    for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
+        load_mapping(mapping)
 
 
 async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_db: bool = True,

@@ -35,7 +35,13 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.channels.console import run_console
     from bot.services.accounts import bind_console_account
 
-    app = await build_app(settings)
+    clock = None
+    if settings.demo_today is not None:
+        from bot.clock import ShiftedClock
+
+        clock = ShiftedClock.on_day(settings.demo_today)
+        print(f"note: DEMO_TODAY is set: the bot runs as on {settings.demo_today.isoformat()}", file=sys.stderr)
+    app = await build_app(settings, clock=clock)
     try:
         user = args.user or settings.demo_employee_no
         async with app.sessions.begin() as session:
@@ -63,6 +69,8 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the LINE (and Telegram) webhooks, health and metrics."""
     from bot.web import serve
 
+    if settings.demo_today is not None:
+        print("note: DEMO_TODAY only applies to the console; serve uses the real clock", file=sys.stderr)
     return await serve(settings, host=getattr(args, "host", None), port=getattr(args, "port", None))
 
 

@@ -46,6 +46,29 @@ class FrozenClock:
         self._at += delta
 
 
+class ShiftedClock:
+    """The real clock moved to another day: time runs normally from ``start`` on.
+
+    Used by the console demo (``DEMO_TODAY``) so that the plan year's deadlines and sample classes
+    read as they would on that day.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("ShiftedClock needs an aware datetime")
+        self._offset = start.astimezone(UTC) - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        """Return the shifted current instant, aware UTC."""
+        return datetime.now(UTC) + self._offset
+
+    @classmethod
+    def on_day(cls, day: date) -> ShiftedClock:
+        """A clock showing ``day`` at the current Taipei time of day."""
+        now = datetime.now(TAIPEI)
+        return cls(datetime.combine(day, now.timetz()))
+
+
 def taipei_today(clock: Clock) -> date:
     """Return today's date in Asia/Taipei."""
     return clock.now().astimezone(TAIPEI).date()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ class Settings:
     telegram_api_base_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8080
+    demo_today: date | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -81,6 +83,16 @@ class Settings:
 def default_database_url() -> str:
     """The embedded SQLite database under the project's ``var/`` folder."""
     return f"sqlite+aiosqlite:///{DEFAULT_VAR_DIR / 'abc-bot.sqlite3'}"
+
+
+def _env_date(name: str) -> date | None:
+    raw = _env(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a date like 2024-03-01, got {raw!r}") from exc
 
 
 def load_settings(env_file: Path | None = None) -> Settings:
@@ -114,4 +126,5 @@ def load_settings(env_file: Path | None = None) -> Settings:
         telegram_api_base_url=_env("TELEGRAM_API_BASE_URL"),
         host=_env("HOST", "127.0.0.1") or "127.0.0.1",
         port=_env_int("PORT", 8080),
+        demo_today=_env_date("DEMO_TODAY"),
     )

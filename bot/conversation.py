@@ -76,7 +76,7 @@ ACTION_ARITY: dict[ActionKind, int] = {
     ActionKind.TRACK: 1,
     ActionKind.CATEGORY: 1,
     ActionKind.ITEM: 1,
-    ActionKind.MORE: 1,
+    ActionKind.MORE: 2,
     ActionKind.LANG: 1,
     ActionKind.HOURS: 0,
     ActionKind.MY_ENROLLMENTS: 0,

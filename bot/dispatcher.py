@@ -78,7 +78,7 @@ class Dispatcher:
             log.exception("handler failed channel=%s kind=%s", msg.channel, msg.kind)
             lang = await self._lang_of(msg)
             return Outcome([Reply.plain(self.app.texts.get("error.internal", lang))], Intent.UNKNOWN)
-        log.info("handled channel=%s kind=%s intent=%s ms=%.1f", msg.channel, msg.kind, outcome.intent,
+        log.debug("handled channel=%s kind=%s intent=%s ms=%.1f", msg.channel, msg.kind, outcome.intent,
                  (time.perf_counter() - started) * 1000)
         return outcome
 
@@ -111,7 +111,7 @@ class Dispatcher:
                           data=dict(account.state_data or {}))
             route, argument = self._route(ctx, msg)
             result: HandlerResult = await route.handler(ctx, msg, argument)
-            if result.state != KEEP_STATE:
+            if result.state != KEEP_STATE and (result.state, result.data) != (account.state, account.state_data):
                 account.state = result.state
                 account.state_data = result.data
             return Outcome(result.replies, result.intent or route.intent)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from bot.context import Context
 from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from handlers.common import back_to_menu, item_card, main_menu
@@ -9,6 +11,11 @@ from handlers.common import back_to_menu, item_card, main_menu
 PAGE_SIZE = 5
 MAX_RESULTS = 30
 SEARCH_STATE = "search.results"
+
+
+def query_tag(query: str) -> str:
+    """A short fingerprint of a query, carried by its "more" button so an old button cannot page a newer query."""
+    return hashlib.blake2s(query.encode(), digest_size=4).hexdigest()
 
 
 def _page(ctx: Context, query: str, offset: int) -> HandlerResult:
@@ -30,10 +37,14 @@ def _page(ctx: Context, query: str, offset: int) -> HandlerResult:
                        count=len(hits))
     choices: list[Choice] = []
     if offset + PAGE_SIZE < len(hits):
-        choices.append(ctx.choice("search.more", Action(ActionKind.MORE, (str(offset + PAGE_SIZE),))))
+        choices.append(ctx.choice("search.more",
+                                  Action(ActionKind.MORE, (str(offset + PAGE_SIZE), query_tag(query)))))
     choices.append(back_to_menu(ctx))
-    return HandlerResult([Reply.card_list(header, cards, choices)], state=SEARCH_STATE,
-                         data={"q": query}, intent=Intent.SEARCH)
+    reply = Reply.card_list(header, cards, choices)
+    if offset + PAGE_SIZE < len(hits):
+        # Only a query with more pages is worth remembering (and writing to the database).
+        return HandlerResult([reply], state=SEARCH_STATE, data={"q": query}, intent=Intent.SEARCH)
+    return HandlerResult([reply], state=None, data={}, intent=Intent.SEARCH)
 
 
 async def search_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
@@ -45,8 +56,13 @@ async def search_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
 
 
 async def more_results(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
-    """The "more results" button: the next page of the query kept in the conversation state."""
+    """The "more results" button: the next page of the query kept in the conversation state.
+
+    The button carries the page offset and a fingerprint of its query; when the state no longer holds
+    that query (the user searched again, or the state was cleared), the button is stale.
+    """
     query = ctx.data.get("q") if ctx.state == SEARCH_STATE else None
-    if not isinstance(query, str) or not arg.isdigit():
+    tag = msg.action.args[1] if msg.action is not None and len(msg.action.args) > 1 else ""
+    if not isinstance(query, str) or not arg.isdigit() or tag != query_tag(query):
         return HandlerResult([Reply.plain(ctx.t("search.stale"), [back_to_menu(ctx)])], intent=Intent.SEARCH)
     return _page(ctx, query, int(arg))

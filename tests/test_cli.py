@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL"))}
+                   if not k.startswith(("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL", "DEMO_TODAY"))}
     environment.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}", **env})
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
                           cwd=tmp_path, env=environment, timeout=120, check=False)
@@ -98,7 +98,36 @@ def test_bad_data_file_fails_loudly(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("env", [{"PLAN_YEAR": "abc"}, {"DEFAULT_LANG": "fr"}])
+@pytest.mark.parametrize("env", [{"PLAN_YEAR": "abc"}, {"DEFAULT_LANG": "fr"}, {"DEMO_TODAY": "tomorrow"}])
 def test_bad_settings_fail_with_a_message(tmp_path: Path, env: dict[str, str]) -> None:
     result = abc_bot(["check-data"], tmp_path, **env)
     assert result.returncode == 2 and "configuration error" in result.stderr
+
+
+def test_demo_today_moves_the_console_clock(tmp_path: Path) -> None:
+    result = abc_bot(["chat", "--json"], tmp_path, "我還差幾小時\n", DEMO_TODAY="2024-03-01")
+    assert result.returncode == 0, result.stderr
+    assert "runs as on 2024-03-01" in result.stderr
+    text = json.loads(result.stdout)["replies"][0]["text"]
+    assert "113年3月1日" in text and "113年9月30日截止，還有 213 天" in text
+
+
+def test_bad_demo_today_is_a_configuration_error(tmp_path: Path) -> None:
+    result = abc_bot(["check-data"], tmp_path, DEMO_TODAY="3/1")
+    assert result.returncode == 2 and "DEMO_TODAY" in result.stderr
+
+
+@pytest.mark.parametrize(("relative", "content", "named"), [
+    ("plans/113/enrollment.yaml", "year: 113\nbogus_key: 1\n", "enrollment.yaml"),
+    ("accounts.yaml", "binding: {code_length: many}\n", "accounts.yaml"),
+    ("imports/hours.yaml", "- not a mapping\n", "hours.yaml"),
+])
+def test_feature_data_files_are_checked_at_start(tmp_path: Path, relative: str, content: str, named: str) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(REPO / "data", data)
+    (data / relative).write_text(content, encoding="utf-8")
+    result = abc_bot(["check-data"], tmp_path, ABC_DATA_DIR=str(data))
+    assert result.returncode == 2, result.stdout
+    assert named in result.stderr and "Traceback" not in result.stderr

@@ -19,7 +19,7 @@ from bot.conversation import (
 @pytest.mark.parametrize("action", [
     Action(ActionKind.MENU),
     Action(ActionKind.ITEM, ("A2-5-1",)),
-    Action(ActionKind.MORE, ("10",)),
+    Action(ActionKind.MORE, ("10", "a1b2c3d4")),
     Action(ActionKind.LANG, ("zh-TW",)),
 ])
 def test_pack_unpack_round_trip(action: Action) -> None:
@@ -57,7 +57,7 @@ def test_forged_payload_becomes_a_flagged_message() -> None:
 
 def test_reply_json_round_trip() -> None:
     reply = Reply.card_list("標題", [Card("課", "副", "內文", (Choice("看", Action(ActionKind.ITEM, ("B1-3-1",))),))],
-                            [Choice("更多", Action(ActionKind.MORE, ("5",)))])
+                            [Choice("更多", Action(ActionKind.MORE, ("5", "a1b2c3d4")))])
     d = reply.to_dict()
     assert d["type"] == "cards" and d["choices"][0]["label"] == "更多"
     assert Reply.from_dict(d) == reply

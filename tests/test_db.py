@@ -55,7 +55,10 @@ async def test_state_and_language_survive_a_restart(db_url: str, clock: FrozenCl
         await first.close()
     second = await build_app(base_settings(db_url), clock=clock)
     try:
-        more = await second.dispatcher.handle(IncomingMessage.from_payload("line", "Ustate", "mo|5"))
+        from handlers.search import query_tag
+
+        payload = f"mo|5|{query_tag('AI')}"
+        more = await second.dispatcher.handle(IncomingMessage.from_payload("line", "Ustate", payload))
         assert more.intent == "search"
         assert "Results 6" in more.replies[0].text  # the saved query and language were used
     finally:

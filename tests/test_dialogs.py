@@ -46,6 +46,11 @@ async def test_search_pages_with_more_and_a_stale_more_button(sqlite_app: App) -
     stale = await sqlite_app.dispatcher.handle(IncomingMessage(
         channel="console", user_id="T0001", kind=MessageKind.ACTION, action=more.action))
     assert "過期" in stale.replies[0].text
+    # Nor can it page a newer query that also has more pages.
+    await run_dialog(sqlite_app, "T0001", [Say("管理", intent="search", buttons=["更多結果"])])
+    crossed = await sqlite_app.dispatcher.handle(IncomingMessage(
+        channel="console", user_id="T0001", kind=MessageKind.ACTION, action=more.action))
+    assert "過期" in crossed.replies[0].text
 
 
 async def test_nothing_found_offers_the_menu(sqlite_app: App) -> None:

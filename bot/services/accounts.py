@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from bot.db.models import ChannelAccount, Employee
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=15)
+"""``last_seen_at`` is refreshed at most this often, so a plain read-only message writes nothing."""
 
 
 async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, *,
@@ -18,7 +21,7 @@ async def get_or_create_account(session: AsyncSession, channel: str, external_id
 
     Two first messages racing each other both end up with the one row (the unique key decides).
     """
-    stmt = (select(ChannelAccount).options(selectinload(ChannelAccount.employee))
+    stmt = (select(ChannelAccount).options(joinedload(ChannelAccount.employee))
             .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))
     account = (await session.execute(stmt)).scalar_one_or_none()
     if account is None:
@@ -32,7 +35,8 @@ async def get_or_create_account(session: AsyncSession, channel: str, external_id
             account = (await session.execute(stmt)).scalar_one()
         else:
             await session.refresh(account, ["employee"])
-    account.last_seen_at = now
+    if now - account.last_seen_at >= LAST_SEEN_RESOLUTION:
+        account.last_seen_at = now
     return account
 
 

@@ -60,11 +60,11 @@ def test_more_than_thirteen_choices_become_button_bubbles() -> None:
 
 def test_cards_become_carousels_of_at_most_twelve_bubbles() -> None:
     cards = [Card(LONG_TITLE, "課程｜A 打磨必備職能", "說明" * 300, (item(i),)) for i in range(14)]
-    more = Choice("更多結果", Action(ActionKind.MORE, ("5",)))
+    more = Choice("更多結果", Action(ActionKind.MORE, ("5", "a1b2c3d4")))
     messages = render([Reply.card_list("找到 14 筆", cards, [more])])
     assert [m["type"] for m in messages] == ["text", "flex", "flex"]
     assert [len(m["contents"]["contents"]) for m in messages[1:]] == [12, 2]
-    assert messages[-1]["quickReply"]["items"][0]["action"]["data"] == "mo|5"
+    assert messages[-1]["quickReply"]["items"][0]["action"]["data"] == "mo|5|a1b2c3d4"
     assert LONG_TITLE in messages[1]["altText"]
 
 
