@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -15,15 +15,20 @@ LAST_SEEN_RESOLUTION = timedelta(minutes=15)
 """``last_seen_at`` is refreshed at most this often, so a plain read-only message writes nothing."""
 
 
+# Built once: this runs on every incoming message, and building the statement cost more than running it.
+_ACCOUNT_BY_ID = (select(ChannelAccount).options(joinedload(ChannelAccount.employee))
+                  .where(ChannelAccount.channel == bindparam("channel"),
+                         ChannelAccount.external_id == bindparam("external_id")))
+
+
 async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, *,
                                 lang: str, now: datetime) -> ChannelAccount:
     """Return the account of ``external_id`` on ``channel``, creating it on first contact.
 
     Two first messages racing each other both end up with the one row (the unique key decides).
     """
-    stmt = (select(ChannelAccount).options(joinedload(ChannelAccount.employee))
-            .where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id))
-    account = (await session.execute(stmt)).scalar_one_or_none()
+    params = {"channel": channel, "external_id": external_id}
+    account = (await session.execute(_ACCOUNT_BY_ID, params)).scalar_one_or_none()
     if account is None:
         try:
             async with session.begin_nested():
@@ -32,7 +37,7 @@ async def get_or_create_account(session: AsyncSession, channel: str, external_id
                 session.add(account)
                 await session.flush()
         except IntegrityError:
-            account = (await session.execute(stmt)).scalar_one()
+            account = (await session.execute(_ACCOUNT_BY_ID, params)).scalar_one()
         else:
             await session.refresh(account, ["employee"])
     if now - account.last_seen_at >= LAST_SEEN_RESOLUTION:

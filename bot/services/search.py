@@ -133,6 +133,12 @@ class SearchEngine:
         q = self.normalize_query(query)
         if not q:
             return []
+        hits = self._ranked(q)
+        return list(hits) if limit is None else list(hits[:limit])
+
+    @lru_cache(maxsize=2048)  # noqa: B019 (one engine per app, living as long as the process)
+    def _ranked(self, q: str) -> tuple[SearchHit, ...]:
+        """All hits of a normalised query; employees type the same few words, so results are cached."""
         scored: list[tuple[float, float, int]] = []
         if q.isascii() and len(q) <= SHORT_ASCII:
             for index in self._by_word.get(q, []):
@@ -156,9 +162,8 @@ class SearchEngine:
             if current is None or (weighted, tie) > current[:2]:
                 best[name.item_id] = (weighted, tie, index)
         ranked = sorted(best.values(), key=lambda t: (-t[0], -t[1], self._names[t[2]].item_id))
-        hits = [
+        return tuple(
             SearchHit(self.catalog.items[self._names[i].item_id], round(s, 1),
                       self._names[i].via, self._names[i].original)
             for s, _tie, i in ranked
-        ]
-        return hits if limit is None else hits[:limit]
+        )
