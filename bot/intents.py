@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from bot.services.catalog import DataFileError, read_yaml
+from bot.services.datafiles import read_yaml, validate_file
 from bot.services.search import compact
 
 
@@ -60,12 +60,7 @@ class IntentRecognizer:
     @classmethod
     def load(cls, path: Path) -> IntentRecognizer:
         """Load and validate the rule file."""
-        raw = read_yaml(path)
-        try:
-            spec = _IntentsFile.model_validate(raw)
-        except ValidationError as exc:
-            lines = [f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
-            raise DataFileError("\n".join(lines)) from None
+        spec = validate_file(_IntentsFile, read_yaml(path), path)
         return cls(spec.rules, spec.search_fillers)
 
     def match(self, text: str) -> IntentMatch | None:

@@ -162,3 +162,11 @@ def test_rules_with_inconsistent_total_fail(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     with pytest.raises(DataFileError, match=r"hours: .*add up to 20"):
         load_rules(data, 113)
+
+
+def test_a_data_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    path = data / "plans" / "113" / "rules.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Windows Notepad saves it
+    assert load_rules(data, 113).hours.total_required == 20

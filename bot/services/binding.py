@@ -24,13 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChannelAccount, Employee
 from bot.db.models_accounts import BindingAttempt, BindingCode
-from bot.services.catalog import DataFileError, read_yaml
+from bot.services.datafiles import read_yaml, validate_file
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,7 @@ def load_policy(data_dir: Path) -> BindingPolicy:
         DataFileError: missing or invalid (file and key named).
     """
     path = data_dir / POLICY_FILE
-    raw: Any = read_yaml(path)
-    try:
-        return _PolicyFile.model_validate(raw).binding
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:10]]
-        raise DataFileError("\n".join(lines)) from None
+    return validate_file(_PolicyFile, read_yaml(path), path).binding
 
 
 # ---------------------------------------------------------------------------------------------- codes

@@ -11,16 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.services.datafiles import DataFileError, read_yaml, validate_file
+
+__all__ = ["Catalog", "CatalogItem", "DataFileError", "load_catalog", "plan_dir", "read_yaml"]
 
 BucketId = Literal["policy", "environment", "democracy", "other"]
 ItemKind = Literal["class", "series", "course"]
 ID_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,11}$"
-
-
-class DataFileError(ValueError):
-    """A data file is missing or invalid; the message names the file and the key."""
 
 
 class _Strict(BaseModel):
@@ -211,49 +210,6 @@ def plan_dir(data_dir: Path, year: int) -> Path:
     return data_dir / "plans" / str(year)
 
 
-def read_yaml(path: Path) -> Any:
-    """Read a YAML file, turning any failure into a :class:`DataFileError` naming the file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DataFileError(f"{path}: file not found") from exc
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"{path}: not valid YAML: {exc}") from exc
-
-
-def validation_message(path: Path, exc: ValidationError) -> str:
-    """Render pydantic errors as ``file: key.path: problem`` lines."""
-    lines = []
-    for err in exc.errors()[:10]:
-        loc = ".".join(str(p) for p in err["loc"]) or "(top)"
-        lines.append(f"{path}: {loc}: {err['msg']}")
-    more = len(exc.errors()) - 10
-    if more > 0:
-        lines.append(f"{path}: … and {more} more problems")
-    return "\n".join(lines)
-
-
-def _locate(raw: Any, loc: tuple[int | str, ...]) -> str:
-    """Translate a pydantic location into ids where list indexes point at items with an id."""
-    parts: list[str] = []
-    node = raw
-    for p in loc:
-        try:
-            node = node[p]
-        except (KeyError, IndexError, TypeError):
-            parts.append(str(p))
-            continue
-        if isinstance(p, int) and isinstance(node, dict) and "id" in node:
-            parts.append(f"[id={node['id']}]")
-        else:
-            parts.append(str(p))
-    return ".".join(parts)
-
-
 def load_catalog(data_dir: Path, year: int) -> Catalog:
     """Load and validate ``data/plans/<year>/catalog.yaml``.
 
@@ -261,14 +217,7 @@ def load_catalog(data_dir: Path, year: int) -> Catalog:
         DataFileError: the file is missing, not YAML, or breaks the schema (file and key named).
     """
     path = plan_dir(data_dir, year) / "catalog.yaml"
-    raw = read_yaml(path)
-    try:
-        spec = CatalogFile.model_validate(raw)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors()[:10]:
-            lines.append(f"{path}: {_locate(raw, tuple(err['loc']))}: {err['msg']}")
-        raise DataFileError("\n".join(lines)) from None
+    spec = validate_file(CatalogFile, read_yaml(path), path)
     if spec.plan.year != year:
         raise DataFileError(f"{path}: plan.year: is {spec.plan.year}, but the folder is for {year}")
     return Catalog(spec)

@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from bot.services.catalog import DataFileError, read_yaml
+from bot.services.datafiles import read_yaml, validate_file
 
 ROC_OFFSET = 1911
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -158,12 +157,7 @@ def load_mapping(path: Path) -> MappingFile:
     Raises:
         DataFileError: the file is missing, not YAML, or has unknown keys (file and key named).
     """
-    raw: Any = read_yaml(path)
-    try:
-        return MappingFile.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:10]]
-        raise DataFileError("\n".join(lines)) from None
+    return validate_file(MappingFile, read_yaml(path), path)
 
 
 @dataclass

@@ -10,9 +10,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.services.catalog import BucketId, DataFileError, plan_dir, read_yaml
+from bot.services.catalog import BucketId, plan_dir
+from bot.services.datafiles import DataFileError, read_yaml, validate_file
 
 
 class _Strict(BaseModel):
@@ -163,12 +164,7 @@ def load_rules(data_dir: Path, year: int) -> RulesFile:
         DataFileError: the file is missing, not YAML, or breaks the schema (file and key named).
     """
     path = plan_dir(data_dir, year) / "rules.yaml"
-    raw = read_yaml(path)
-    try:
-        rules = RulesFile.model_validate(raw)
-    except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()[:10]]
-        raise DataFileError("\n".join(lines)) from None
+    rules = validate_file(RulesFile, read_yaml(path), path)
     if rules.year != year:
         raise DataFileError(f"{path}: year: is {rules.year}, but the folder is for {year}")
     return rules
