@@ -27,6 +27,7 @@ def _setup_logging(settings: Settings, default: str) -> None:
     level = settings.log_level if os.environ.get("LOG_LEVEL") else default
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
