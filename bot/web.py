@@ -115,6 +115,8 @@ class WebServer:
             body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._reject(413, "too_large")
+        if self.closing:  # the stop began while the body was arriving: its events would be queued too late
+            return web.Response(status=503, text="shutting down")
         try:
             await self.line.receive(body, request.headers.get("X-Line-Signature"))
         except WebhookRejected as exc:

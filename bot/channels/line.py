@@ -91,7 +91,9 @@ def signature_ok(body: bytes, signature: str | None, secret: str) -> bool:
     """Constant-time check of a webhook signature (a missing one is wrong)."""
     if not signature:
         return False
-    return hmac.compare_digest(signature_of(body, secret).encode(), signature.strip().encode())
+    # A header with bytes that are not UTF-8 arrives with surrogate escapes: wrong, not a crash.
+    given = signature.strip().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(signature_of(body, secret).encode(), given)
 
 
 # ---------------------------------------------------------------------------------------- SDK client
@@ -221,13 +223,33 @@ class LineSender:
         raise AssertionError("unreachable")
 
     async def reply(self, reply_token: str, messages: Sequence[Message]) -> bool:
-        """Answer with a reply token; False when the token was refused (expired or already used)."""
+        """Answer with a reply token; False when the token was refused (expired or already used).
+
+        A reply carries no retry key. When an attempt got no answer or a 5xx, LINE may have sent it all
+        the same and spent the token; a 400 on the retry then means "already used by us", so the answer
+        counts as sent (pushing it would show it twice). Only a token refused on a clean attempt (or
+        after 429s, which LINE did not accept) falls back to push.
+        """
         body = {"replyToken": reply_token, "messages": list(messages)}
+        maybe_sent = False
+
+        async def attempt() -> None:
+            nonlocal maybe_sent
+            try:
+                await self.client.send("/v2/bot/message/reply", body)
+            except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+                status = _status(exc)
+                if status == 0 or status >= 500:
+                    maybe_sent = True
+                raise
+
         try:
-            await self._call("reply", lambda: self.client.send(
-                "/v2/bot/message/reply", body), self.attempts)
+            await self._call("reply", attempt, self.attempts)
         except ApiException as exc:
             if _status(exc) == 400:
+                if maybe_sent:
+                    log.info("LINE reply token refused after an unanswered attempt: taken as sent")
+                    return True
                 return False
             raise
         return True
@@ -439,7 +461,7 @@ class LineChannel:
         try:
             text = body.decode("utf-8")
             doc = json.loads(text)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, or nested beyond the parser
             raise WebhookRejected(400, "malformed") from exc
         if not isinstance(doc, dict) or not isinstance(doc.get("events"), list):
             raise WebhookRejected(400, "malformed")

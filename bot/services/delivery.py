@@ -187,6 +187,11 @@ class DeliveryWorker:
         if not row.reachable:
             await self._finish(row.id, status="skipped", last_error="unreachable")
             return self._count(channel, "skipped")
+        if row.attempts > self.max_attempts:
+            # Only a row whose workers kept dying before recording anything gets here (each claim
+            # counts an attempt): stop, or a message that crashes the process would do so forever.
+            return await self._failed(row, f"abandoned after {row.attempts - 1} claims without an outcome",
+                                      retry=False)
         try:
             replies = [Reply.from_dict(d) for d in row.payload]
             await self.senders[channel].deliver(row.recipient, replies, row.retry_key)
