@@ -187,6 +187,7 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     from bot.dates import format_roc
     from bot.db.models import ChannelAccount, Employee
     from bot.services.binding import format_code, issue_codes, load_policy
+    from bot.services.csvio import excel_safe
 
     if not args.agency and not args.employee and not args.all:
         _err("abc-bot: say whose codes: --agency X, --employee N (repeatable) or --all")
@@ -226,9 +227,9 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
                 writer.writerow(["employee_no", "name", "agency", "unit", "code", "expires_on", "expires_roc"])
                 for item in issued:
                     day = item.expires_at.astimezone(TAIPEI).date()
-                    writer.writerow([item.employee.employee_no, item.employee.name, item.employee.agency,
-                                     item.employee.unit, format_code(item.code, policy), day.isoformat(),
-                                     format_roc(day)])
+                    writer.writerow([item.employee.employee_no, excel_safe(item.employee.name),
+                                     excel_safe(item.employee.agency), excel_safe(item.employee.unit),
+                                     format_code(item.code, policy), day.isoformat(), format_roc(day)])
         print(f"{len(issued)} code(s) written to {out} (valid {policy.valid_days} days; older unused codes "
               "of these employees no longer work)")
         return EXIT_OK

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ChannelAccount, Employee
 from bot.db.models_accounts import BindingAttempt, BindingCode
+from bot.services.csvio import NATIONAL_ID
 from bot.services.datafiles import read_yaml, validate_file
 
 log = logging.getLogger(__name__)
@@ -216,7 +217,15 @@ async def attempt_bind(session: AsyncSession, account: ChannelAccount, employee_
     was checked is recorded.
     """
     employee_no = employee_no.strip().upper()[:32]
-    # Serialise attempts on one employee (PostgreSQL row lock; SQLite serialises writers anyway).
+    if NATIONAL_ID.match(employee_no):  # never stored, not even as a failed attempt
+        employee_no = ""
+    # Serialise attempts of one chat account, so that two at once (two server processes) cannot both
+    # pass the limit: this no-op UPDATE takes the account's row lock on PostgreSQL and the database's
+    # write lock on SQLite (whose FOR UPDATE is a no-op) before anything is counted.
+    await session.execute(update(ChannelAccount).where(ChannelAccount.id == account.id)
+                          .values(reachable=ChannelAccount.reachable)
+                          .execution_options(synchronize_session=False))
+    # Serialise attempts on one employee (PostgreSQL row lock; SQLite holds the write lock already).
     employee = (await session.execute(select(Employee).where(Employee.employee_no == employee_no)
                                       .with_for_update())).scalar_one_or_none()
     wait = await lock_status(session, account.channel, account.external_id, employee_no, policy=policy, now=now)

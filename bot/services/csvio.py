@@ -27,8 +27,9 @@ from bot.services.datafiles import read_yaml, validate_file
 
 ROC_OFFSET = 1911
 EXCEL_EPOCH = date(1899, 12, 30)
-NATIONAL_ID = re.compile(r"^[A-Z][12890]\d{8}$")
-"""A Taiwanese national ID (or resident certificate) number: never stored, never asked for."""
+NATIONAL_ID = re.compile(r"^[A-Z][12890A-D]\d{8}$")
+"""A Taiwanese national ID or resident certificate number (統一證號, new [89] and old [A-D] second
+character): never stored, never asked for."""
 NATIONAL_ID_HEADERS = ("身分證", "身份證", "統一證號", "nationalid", "idno")
 
 
@@ -48,6 +49,22 @@ def clean(text: str) -> str:
     if text.startswith('="') and text.endswith('"'):
         text = text[2:-1]
     return re.sub(r"\s+", " ", text).strip()
+
+
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel or LibreOffice read a CSV cell as a formula (CSV injection)."""
+
+
+def excel_safe(value: str) -> str:
+    """A text cell for a CSV that people open in Excel, never read as a formula.
+
+    A cell that would start a formula gets a leading apostrophe, so ``=HYPERLINK(…)`` typed as a name
+    in the roster stays text. Plain numbers (``-1.5``) and a lone ``-`` are kept as they are.
+    """
+    if len(value) > 1 and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def narrow(text: str) -> str:
@@ -70,10 +87,15 @@ class Table:
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return raw.decode("utf-16"), "utf-16"
+        if raw.startswith(b"\xef\xbb\xbf"):
+            return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        at = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        raise ImportFileError(f"{path}: starts as {exc.encoding.upper()} text but is damaged at byte "
+                              f"{at}; save it again from Excel as \"CSV UTF-8\"") from None
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -104,8 +126,14 @@ def read_table(path: Path) -> Table:
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     next_line = 1
-    for cells in reader:
+    while True:
         line = next_line
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell over the csv module's limit (128 KiB), say
+            raise ImportFileError(f"{path}: line {line}: cannot be read as CSV ({exc})") from None
         next_line = reader.line_num + 1
         if not any(clean(c) for c in cells):
             continue

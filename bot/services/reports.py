@@ -16,12 +16,14 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Employee
 from bot.db.models_hours import LearningRecord
+from bot.services.csvio import excel_safe
 from bot.services.hours import ZERO, BucketStatus, bucket_status, requirement_applies
 from bot.services.rules import RulesFile
 
@@ -206,12 +208,18 @@ def write_csv(report: HoursReport, out: Path, t: Text, lang: str) -> list[Path]:
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerows([excel_safe(cell) for cell in row] for row in rows)  # roster text: no formulas
     return paths
 
 
-def _cell(value: str, numeric: bool) -> str | float | int:
+def _cell(value: str, numeric: bool, ws: Any) -> Any:
     if not numeric or value == "":
+        if value.startswith("="):  # openpyxl would store it as a formula: keep roster text as text
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(ws, value=value)
+            cell.data_type = "s"
+            return cell
         return value
     d = Decimal(value)
     return int(d) if d == d.to_integral() else float(d)
@@ -230,6 +238,6 @@ def write_xlsx(report: HoursReport, out: Path, t: Text, lang: str) -> list[Path]
         ws = wb.create_sheet(title=title[:31])
         ws.append(header)
         for row in rows:
-            ws.append([_cell(v, i >= first_numeric) for i, v in enumerate(row)])
+            ws.append([_cell(v, i >= first_numeric, ws) for i, v in enumerate(row)])
     wb.save(out)
     return [out]
