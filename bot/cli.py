@@ -28,6 +28,8 @@ def _setup_logging(settings: Settings, default: str) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
+    # aiosqlite logs every statement with its parameters at DEBUG: names, employee numbers, state data.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
 
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:

@@ -71,6 +71,7 @@ def build_routes() -> RouteTable:
         "lang_en": Route(Intent.HELP, menu.lang_en),
         "lang_zh": Route(Intent.HELP, menu.lang_zh),
         "help": help_route,
+        "abort": Route(Intent.HELP, menu.nothing_to_cancel),
         "browse": browse_route,
         "track_a": Route(Intent.BROWSE, cast(Handler, browse.track_handler("A"))),
         "track_b": Route(Intent.BROWSE, cast(Handler, browse.track_handler("B"))),
@@ -93,7 +94,9 @@ def build_routes() -> RouteTable:
             account_handlers.STATE_EMPLOYEE_NO: Route(Intent.BIND, account_handlers.on_employee_no),
             account_handlers.STATE_CODE: Route(Intent.BIND, account_handlers.on_code),
         },
-        escapes=frozenset({"help", "lang_en", "lang_zh", "browse", "cancel_enrollment"}),
+        # Not "cancel_enrollment": a bare "cancel" inside a flow means "stop this flow" (the flow's own abort
+        # words), and the binding flow answers "取消報名" as that command by itself.
+        escapes=frozenset({"help", "lang_en", "lang_zh", "browse"}),
         fallback=Route(Intent.SEARCH, search.search_text),
         welcome=Route(Intent.HELP, menu.welcome),
         image=Route(Intent.CERTIFICATE, image.received_image),

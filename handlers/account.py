@@ -55,9 +55,8 @@ def _code_values(policy: BindingPolicy) -> dict[str, Any]:
 
 
 def _ask_number(ctx: Context, prefix: str | None = None) -> HandlerResult:
-    text = ctx.t("bind.ask_employee_no")
-    if prefix:
-        text = f"{prefix}\n{text}"
+    # A prefix (national ID typed, wrong code) already asks for the number again; the greeting would repeat it.
+    text = prefix or ctx.t("bind.ask_employee_no")
     return HandlerResult([Reply.plain(text, [_cancel_button(ctx)])], state=STATE_EMPLOYEE_NO,
                          data={"started": ctx.app.clock.now().isoformat()}, intent=Intent.BIND)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.conversation import Action, ActionKind, Card, Choice
 from bot.services.catalog import CatalogItem
+from bot.services.class_format import term_text
 
 
 def main_menu(ctx: Context) -> list[Choice]:
@@ -36,7 +37,9 @@ def item_path(ctx: Context, item: CatalogItem) -> str:
 
 def audience_text(ctx: Context, item: CatalogItem) -> str:
     """The audience line of an item."""
-    audience = "、".join(item.audience) if item.audience else ctx.t("course.audience_all")
+    sep = "、" if ctx.lang == "zh-TW" else ", "
+    audience = (sep.join(term_text("course.audience_value", a, ctx.t) for a in item.audience) if item.audience
+                else ctx.t("course.audience_all"))
     return ctx.t("course.audience", audience=audience)
 
 

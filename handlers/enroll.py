@@ -9,6 +9,7 @@ button for a class that has since filled, closed or been cancelled gets the curr
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 
 from sqlalchemy import select
 
@@ -52,8 +53,10 @@ def _deps(ctx: Context) -> Deps:
 
 
 def _bind_first(ctx: Context, feature: str, intent: Intent) -> HandlerResult:
-    return HandlerResult([Reply.plain(ctx.t("pending.bind_first", feature=ctx.t(f"feature.{feature}")),
-                                      main_menu(ctx))], intent=intent)
+    # The button starts the linking flow the text describes (as the hours view does).
+    buttons = [Choice(ctx.t("bind.button.start"), Action(ActionKind.BIND)), back_to_menu(ctx)]
+    return HandlerResult([Reply.plain(ctx.t("pending.bind_first", feature=ctx.t(f"feature.{feature}")), buttons)],
+                         intent=intent)
 
 
 def _refusal_text(ctx: Context, refusal: Refusal) -> str:
@@ -92,7 +95,7 @@ def class_card(ctx: Context, cls: TrainingClass, waiting: int) -> Card:
     else:
         lines.append(ctx.t("classes.state.open", closes=fmt.instant_text(cls.closes_at, ctx.lang, is_end=True)))
         buttons = (ctx.choice("classes.button.choose", Action(ActionKind.CLASS, (str(cls.id),))),)
-    subtitle = ctx.t("classes.subtitle", mode=cls.mode, host=cls.host_agency or "—")
+    subtitle = ctx.t("classes.subtitle", mode=fmt.mode_text(cls, ctx.t), host=cls.host_agency or "—")
     return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang), subtitle=subtitle, body="\n".join(lines),
                 buttons=buttons)
 
@@ -175,7 +178,7 @@ async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     if refusal is not None:
         return _refused(ctx, cls, refusal)
     lines = [ctx.t("classes.confirm.header"), *fmt.summary_lines(ctx.app.catalog, cls, ctx.lang, ctx.t),
-             ctx.t("classes.field.mode", mode=cls.mode, host=cls.host_agency or "—")]
+             ctx.t("classes.field.mode", mode=fmt.mode_text(cls, ctx.t), host=cls.host_agency or "—")]
     if cls.materials_url:
         lines.append(ctx.t("classes.field.materials", url=cls.materials_url))
     lines.append(fmt.reminders_text(ctx.app.rules, ctx.t))
@@ -292,11 +295,32 @@ async def cancel_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
     if not views:
         return HandlerResult([Reply.plain(ctx.t("classes.cancel.none"), main_menu(ctx))],
                              intent=Intent.CANCEL_ENROLLMENT)
+    query = arg.strip()
+    if query:
+        # "取消報名 python": only the enrollments of that course (or class code), never another one.
+        matching = _matching_views(ctx, views, query)
+        if not matching:
+            cards = [_enrollment_card(ctx, v, True) for v in views[:MAX_CARDS]]
+            return HandlerResult([Reply.card_list(ctx.t("classes.cancel.no_match", query=query), cards,
+                                                  [back_to_menu(ctx)])], intent=Intent.CANCEL_ENROLLMENT)
+        views = matching
     if len(views) == 1:
         return await ask_cancel(ctx, msg, str(views[0].enrollment.id))
     cards = [_enrollment_card(ctx, v, True) for v in views[:MAX_CARDS]]
     return HandlerResult([Reply.card_list(ctx.t("classes.cancel.choose"), cards, [back_to_menu(ctx)])],
                          intent=Intent.CANCEL_ENROLLMENT)
+
+
+def _matching_views(ctx: Context, views: list[EnrollmentView], query: str) -> list[EnrollmentView]:
+    """The enrollments whose class code is ``query``, or whose course is among its best search matches."""
+    folded = unicodedata.normalize("NFKC", query).casefold()
+    by_code = [v for v in views if v.training_class.code.casefold() == folded]
+    if by_code:
+        return by_code
+    hits = ctx.app.search.search(query, limit=5)
+    close = [h.item for h in hits if h.score >= hits[0].score - CLOSE_SCORE] if hits else []
+    codes = {code for item in close for code in (item.id, *item.course_ids)}
+    return [v for v in views if v.training_class.course_code in codes]
 
 
 async def _own_enrollment(ctx: Context, arg: str) -> Enrollment | None:
@@ -374,7 +398,7 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
         await roles.record(ctx.session, actor=_actor(ctx), actor_employee_id=actor.id, action=SUB_ACTION,
                            target=arg[:200], allowed=False, now=ctx.app.clock.now())
         return HandlerResult([Reply.plain(ctx.t("classes.sub.not_hr"), main_menu(ctx))], intent=Intent.ENROLL)
-    parts = arg.split()
+    parts = unicodedata.normalize("NFKC", arg).split()  # full-width "ＤＥＭＯ－ＴＭ－０１" as typed on a phone
     if len(parts) != 3:
         return HandlerResult([Reply.plain(ctx.t("classes.sub.usage"), [back_to_menu(ctx)])], intent=Intent.ENROLL)
     class_ref, out_no, in_no = parts[0], parts[1].upper(), parts[2].upper()
@@ -399,8 +423,9 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
     if refusal is not None:
         return HandlerResult([Reply.plain(_refusal_text(ctx, refusal), [back_to_menu(ctx)])], intent=Intent.ENROLL)
     text = ctx.t("classes.sub.confirm", title=fmt.class_title(ctx.app.catalog, cls, ctx.lang),
-                 when=fmt.meetings_text(cls, ctx.lang, ctx.t), out=f"{leaving.name}（{leaving.employee_no}）",
-                 replacement=f"{replacement.name}（{replacement.employee_no}）")
+                 when=fmt.meetings_text(cls, ctx.lang, ctx.t),
+                 out=ctx.t("classes.sub.person", name=leaving.name, employee_no=leaving.employee_no),
+                 replacement=ctx.t("classes.sub.person", name=replacement.name, employee_no=replacement.employee_no))
     yes = ctx.choice("classes.button.sub_yes", Action(ActionKind.SUBSTITUTE, (str(row.id), str(replacement.id))))
     no = ctx.choice("classes.button.not_now", Action(ActionKind.DECLINE, ("sub",)))
     return HandlerResult([Reply.confirm(text, yes, no)], intent=Intent.ENROLL)

@@ -19,7 +19,7 @@ from bot.services.accounts import find_employee
 from bot.services.catalog import CatalogItem
 from bot.services.csvio import parse_employee_no
 from bot.services.hours import FORFEIT_REASON_KEYS, BucketStatus, HoursStatus, load_status, source_order
-from bot.services.roles import authorize
+from bot.services.roles import authorize, scope_of
 from handlers.common import item_card, main_menu
 
 BAR_WIDTH = 10
@@ -98,8 +98,10 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
             by_source[r.source] = by_source.get(r.source, Decimal(0)) + r.hours
     totals = [ctx.t("hours.sources_total", source=ctx.t(f"hours.source.{s}"), hours=hours_text(by_source[s]))
               for s in source_order() if s in by_source]
-    lines = [ctx.t("hours.sources_header") + ("、" if ctx.lang == "zh-TW" else ", ").join(totals), "",
-             ctx.t("hours.records_header")]
+    lines: list[str] = []
+    if totals:  # nothing credited yet (every record forfeited): no empty "where your hours come from" line
+        lines += [ctx.t("hours.sources_header") + ("、" if ctx.lang == "zh-TW" else ", ").join(totals), ""]
+    lines.append(ctx.t("hours.records_header"))
     titles = {b.id: _bucket_title(ctx, b) for b in status.buckets}
     shown = [r for r in status.records if not r.credited]
     shown += [r for r in status.records if r.credited][:max(0, RECORDS_SHOWN - len(shown))]
@@ -215,7 +217,9 @@ async def hours_of(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResul
                               agency=target.agency if target else None, target=number, actor=actor,
                               now=ctx.app.clock.now())
     if not allowed:
-        return HandlerResult([Reply.plain(ctx.t("roles.refused"), main_menu(ctx))], intent=Intent.HOURS)
+        # HR of some agency: one answer for "no such number" and "not in your agency", so nothing leaks.
+        key = "hours.of_outside" if (await scope_of(ctx.session, ctx.employee)).is_hr else "roles.refused"
+        return HandlerResult([Reply.plain(ctx.t(key, employee_no=number), main_menu(ctx))], intent=Intent.HOURS)
     if target is None:
         return HandlerResult([Reply.plain(ctx.t("hours.of_not_found", employee_no=number), main_menu(ctx))],
                              intent=Intent.HOURS)

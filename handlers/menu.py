@@ -19,6 +19,11 @@ async def show_help(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResu
                          state=None)
 
 
+async def nothing_to_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    """"取消" / "never mind" outside any flow (e.g. instead of pressing "先不要"): nothing was changed; the menu."""
+    return HandlerResult([Reply.plain(ctx.t("menu.nothing_changed"), main_menu(ctx))], state=None)
+
+
 async def welcome(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """A new or returning follower: greet, show the menu, and say how to link the account."""
     replies = [Reply.plain(_greeting(ctx), main_menu(ctx))]

@@ -58,6 +58,22 @@ def class_title(catalog: Catalog, cls: TrainingClass, lang: str) -> str:
     return f"{title}｜{cls.name}" if cls.name else title
 
 
+def term_text(kind: str, value: str, t: Translate) -> str:
+    """A term of the plan's data (a delivery mode, an audience) in the reader's language.
+
+    Looked up as ``<kind>.<value>`` (e.g. ``classes.mode.專班``); a term the catalog does not know is shown as written.
+    """
+    try:
+        return t(f"{kind}.{value}")
+    except KeyError:
+        return value
+
+
+def mode_text(cls: TrainingClass, t: Translate) -> str:
+    """The delivery mode (辦理方式) of a class: ``專班`` / ``dedicated class``."""
+    return term_text("classes.mode", cls.mode, t)
+
+
 def place_text(cls: TrainingClass, t: Translate) -> str:
     """Where: the place, the online link, or both."""
     lines = []

@@ -32,7 +32,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -519,10 +519,14 @@ async def get_class(session: AsyncSession, class_id: int) -> TrainingClass | Non
 
 
 async def find_class(session: AsyncSession, ref: str) -> TrainingClass | None:
-    """A class by HR's code or by its number."""
+    """A class by HR's code (any letter case when that is unambiguous) or by its number."""
     ref = ref.strip()
     stmt = select(TrainingClass).options(selectinload(TrainingClass.meetings))
     found = (await session.execute(stmt.where(TrainingClass.code == ref))).scalar_one_or_none()
+    if found is None and ref:
+        same = (await session.execute(stmt.where(func.upper(TrainingClass.code) == ref.upper()).limit(2))).scalars()
+        candidates = list(same)
+        found = candidates[0] if len(candidates) == 1 else None
     if found is None and ref.isdigit():
         found = (await session.execute(stmt.where(TrainingClass.id == int(ref)))).scalar_one_or_none()
     return found

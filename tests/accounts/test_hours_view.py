@@ -83,8 +83,8 @@ async def test_hr_looks_up_colleagues_within_their_scope(app: App) -> None:
     # T0005 is agency HR of 桃園市政府人事處 in the sample data
     await run_dialog(app, "T0005", [
         Say("查時數 T0002", intent="hours", shows=["示範員工乙（範例）｜113年度"]),
-        Say("查時數 T0003", intent="hours", shows=["限機關人事人員使用"], hides=["示範主管丙"]),
-        Say("查時數 X0000", intent="hours", shows=["限機關人事人員使用"]),   # no hint whether it exists
+        Say("查時數 T0003", intent="hours", shows=["不屬於您可查詢的機關"], hides=["示範主管丙"]),
+        Say("查時數 X0000", intent="hours", shows=["不屬於您可查詢的機關"]),   # no hint whether it exists
         Say("查時數", intent="hours", shows=["示範人事戊（範例）｜113年度"]),  # alone: one's own
     ])
     await run_dialog(app, "T0001", [Say("查時數 T0002", intent="hours", shows=["限機關人事人員使用"])])
