@@ -22,13 +22,15 @@ def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> sub
 
 
 def test_chat_json_contract_on_an_empty_database(tmp_path: Path) -> None:
-    lines = ["help", "1", "1", "時間管理", "1", "99", "xyzzy", "English", "power bi"]
+    lines = ["1", "help", "1", "1", "時間管理", "1", "99", "xyzzy", "English", "power bi"]
     result = abc_bot(["chat", "--json"], tmp_path, "\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     objects = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["input"] for o in objects] == lines  # exactly one object per input line
     assert [o["intent"] for o in objects] == [
-        "help", "browse", "browse", "search", "course", "unknown", "unknown", "help", "search"]
+        "unknown", "help", "browse", "browse", "search", "course", "unknown", "unknown", "help", "search"]
+    assert objects[0]["replies"][0]["text"] == "沒有編號 1 的選項。"  # a number before any button was shown
+    objects = objects[1:]
     for o in objects:
         for reply in o["replies"]:
             assert reply["type"] in {"text", "cards", "confirm"} and isinstance(reply["text"], str)

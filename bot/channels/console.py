@@ -82,7 +82,7 @@ class ConsoleChat:
 
     def _message(self, line: str) -> IncomingMessage | str:
         text = line.strip()
-        if text.isdigit() and self._buttons and len(text) <= 3:
+        if text.isdigit() and len(text) <= 3:  # a button number (also before any button was shown)
             index = int(text)
             if 1 <= index <= len(self._buttons):
                 choice = self._buttons[index - 1]
