@@ -60,7 +60,7 @@ def _bind_first(ctx: Context, feature: str, intent: Intent) -> HandlerResult:
 
 
 def _refusal_text(ctx: Context, refusal: Refusal) -> str:
-    return ctx.t(refusal.key, **refusal.values)
+    return refusal.text(ctx.t)
 
 
 def _stale(ctx: Context, intent: Intent) -> HandlerResult:

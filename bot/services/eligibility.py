@@ -7,6 +7,7 @@ message key plus the values its sentence needs, so the chat and the CLI can say 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Literal
@@ -57,6 +58,22 @@ class Refusal:
 
     key: str
     values: dict[str, str] = field(default_factory=dict)
+    terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Placeholders whose words are terms of the plan's data (ranks …), shown in the reader's language."""
+
+    def text(self, get: Callable[..., str]) -> str:
+        """The refusal in the reader's language; ``get(key, **values)`` looks a text up in that language."""
+        values = dict(self.values)
+        for name, words in self.terms.items():
+            values[name] = get("list.separator").join(_term(get, w) for w in words)
+        return get(self.key, **values)
+
+
+def _term(get: Callable[..., str], word: str) -> str:
+    try:
+        return get(f"course.audience_value.{word}")
+    except KeyError:
+        return word
 
 
 def months_before(day: date, months: int) -> date:
@@ -78,7 +95,8 @@ def check_eligibility(rule: EligibilityRule, who: EmployeeFacts, class_day: date
     if rule.agencies and who.agency not in rule.agencies:
         return Refusal("classes.refuse.agency", {"agencies": sep.join(rule.agencies), "agency": who.agency or "—"})
     if rule.ranks and who.rank not in rule.ranks:
-        return Refusal("classes.refuse.rank", {"ranks": sep.join(rule.ranks), "rank": who.rank or "—"})
+        return Refusal("classes.refuse.rank", {"ranks": sep.join(rule.ranks), "rank": who.rank or "—"},
+                       terms={"ranks": rule.ranks, "rank": (who.rank or "—",)})
     if rule.supervisors_only and not who.is_supervisor:
         return Refusal("classes.refuse.supervisor")
     if rule.new_hire_months is not None:

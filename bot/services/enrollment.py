@@ -473,7 +473,7 @@ async def substitute_refusal(session: AsyncSession, original: Enrollment, leavin
     refusal = await person_refusal(session, replacement, cls, deps, lang)
     if refusal is not None:
         return Refusal("classes.refuse.sub_person", {"name": replacement.name,
-                                                     "reason": deps.texts.get(refusal.key, lang, **refusal.values)})
+                                                     "reason": _in(deps, lang, refusal)})
     return None
 
 
@@ -620,3 +620,8 @@ async def active_counts(session: AsyncSession, class_ids: Sequence[int]) -> dict
     rows = (await session.execute(select(Enrollment.class_id, func.count()).where(
         Enrollment.class_id.in_(list(class_ids)), Enrollment.status == "waitlisted").group_by(Enrollment.class_id)))
     return {class_id: count for class_id, count in rows.all()}
+
+
+def _in(deps: Deps, lang: str, refusal: Refusal) -> str:
+    """A refusal's sentence in ``lang``."""
+    return refusal.text(lambda key, **values: deps.texts.get(key, lang, **values))

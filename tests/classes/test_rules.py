@@ -79,3 +79,16 @@ def test_periods_follow_the_taipei_calendar(at: datetime, period: str, start: da
     lo, hi = period_bounds(at, period)  # type: ignore[arg-type]
     assert (lo.astimezone(TAIPEI).date(), hi.astimezone(TAIPEI).date()) == (start, end)
     assert lo <= at < hi
+
+
+
+def test_rank_refusal_reads_in_the_users_language() -> None:
+    from bot.texts import MessageCatalog
+
+    texts = MessageCatalog.load()
+    refusal = check_eligibility(EligibilityRule(ranks=("簡任", "薦任")), CLERK, date(2024, 3, 1))
+    assert refusal is not None
+    assert refusal.text(lambda k, **v: texts.get(k, "en", **v)) == (
+        "This class is only for senior-rank staff, junior-rank staff (yours: elementary-rank staff).")
+    assert refusal.text(lambda k, **v: texts.get(k, "zh-TW", **v)) == (
+        "這個班期僅限簡任、薦任人員報名（您的官等／人員類別：委任）。")
