@@ -144,6 +144,19 @@ async def lock_class(session: AsyncSession, class_id: int, *, next_seq: bool = F
     return None if value is None else int(value)
 
 
+async def lock_person(session: AsyncSession, employee_id: int) -> None:
+    """Serialise one person's enrollment decisions: a no-op UPDATE of their employee row.
+
+    Clash and cap checks read the person's other enrollments; without this, the same person pressing
+    "enroll" on two clashing classes at once could pass both checks. On PostgreSQL the UPDATE takes the
+    row's FOR NO KEY UPDATE lock (foreign-key checks of other rows are not blocked); on SQLite it takes
+    the database write lock. Taken before the class lock, always in that order.
+    """
+    await session.execute(update(Employee).where(Employee.id == employee_id)
+                          .values(updated_at=Employee.updated_at)
+                          .execution_options(synchronize_session=False))
+
+
 async def take_seat(session: AsyncSession, class_id: int) -> bool:
     """The one guarded update that takes a seat: ``taken + 1`` only while ``taken < capacity``."""
     stmt = (update(CLASSES).where(CLASSES.c.id == class_id, CLASSES.c.taken < CLASSES.c.capacity)
@@ -286,6 +299,7 @@ async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, no
     refusal = class_refusal(cls, now, deps, lang)
     if refusal is not None:
         return EnrollResult("refused", refusal=refusal)
+    await lock_person(session, employee.id)
     existing = await _row_of(session, class_id, employee.id)
     if existing is not None and existing.status in ACTIVE:
         position = await waitlist_position(session, class_id, existing.seq) if existing.status == "waitlisted" else None

@@ -100,3 +100,16 @@ async def test_same_person_hammering_one_class(app: App) -> None:
     assert Counter(r.outcome for r in results) == {"enrolled": 1, "refused": 29}
     state = await seats(app, cid)
     assert (state.taken, state.enrolled, state.rows_per_person) == (1, [person], 1)
+
+
+async def test_one_person_racing_into_clashing_classes_gets_one(app: App) -> None:
+    codes = [f"T-CLASH{i}" for i in range(8)]
+    await add_classes(app, *(spec(code) for code in codes))     # all meet at the same hours: they clash
+    ids = [await class_id(app, code) for code in codes]
+    (person,) = await add_people(app, 1, prefix="C")
+    results = await asyncio.gather(*(enroll_as(app, cid, person) for cid in ids))
+    assert Counter(r.outcome for r in results)["enrolled"] == 1
+    async with app.sessions() as s:
+        active = (await s.execute(select(func.count()).select_from(Enrollment).where(
+            Enrollment.employee_id == person, Enrollment.status.in_(("enrolled", "waitlisted"))))).scalar_one()
+    assert active == 1
