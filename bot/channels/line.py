@@ -63,6 +63,7 @@ from bot.channels.line_render import MAX_MESSAGES_PER_REQUEST, Message, render
 from bot.conversation import IncomingMessage, MessageKind, Reply
 from bot.db.engine import is_sqlite
 from bot.services.delivery import DeliveryError, Recipient
+from bot.services.events import EventLedger
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -438,6 +439,11 @@ class LineChannel:
         # SQLite has one writer: transactions that overlap wait in its busy handler (sleeps of up to
         # 100 ms). Queueing them here instead keeps latency flat; PostgreSQL runs them in parallel.
         self._db_gate = asyncio.Semaphore(1 if is_sqlite(app.settings.database_url) else concurrency)
+        # Event ids: on SQLite, claimed in batches ahead of the handler (a message that writes nothing then
+        # costs a read-only transaction: 1.70 -> 1.51 ms of CPU per event); on PostgreSQL, claimed inside
+        # the handler's own transaction (one transaction per event measured faster there: 803 vs 346 req/s).
+        self.ledger = (EventLedger(app.sessions, app.engine.dialect.name, app.clock.now, gate=self._db_gate)
+                       if is_sqlite(app.settings.database_url) else None)
 
     @classmethod
     def from_settings(cls, app: App, metrics: Metrics) -> LineChannel:
@@ -549,6 +555,12 @@ class LineChannel:
         """Handle one event: dispatch it once (by its webhookEventId) and send the answer."""
         event, kind = item.event, _event_type(item.event)
         user_id: str = item.event.source.user_id
+        event_id: str | None = str(event.webhook_event_id)
+        if self.ledger is not None:
+            if not await self.ledger.claim(CHANNEL, str(event_id)):  # before any work, e.g. a download
+                self.metrics.events_handled.inc(kind, "duplicate")
+                return
+            event_id = None  # claimed already
         msg = await self._message(event, user_id)
         if msg is None:
             log.info("LINE event needs no answer type=%s", kind)
@@ -558,7 +570,7 @@ class LineChannel:
         loading = loop.call_later(self.loading_after, self._start_loading, user_id)
         try:
             async with self._db_gate:
-                outcome = await self.app.dispatcher.handle(msg, event_id=str(event.webhook_event_id))
+                outcome = await self.app.dispatcher.handle(msg, event_id=event_id)
         finally:
             loading.cancel()
         if outcome.duplicate:
