@@ -25,6 +25,9 @@ run: $(STAMP)  ## prepare the SQLite database with demo data and run the bot (co
 test: $(STAMP)  ## run every test (PostgreSQL tests skip, saying so, when no server answers)
 	@$(BIN)/python -m pytest
 
+typecheck: $(STAMP)  ## mypy (strict)
+	$(BIN)/mypy
+
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy

@@ -74,14 +74,16 @@ def check_feature_files(settings: Settings) -> None:
 
 
 async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_db: bool = True,
-                    demo: bool | None = None) -> App:
+                    demo: bool | None = False) -> App:
     """Build the application.
 
     Args:
         settings: the loaded settings.
         clock: the clock to use (tests pass a frozen one).
         prepare_db: migrate the database and load the catalog if needed.
-        demo: load the demo roster; None means "only when the database has no employees yet".
+        demo: load the demo data; None means "only when the database has no employees yet" (the
+            console chat), False (the default) never: a server or an HR command pointed at an empty
+            production database must not fill it with sample people.
     """
     from handlers import build_routes
 

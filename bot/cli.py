@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+from bot.clock import Clock
 from bot.config import ConfigError, Settings, load_settings
 
 EXIT_OK = 0
@@ -32,19 +33,23 @@ def _setup_logging(settings: Settings, default: str) -> None:
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
 
 
+def _console_clock(settings: Settings) -> Clock | None:
+    """The clock of console commands: shifted to ``DEMO_TODAY`` when it is set, else the real one."""
+    if settings.demo_today is None:
+        return None
+    from bot.clock import ShiftedClock
+
+    print(f"note: DEMO_TODAY is set: the bot runs as on {settings.demo_today.isoformat()}", file=sys.stderr)
+    return ShiftedClock.on_day(settings.demo_today)
+
+
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Chat in the terminal as an employee (the console channel)."""
     from bot.bootstrap import build_app
     from bot.channels.console import run_console
     from bot.services.accounts import bind_console_account
 
-    clock = None
-    if settings.demo_today is not None:
-        from bot.clock import ShiftedClock
-
-        clock = ShiftedClock.on_day(settings.demo_today)
-        print(f"note: DEMO_TODAY is set: the bot runs as on {settings.demo_today.isoformat()}", file=sys.stderr)
-    app = await build_app(settings, clock=clock)
+    app = await build_app(settings, clock=_console_clock(settings), demo=None)
     try:
         user = args.user or settings.demo_employee_no
         async with app.sessions.begin() as session:
@@ -62,7 +67,7 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the whole bot: the web server when LINE/Telegram credentials are set, else the console."""
-    if settings.line_enabled or settings.telegram_enabled:
+    if settings.line_enabled:  # the only channel `serve` has so far
         return await cmd_serve(args, settings)
     args.user, args.lang, args.json = None, None, False
     return await cmd_chat(args, settings)
@@ -128,7 +133,7 @@ async def cmd_db_seed(args: argparse.Namespace, settings: Settings) -> int:
     """Load the catalog and, with --demo, the sample roster."""
     from bot.bootstrap import build_app
 
-    app = await build_app(settings, demo=args.demo)
+    app = await build_app(settings, demo=args.demo, clock=_console_clock(settings) if args.demo else None)
     await app.close()
     print("catalog loaded" + (", demo data loaded" if args.demo else ""))
     return EXIT_OK

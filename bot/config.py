@@ -56,7 +56,6 @@ class Settings:
     plan_year: int
     default_lang: str
     demo_employee_no: str
-    timezone: str = "Asia/Taipei"
     log_level: str = "INFO"
     line_channel_secret: str | None = None
     line_channel_access_token: str | None = None
@@ -116,7 +115,6 @@ def load_settings(env_file: Path | None = None) -> Settings:
         plan_year=_env_int("PLAN_YEAR", 113),
         default_lang=lang,
         demo_employee_no=_env("DEMO_EMPLOYEE_NO", "T0001") or "T0001",
-        timezone=_env("TZ_NAME", "Asia/Taipei") or "Asia/Taipei",
         log_level=(_env("LOG_LEVEL", "INFO") or "INFO").upper(),
         line_channel_secret=_env("LINE_CHANNEL_SECRET"),
         line_channel_access_token=_env("LINE_CHANNEL_ACCESS_TOKEN"),

@@ -133,3 +133,21 @@ def test_feature_data_files_are_checked_at_start(tmp_path: Path, relative: str, 
     result = abc_bot(["check-data"], tmp_path, ABC_DATA_DIR=str(data))
     assert result.returncode == 2, result.stdout
     assert named in result.stderr and "Traceback" not in result.stderr
+
+
+def test_hr_commands_never_fill_an_empty_database_with_sample_people(tmp_path: Path) -> None:
+    import sqlite3
+
+    report = abc_bot(["report", "class", "NOPE"], tmp_path)
+    assert report.returncode != 0
+    with sqlite3.connect(tmp_path / "cli.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM catalog_items").fetchone()[0] > 0  # migrated and loaded
+        assert db.execute("SELECT count(*) FROM employees").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM classes").fetchone()[0] == 0
+
+
+def test_db_seed_demo_follows_demo_today(tmp_path: Path) -> None:
+    seed = abc_bot(["db", "seed", "--demo"], tmp_path, DEMO_TODAY="2024-03-01")
+    assert seed.returncode == 0, seed.stderr
+    chat = abc_bot(["chat", "--json"], tmp_path, "我的報名\n", DEMO_TODAY="2024-03-01")
+    assert "113年3月" in chat.stdout and "115年" not in chat.stdout

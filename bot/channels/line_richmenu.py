@@ -113,11 +113,31 @@ def menu_image(texts: MessageCatalog, lang: str) -> tuple[bytes, str]:
     return buffer.getvalue(), draw_lang
 
 
+class RichMenuError(Exception):
+    """LINE refused a rich-menu call: its HTTP status and reason (no SDK type leaks out of this module)."""
+
+    def __init__(self, status: int | None, reason: str | None) -> None:
+        super().__init__(f"LINE answered {status} {reason}")
+        self.status, self.reason = status, reason
+
+
 async def install(access_token: str, base_url: str | None, menu: dict[str, Any], png: bytes) -> tuple[str, list[str]]:
     """Create the menu, upload its image, make it the default, delete older menus of ours.
 
     Returns the new menu's id and the ids deleted.
+
+    Raises:
+        RichMenuError: LINE refused one of the calls.
     """
+    from linebot.v3.messaging import ApiException
+
+    try:
+        return await _install(access_token, base_url, menu, png)
+    except ApiException as exc:
+        raise RichMenuError(exc.status, exc.reason) from exc
+
+
+async def _install(access_token: str, base_url: str | None, menu: dict[str, Any], png: bytes) -> tuple[str, list[str]]:
     from linebot.v3.messaging import (
         AsyncApiClient,
         AsyncMessagingApi,

@@ -12,7 +12,7 @@ from bot.config import Settings
 
 async def cmd_richmenu(args: argparse.Namespace, settings: Settings) -> int:
     """Create the default rich menu (image drawn here), upload it and make it the default."""
-    from bot.channels.line_richmenu import install, menu_image, menu_request
+    from bot.channels.line_richmenu import RichMenuError, install, menu_image, menu_request
     from bot.texts import MessageCatalog
 
     texts = MessageCatalog.load()
@@ -30,12 +30,10 @@ async def cmd_richmenu(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.line_channel_access_token:
         print("abc-bot line richmenu: LINE_CHANNEL_ACCESS_TOKEN is not set", file=sys.stderr)
         return 2
-    from linebot.v3.messaging import ApiException
-
     try:
         menu_id, deleted = await install(settings.line_channel_access_token, settings.line_api_base_url, menu, png)
-    except ApiException as exc:
-        print(f"abc-bot line richmenu: LINE answered {exc.status} {exc.reason}", file=sys.stderr)
+    except RichMenuError as exc:
+        print(f"abc-bot line richmenu: {exc}", file=sys.stderr)
         return 1
     print(f"rich menu {menu_id} created and set as default" + (f"; deleted {', '.join(deleted)}" if deleted else ""))
     return 0
