@@ -16,7 +16,10 @@ from typing import TYPE_CHECKING, Any
 from bot.commands import CommandGroups
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.config import Settings
+    from bot.db.models import Employee
     from bot.services.hours_import import HoursReport
     from bot.services.roster import RosterReport
 
@@ -36,6 +39,17 @@ def _number(text: str) -> str | None:
     except ValueError as exc:
         _err(f"abc-bot: {exc}")
         return None
+
+
+async def _employee(session: AsyncSession, text: str) -> Employee | None:
+    """The employee a command names, or None after saying why (not a number, not on the roster)."""
+    from bot.services.accounts import find_employee
+
+    number = _number(text)
+    employee = await find_employee(session, number) if number else None
+    if employee is None and number:
+        _err(f"abc-bot: employee {text} is not on the roster")
+    return employee
 
 
 def _print_import(report: RosterReport | HoursReport, *, as_json: bool, counts: dict[str, int]) -> int:
@@ -113,16 +127,13 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Grant agency HR (for an agency, by default the employee's own) or city admin."""
     from bot.bootstrap import build_app
-    from bot.services.accounts import find_employee
     from bot.services.roles import AGENCY_HR, grant
 
     app = await build_app(settings, demo=False)
     try:
         async with app.sessions.begin() as session:
-            number = _number(args.employee_no)
-            emp = await find_employee(session, number) if number else None
+            emp = await _employee(session, args.employee_no)
             if emp is None:
-                _err(f"abc-bot: employee {args.employee_no} is not on the roster")
                 return EXIT_REFUSED
             agency = (args.agency or emp.agency) if args.role == AGENCY_HR else ""
             new = await grant(session, emp, args.role, agency, now=app.clock.now(), by="cli")
@@ -136,16 +147,13 @@ async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_revoke(args: argparse.Namespace, settings: Settings) -> int:
     """Revoke a role (agency HR of one agency with --agency, else of all)."""
     from bot.bootstrap import build_app
-    from bot.services.accounts import find_employee
     from bot.services.roles import revoke
 
     app = await build_app(settings, demo=False)
     try:
         async with app.sessions.begin() as session:
-            number = _number(args.employee_no)
-            emp = await find_employee(session, number) if number else None
+            emp = await _employee(session, args.employee_no)
             if emp is None:
-                _err(f"abc-bot: employee {args.employee_no} is not on the roster")
                 return EXIT_REFUSED
             removed = await revoke(session, emp, args.role, args.agency, now=app.clock.now(), by="cli")
         print(f"{emp.employee_no}: {removed} grant(s) of {args.role} revoked")
@@ -240,17 +248,14 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
     """Unbind every chat account of an employee (e.g. a lost phone)."""
     from bot.bootstrap import build_app
-    from bot.services.accounts import find_employee
     from bot.services.binding import unbind_employee
     from bot.services.roles import record
 
     app = await build_app(settings, demo=False)
     try:
         async with app.sessions.begin() as session:
-            number = _number(args.employee_no)
-            emp = await find_employee(session, number) if number else None
+            emp = await _employee(session, args.employee_no)
             if emp is None:
-                _err(f"abc-bot: employee {args.employee_no} is not on the roster")
                 return EXIT_REFUSED
             count = await unbind_employee(session, emp)
             await record(session, actor="cli", actor_employee_id=None, action="accounts.unbind",
