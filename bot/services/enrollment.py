@@ -435,6 +435,7 @@ async def substitute(session: AsyncSession, enrollment_id: int, replacement: Emp
     if refusal is not None:
         return SubstituteResult(False, refusal=refusal)
 
+    await lock_person(session, replacement.id)  # person before class, as in enroll()
     seq = await lock_class(session, cls.id, next_seq=True)
     assert seq is not None
     original = await _row_of(session, cls.id, leaving.id) or original

@@ -113,3 +113,31 @@ async def test_one_person_racing_into_clashing_classes_gets_one(app: App) -> Non
         active = (await s.execute(select(func.count()).select_from(Enrollment).where(
             Enrollment.employee_id == person, Enrollment.status.in_(("enrolled", "waitlisted"))))).scalar_one()
     assert active == 1
+
+
+async def test_a_substitute_racing_the_same_persons_own_clashing_enroll_gets_one(app: App) -> None:
+    from bot.services.enrollment import substitute
+    from bot.services.roles import Scope
+
+    await add_classes(app, spec("T-SUBX", capacity=1), spec("T-OWN"))   # same hours: they clash
+    sub_class, own_class = await class_id(app, "T-SUBX"), await class_id(app, "T-OWN")
+    holder, colleague = await add_people(app, 2, prefix="S")
+    seat = await enroll_as(app, sub_class, holder)
+
+    async def hr_names_colleague() -> bool:
+        async with app.sessions.begin() as s:
+            person = (await s.execute(select(Employee).where(Employee.id == colleague))).scalar_one()
+            result = await substitute(s, seat.enrollment_id or 0, person, scope=Scope(city=True),
+                                      now=app.clock.now(), deps=deps(app))
+            return result.ok
+
+    async def colleague_enrolls() -> bool:
+        return (await enroll_as(app, own_class, colleague)).outcome == "enrolled"
+
+    for _ in range(3):
+        outcomes = await asyncio.gather(hr_names_colleague(), colleague_enrolls())
+        assert sum(outcomes) <= 1, outcomes
+    async with app.sessions() as s:
+        active = (await s.execute(select(func.count()).select_from(Enrollment).where(
+            Enrollment.employee_id == colleague, Enrollment.status == "enrolled"))).scalar_one()
+    assert active == 1
