@@ -19,14 +19,13 @@ from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.clock import TAIPEI
 from bot.db.models import Employee
 from bot.db.models_classes import Enrollment, TrainingClass
 from bot.db.models_hours import LearningRecord
 from bot.services.catalog import Catalog, DataFileError
-from bot.services.classes import EnrollmentSettings
+from bot.services.classes import EnrollmentSettings, find_class
 from bot.services.rules import RulesFile
 
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
@@ -88,6 +87,7 @@ def read_attendance_csv(path: Path, mapping: Path | None = None) -> list[Attenda
         fold,
         load_mapping,
         map_columns,
+        narrow,
         parse_bool,
         parse_employee_no,
         read_table,
@@ -111,7 +111,7 @@ def read_attendance_csv(path: Path, mapping: Path | None = None) -> list[Attenda
                 raise ValueError(f"attendance {cells.get('attendance', '')!r} is not attended or absent (出席/缺席)")
             if not cells.get("class"):
                 raise ValueError("class is empty")
-            out.append(AttendanceLine(line=line, class_ref=cells["class"], attendance=status,  # type: ignore[arg-type]
+            out.append(AttendanceLine(line=line, class_ref=narrow(cells["class"]), attendance=status,  # type: ignore[arg-type]
                                       employee_no=parse_employee_no(cells.get("employee_no", "")),
                                       leave_hours=_leave(cells.get("leave_hours", "")),
                                       unexcused=parse_bool(cells.get("unexcused", ""))))
@@ -143,12 +143,8 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
     seen: dict[tuple[int, int], int] = {}
     for ln in lines:
         where = f"{source}: line {ln.line}"
-        if ln.class_ref not in classes:
-            stmt = select(TrainingClass).options(selectinload(TrainingClass.meetings))
-            found = (await session.execute(stmt.where(TrainingClass.code == ln.class_ref))).scalar_one_or_none()
-            if found is None and ln.class_ref.isdigit():
-                found = (await session.execute(stmt.where(TrainingClass.id == int(ln.class_ref)))).scalar_one_or_none()
-            classes[ln.class_ref] = found
+        if ln.class_ref not in classes:  # as `report class` finds it: any letter case, or its number
+            classes[ln.class_ref] = await find_class(session, ln.class_ref)
         if ln.employee_no not in people:
             people[ln.employee_no] = (await session.execute(
                 select(Employee).where(Employee.employee_no == ln.employee_no))).scalar_one_or_none()

@@ -163,8 +163,7 @@ def _messages(path: str, exc: ValidationError, raw: Any, line_of: dict[int, int]
 # ---------------------------------------------------------------- the classes file
 
 _RELATIVE = re.compile(r"^today(?:([+-])(\d{1,4}))?$", re.IGNORECASE)
-_INSTANT = re.compile(r"^(?P<day>today(?:[+-]\d{1,4})?|\d{4}-\d{2}-\d{2})(?:[ T]+(?P<clock>\d{1,2}:\d{2}))?$",
-                      re.IGNORECASE)
+_INSTANT = re.compile(r"^(?P<day>\S+?)(?:[ T]+(?P<clock>\d{1,2}:\d{2}))?$", re.IGNORECASE)
 _OFFSET = re.compile(r"\d(?:Z|[+-]\d\d:\d\d)$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 _URL = re.compile(r"^https?://\S+$")
@@ -172,7 +171,14 @@ CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
 
 
 def parse_day(text: str, today: date | None) -> date:
-    """An ISO date (``2024-03-20``) or, for samples and tests, ``today``, ``today+14``, ``today-3``."""
+    """A date as HR writes it, or, for samples and tests, ``today``, ``today+14``, ``today-3``.
+
+    Besides ISO (``2024-03-20``) the forms of the roster and hours imports are accepted
+    (:func:`bot.services.csvio.parse_date`): ROC ``113/3/20``, ``113年3月20日``, ``1130320``,
+    ``2024/3/20``, full-width digits.
+    """
+    from bot.services.csvio import parse_date
+
     text = text.strip()
     m = _RELATIVE.match(text)
     if m:
@@ -183,7 +189,11 @@ def parse_day(text: str, today: date | None) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a date like 2024-03-20") from None
+        pass
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def parse_clock(text: str) -> time:
@@ -391,15 +401,18 @@ CSV_FIELDS = ("code", "course", "name", "mode", "host_agency", "place", "online_
 CSV_REQUIRED = ("code", "course", "mode", "hours", "capacity", "opens", "closes", "meetings")
 CSV_MAPPING = Path("imports") / "classes.yaml"
 _LIST_SPLIT = re.compile(r"\s*[;；、]\s*")
+_NARROW_FIELDS = frozenset({"code", "course", "hours", "capacity", "opens", "closes", "meetings", "new_hire_months"})
 _MEETING = re.compile(r"^(\S+)\s+(\d{1,2}:\d{2})\s*[-–~～]\s*(\d{1,2}:\d{2})$")
 
 
 def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict[str, Any]:
     """One CSV row in the YAML shape; ``meetings`` is ``2024-03-20 09:00-12:00; 2024-03-27 09:00-12:00``."""
-    from bot.services.csvio import fold, parse_bool
+    from bot.services.csvio import fold, narrow, parse_bool
 
     def cell(name: str) -> str:
         value = (cells.get(name) or "").strip()
+        if name in _NARROW_FIELDS:  # Excel's full-width digits and colons: ５０, ０９：００
+            value = narrow(value)
         return words.get(name, {}).get(fold(value), value) if value else ""
 
     meetings: list[dict[str, str] | str] = []
