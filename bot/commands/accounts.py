@@ -18,10 +18,13 @@ from bot.commands import CommandGroups
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.bootstrap import App
     from bot.config import Settings
     from bot.db.models import Employee
+    from bot.services.binding import BindingPolicy
     from bot.services.hours_import import HoursReport
     from bot.services.roster import RosterReport
+    from bot.texts import MessageCatalog
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -185,17 +188,8 @@ async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     """Issue one-time binding codes to a CSV file (the only place their plain text ever exists)."""
-    import csv
-    import os
-
-    from sqlalchemy import exists, select
-
     from bot.bootstrap import build_app
-    from bot.clock import TAIPEI
-    from bot.dates import format_roc
-    from bot.db.models import ChannelAccount, Employee
-    from bot.services.binding import format_code, issue_codes, load_policy
-    from bot.services.csvio import excel_safe
+    from bot.services.binding import load_policy
 
     if not args.agency and not args.employee and not args.all:
         _err("abc-bot: say whose codes: --agency X, --employee N (repeatable) or --all")
@@ -209,40 +203,62 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
         policy = policy.model_copy(update={"valid_days": args.days})
     app = await build_app(settings, demo=False)
     try:
-        async with app.sessions.begin() as session:
-            stmt = select(Employee).where(Employee.active.is_(True)).order_by(Employee.agency, Employee.employee_no)
-            if args.agency:
-                stmt = stmt.where(Employee.agency == args.agency)
-            if args.employee:
-                numbers = [n for n in (_number(x) for x in args.employee) if n]
-                if len(numbers) != len(args.employee):
-                    return EXIT_USAGE
-                stmt = stmt.where(Employee.employee_no.in_(numbers))
-            if args.unbound_only:
-                stmt = stmt.where(~exists().where(ChannelAccount.employee_id == Employee.id))
-            employees = list((await session.execute(stmt)).scalars())
-            if args.employee:
-                found = {e.employee_no for e in employees}
-                missing = [n for n in numbers if n not in found]
-                if missing:
-                    _err(f"abc-bot: not on the roster (or inactive): {', '.join(missing)}; no codes issued")
-                    return EXIT_REFUSED
-            now = app.clock.now()
-            issued = await issue_codes(session, employees, policy=policy, now=now, batch=f"{now:%Y%m%dT%H%M%S}")
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-                writer = csv.writer(fh)
-                writer.writerow(["employee_no", "name", "agency", "unit", "code", "expires_on", "expires_roc"])
-                for item in issued:
-                    day = item.expires_at.astimezone(TAIPEI).date()
-                    writer.writerow([item.employee.employee_no, excel_safe(item.employee.name),
-                                     excel_safe(item.employee.agency), excel_safe(item.employee.unit),
-                                     format_code(item.code, policy), day.isoformat(), format_roc(day)])
-        print(f"{len(issued)} code(s) written to {out} (valid {policy.valid_days} days; older unused codes "
-              "of these employees no longer work)")
-        return EXIT_OK
+        return await _issue_codes_file(app, args, policy, out)
+    except OSError as exc:  # the transaction rolled back: no code was issued, older ones still work
+        _err(f"abc-bot: cannot write {exc.filename or out}: {exc.strerror or exc}; no codes issued")
+        return EXIT_REFUSED
     finally:
         await app.close()
+
+
+async def _issue_codes_file(app: App, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
+    """Issue the codes and write the CSV in one transaction (an OSError while writing rolls it back)."""
+    import csv
+    import os
+
+    from sqlalchemy import exists, select
+
+    from bot.clock import TAIPEI
+    from bot.dates import format_roc
+    from bot.db.models import ChannelAccount, Employee
+    from bot.services.binding import format_code, issue_codes
+    from bot.services.csvio import excel_safe
+
+    async with app.sessions.begin() as session:
+        if args.agency and not await _agency_known(session, args.agency):
+            return EXIT_REFUSED
+        stmt = select(Employee).where(Employee.active.is_(True)).order_by(Employee.agency, Employee.employee_no)
+        if args.agency:
+            stmt = stmt.where(Employee.agency == args.agency)
+        if args.employee:
+            numbers = [n for n in (_number(x) for x in args.employee) if n]
+            if len(numbers) != len(args.employee):
+                return EXIT_USAGE
+            stmt = stmt.where(Employee.employee_no.in_(numbers))
+        if args.unbound_only:
+            stmt = stmt.where(~exists().where(ChannelAccount.employee_id == Employee.id))
+        employees = list((await session.execute(stmt)).scalars())
+        if args.employee:
+            found = {e.employee_no for e in employees}
+            missing = [n for n in numbers if n not in found]
+            if missing:
+                _err(f"abc-bot: not on the roster (or inactive): {', '.join(missing)}; no codes issued")
+                return EXIT_REFUSED
+        now = app.clock.now()
+        issued = await issue_codes(session, employees, policy=policy, now=now, batch=f"{now:%Y%m%dT%H%M%S}")
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # --force over an existing file: the secrets are private all the same
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["employee_no", "name", "agency", "unit", "code", "expires_on", "expires_roc"])
+            for item in issued:
+                day = item.expires_at.astimezone(TAIPEI).date()
+                writer.writerow([item.employee.employee_no, excel_safe(item.employee.name),
+                                 excel_safe(item.employee.agency), excel_safe(item.employee.unit),
+                                 format_code(item.code, policy), day.isoformat(), format_roc(day)])
+    print(f"{len(issued)} code(s) written to {out} (valid {policy.valid_days} days; older unused codes "
+          "of these employees no longer work)")
+    return EXIT_OK
 
 
 async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
@@ -303,8 +319,8 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
             left = "passed" if d.passed else f"{d.days_left} days left"
             print(f"  {d.id}: {format_roc(d.date)} ({left}), {_h(d.remaining)} h to go")
         for r in status.records:
-            mark = "" if r.credited else f"  NOT COUNTED: {r.forfeit_reason}"
-            print(f"    {r.occurred_on} {r.source:<6} {r.bucket:<11} {_h(r.hours):>5}  {r.title}{mark}")
+            mark = "" if r.credited else f"  NOT COUNTED: {_reason(app.texts, r.forfeit_reason, settings.default_lang)}"
+            print(f"    {format_roc(r.occurred_on):<11} {r.source:<6} {r.bucket:<11} {_h(r.hours):>5}  {r.title}{mark}")
         return EXIT_OK
     finally:
         await app.close()
@@ -312,6 +328,29 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
 
 def _exists(path: Path) -> bool:
     return path.exists()
+
+
+def _reason(texts: MessageCatalog, key: str | None, lang: str) -> str:
+    """A forfeit reason as people read it (the message key itself when the catalog has no such text)."""
+    if not key:
+        return ""
+    try:
+        return texts.get(key, lang)
+    except KeyError:
+        return key
+
+
+async def _agency_known(session: AsyncSession, agency: str) -> bool:
+    """True when some employee (active or not) of ``agency`` is on the roster; else says so on stderr."""
+    from sqlalchemy import select
+
+    from bot.db.models import Employee
+
+    found = (await session.execute(select(Employee.id).where(Employee.agency == agency).limit(1))).first()
+    if found is None:
+        agencies = (await session.execute(select(Employee.agency).distinct().order_by(Employee.agency))).scalars()
+        _err(f"abc-bot: no employee of agency {agency!r} is on the roster (agencies: {'、'.join(agencies) or '-'})")
+    return found is not None
 
 
 def _h(value: Any) -> str:
@@ -333,6 +372,8 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
         started = time.perf_counter()
         rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
         async with app.sessions() as session:
+            if args.agency is not None and not await _agency_known(session, args.agency):
+                return EXIT_REFUSED
             report = await build_report(session, rules, today=taipei_today(app.clock), agency=args.agency,
                                         include_inactive=args.include_inactive)
         lang = args.lang
@@ -340,7 +381,11 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
         def t(key: str) -> str:
             return app.texts.get(key, lang)
 
-        paths = (write_xlsx if fmt == "xlsx" else write_csv)(report, args.out, t, lang)
+        try:
+            paths = (write_xlsx if fmt == "xlsx" else write_csv)(report, args.out, t, lang)
+        except OSError as exc:
+            _err(f"abc-bot: cannot write {exc.filename or args.out}: {exc.strerror or exc}")
+            return EXIT_REFUSED
         took = time.perf_counter() - started
         total = report.total
         rate = f"{float(total.rate * 100):.1f}%" if total.rate is not None else "n/a"
