@@ -9,12 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
-
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Context, Route
 from bot.conversation import (
@@ -26,8 +21,8 @@ from bot.conversation import (
     Reply,
     clean_text,
 )
-from bot.db.models import ProcessedEvent
-from bot.services.accounts import get_or_create_account
+from bot.services.accounts import find_account, get_or_create_account
+from bot.services.events import DuplicateEvent, record_event
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
@@ -45,10 +40,6 @@ class Outcome:
     intent: Intent
     duplicate: bool = False
     """True when ``event_id`` had been handled before: nothing was done and nothing should be sent."""
-
-
-class DuplicateEvent(Exception):
-    """The webhook event was already handled (its id is in ``processed_events``)."""
 
 
 class Dispatcher:
@@ -85,13 +76,8 @@ class Dispatcher:
     async def _lang_of(self, msg: IncomingMessage) -> str:
         try:
             async with self.app.sessions() as session:
-                from sqlalchemy import select
-
-                from bot.db.models import ChannelAccount
-
-                lang = (await session.execute(select(ChannelAccount.lang).where(
-                    ChannelAccount.channel == msg.channel, ChannelAccount.external_id == msg.user_id))).scalar()
-                return lang or self.app.settings.default_lang
+                account = await find_account(session, msg.channel, msg.user_id)
+            return account.lang if account is not None else self.app.settings.default_lang
         except Exception:
             return self.app.settings.default_lang
 
@@ -99,7 +85,7 @@ class Dispatcher:
         now = self.app.clock.now()
         async with self.app.sessions.begin() as session:
             if event_id is not None:
-                await _record_event(session, msg.channel, event_id, now)
+                await record_event(session, msg.channel, event_id, now)
             account = await get_or_create_account(session, msg.channel, msg.user_id,
                                                   lang=self.app.settings.default_lang, now=now)
             if msg.kind == MessageKind.UNFOLLOW:
@@ -139,19 +125,3 @@ class Dispatcher:
         if match is not None and match.name in routes.intents:
             return routes.intents[match.name], match.argument
         return routes.fallback, text
-
-
-# A Core insert: no ORM bookkeeping on the hot path of every webhook event.
-_INSERT_EVENT = insert(ProcessedEvent.__table__)  # type: ignore[arg-type]
-
-
-async def _record_event(session: AsyncSession, channel: str, event_id: str, now: datetime) -> None:
-    """Insert the event id first thing in the transaction; a unique violation means "already handled".
-
-    Being the first write also makes SQLite take its write lock before any read, so two processes
-    handling the same redelivered event queue up here instead of failing on a stale snapshot.
-    """
-    try:
-        await session.execute(_INSERT_EVENT, {"channel": channel, "event_id": event_id[:128], "received_at": now})
-    except IntegrityError as exc:
-        raise DuplicateEvent(event_id) from exc

@@ -11,14 +11,12 @@ from __future__ import annotations
 import contextlib
 import unicodedata
 
-from sqlalchemy import select
-
 from bot.context import Context
 from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
-from bot.db.models import Employee
 from bot.db.models_classes import Enrollment, TrainingClass
 from bot.services import class_format as fmt
 from bot.services import roles
+from bot.services.accounts import employee_by_id, employees_by_number
 from bot.services.catalog import CatalogItem
 from bot.services.classes import find_class, get_class, open_for_registration, upcoming_classes
 from bot.services.eligibility import Refusal, window_state
@@ -32,8 +30,11 @@ from bot.services.enrollment import (
     cancellable,
     class_refusal,
     enroll,
+    enrollment_of,
+    enrollment_with_person,
     hr_scope,
     my_enrollments,
+    own_enrollment,
     person_refusal,
     substitute,
     substitute_refusal,
@@ -168,8 +169,7 @@ async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     deps = _deps(ctx)
     now = ctx.app.clock.now()
     refusal = class_refusal(cls, now, deps, ctx.lang)
-    row = (await ctx.session.execute(select(Enrollment).where(
-        Enrollment.class_id == cls.id, Enrollment.employee_id == employee.id))).scalar_one_or_none()
+    row = await enrollment_of(ctx.session, cls.id, employee.id)
     if refusal is None and row is not None and row.status in ACTIVE:
         position = await waitlist_position(ctx.session, cls.id, row.seq) if row.status == "waitlisted" else None
         refusal = already_refusal(row, position)
@@ -328,9 +328,7 @@ async def _own_enrollment(ctx: Context, arg: str) -> Enrollment | None:
     enrollment_id = _class_id(arg)
     if employee is None or enrollment_id is None:
         return None
-    row = (await ctx.session.execute(select(Enrollment).where(Enrollment.id == enrollment_id)))
-    found = row.scalar_one_or_none()
-    return found if found is not None and found.employee_id == employee.id else None
+    return await own_enrollment(ctx.session, enrollment_id, employee.id)
 
 
 async def ask_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
@@ -403,8 +401,7 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
         return HandlerResult([Reply.plain(ctx.t("classes.sub.usage"), [back_to_menu(ctx)])], intent=Intent.ENROLL)
     class_ref, out_no, in_no = parts[0], parts[1].upper(), parts[2].upper()
     cls = await find_class(ctx.session, class_ref)
-    people = {e.employee_no: e for e in (await ctx.session.execute(
-        select(Employee).where(Employee.employee_no.in_([out_no, in_no])))).scalars()}
+    people = await employees_by_number(ctx.session, [out_no, in_no])
     if cls is None:
         return HandlerResult([Reply.plain(ctx.t("classes.sub.no_class", ref=class_ref), [back_to_menu(ctx)])],
                              intent=Intent.ENROLL)
@@ -413,8 +410,7 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
         return HandlerResult([Reply.plain(ctx.t("classes.sub.no_employee", number=missing[0]), [back_to_menu(ctx)])],
                              intent=Intent.ENROLL)
     leaving, replacement = people[out_no], people[in_no]
-    row = (await ctx.session.execute(select(Enrollment).where(
-        Enrollment.class_id == cls.id, Enrollment.employee_id == leaving.id))).scalar_one_or_none()
+    row = await enrollment_of(ctx.session, cls.id, leaving.id)
     if row is None:
         return HandlerResult([Reply.plain(ctx.t("classes.refuse.sub_not_enrolled", name=leaving.name),
                                           [back_to_menu(ctx)])], intent=Intent.ENROLL)
@@ -439,10 +435,8 @@ async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> Ha
         return _bind_first(ctx, "enroll", Intent.ENROLL)
     if len(args) != 2 or not all(a.isdigit() and len(a) <= 9 for a in args):
         return _stale(ctx, Intent.ENROLL)
-    found = (await ctx.session.execute(
-        select(Enrollment, Employee).join(Employee, Employee.id == Enrollment.employee_id)
-        .where(Enrollment.id == int(args[0])))).first()
-    replacement = (await ctx.session.execute(select(Employee).where(Employee.id == int(args[1])))).scalar_one_or_none()
+    found = await enrollment_with_person(ctx.session, int(args[0]))
+    replacement = await employee_by_id(ctx.session, int(args[1]))
     cls = await get_class(ctx.session, found[0].class_id) if found is not None else None
     if found is None or replacement is None or cls is None:
         return _stale(ctx, Intent.ENROLL)

@@ -92,14 +92,11 @@ class ConsoleChat:
         return IncomingMessage.from_text(CHANNEL, self.user_id, line)
 
     async def _lang(self) -> str:
-        from sqlalchemy import select
-
-        from bot.db.models import ChannelAccount
+        from bot.services.accounts import find_account
 
         async with self.app.sessions() as session:
-            lang = (await session.execute(select(ChannelAccount.lang).where(
-                ChannelAccount.channel == CHANNEL, ChannelAccount.external_id == self.user_id))).scalar()
-        return lang or self.app.settings.default_lang
+            account = await find_account(session, CHANNEL, self.user_id)
+        return account.lang if account is not None else self.app.settings.default_lang
 
     async def send(self, line: str) -> Outcome:
         """Handle one input line and print the answer."""
@@ -156,16 +153,13 @@ class ConsoleNoticeSender:
 
 
 async def _notice_worker(app: App, chat: ConsoleChat) -> DeliveryWorker | None:
-    from sqlalchemy import select
-
-    from bot.db.models import ChannelAccount
+    from bot.services.accounts import find_account
 
     async with app.sessions() as session:
-        account_id = (await session.execute(select(ChannelAccount.id).where(
-            ChannelAccount.channel == CHANNEL, ChannelAccount.external_id == chat.user_id))).scalar()
-    if account_id is None:
+        account = await find_account(session, CHANNEL, chat.user_id)
+    if account is None:
         return None
-    return DeliveryWorker(app, {CHANNEL: ConsoleNoticeSender(chat)}, account_ids=frozenset({account_id}),
+    return DeliveryWorker(app, {CHANNEL: ConsoleNoticeSender(chat)}, account_ids=frozenset({account.id}),
                           poll_interval=3.0)
 
 

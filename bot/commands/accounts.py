@@ -216,29 +216,23 @@ async def _issue_codes_file(app: App, args: argparse.Namespace, policy: BindingP
     import csv
     import os
 
-    from sqlalchemy import exists, select
-
     from bot.clock import TAIPEI
     from bot.dates import format_roc
-    from bot.db.models import ChannelAccount, Employee
     from bot.services.binding import format_code, issue_codes
     from bot.services.csvio import excel_safe
+    from bot.services.roster import employees_for_codes
 
     async with app.sessions.begin() as session:
         if args.agency and not await _agency_known(session, args.agency):
             return EXIT_REFUSED
-        stmt = select(Employee).where(Employee.active.is_(True)).order_by(Employee.agency, Employee.employee_no)
-        if args.agency:
-            stmt = stmt.where(Employee.agency == args.agency)
+        numbers: list[str] | None = None
         if args.employee:
             numbers = [n for n in (_number(x) for x in args.employee) if n]
             if len(numbers) != len(args.employee):
                 return EXIT_USAGE
-            stmt = stmt.where(Employee.employee_no.in_(numbers))
-        if args.unbound_only:
-            stmt = stmt.where(~exists().where(ChannelAccount.employee_id == Employee.id))
-        employees = list((await session.execute(stmt)).scalars())
-        if args.employee:
+        employees = await employees_for_codes(session, agency=args.agency, numbers=numbers,
+                                              unbound_only=args.unbound_only)
+        if numbers is not None:
             found = {e.employee_no for e in employees}
             missing = [n for n in numbers if n not in found]
             if missing:
@@ -342,15 +336,12 @@ def _reason(texts: MessageCatalog, key: str | None, lang: str) -> str:
 
 async def _agency_known(session: AsyncSession, agency: str) -> bool:
     """True when some employee (active or not) of ``agency`` is on the roster; else says so on stderr."""
-    from sqlalchemy import select
+    from bot.services.roster import roster_agencies
 
-    from bot.db.models import Employee
-
-    found = (await session.execute(select(Employee.id).where(Employee.agency == agency).limit(1))).first()
-    if found is None:
-        agencies = (await session.execute(select(Employee.agency).distinct().order_by(Employee.agency))).scalars()
+    agencies = await roster_agencies(session)
+    if agency not in agencies:
         _err(f"abc-bot: no employee of agency {agency!r} is on the roster (agencies: {'、'.join(agencies) or '-'})")
-    return found is not None
+    return agency in agencies
 
 
 def _h(value: Any) -> str:

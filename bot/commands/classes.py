@@ -120,22 +120,18 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
 
 async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
     """Move the seat and queue a notice to both people, in one transaction."""
-    from sqlalchemy import select
-
     from bot.bootstrap import build_app
-    from bot.db.models import Employee
-    from bot.db.models_classes import Enrollment
     from bot.services import roles
+    from bot.services.accounts import employees_by_number
     from bot.services.classes import find_class
-    from bot.services.enrollment import Deps, hr_scope, substitute
+    from bot.services.enrollment import Deps, enrollment_of, hr_scope, substitute
 
     app = await build_app(settings)
     try:
         lang = settings.default_lang
         async with app.sessions.begin() as session:
             numbers = [n.strip().upper() for n in (args.employee_no, args.substitute_no, args.by or "") if n]
-            people = {e.employee_no: e for e in (await session.execute(
-                select(Employee).where(Employee.employee_no.in_(numbers)))).scalars()}
+            people = await employees_by_number(session, numbers)
             missing = [n for n in numbers if n not in people]
             cls = await find_class(session, args.class_ref)
             if cls is None or missing:
@@ -145,8 +141,7 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
             actor = people[args.by.strip().upper()] if args.by else None
             scope = await hr_scope(session, actor)
             leaving, replacement = people[numbers[0]], people[numbers[1]]
-            row = (await session.execute(select(Enrollment).where(
-                Enrollment.class_id == cls.id, Enrollment.employee_id == leaving.id))).scalar_one_or_none()
+            row = await enrollment_of(session, cls.id, leaving.id)
             target = f"{cls.code} {leaving.employee_no}>{replacement.employee_no}"
             if scope is None or not scope.covers(leaving.agency):
                 await roles.record(session, actor=f"cli:{actor.employee_no if actor else ''}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -21,14 +22,19 @@ _ACCOUNT_BY_ID = (select(ChannelAccount).options(joinedload(ChannelAccount.emplo
                          ChannelAccount.external_id == bindparam("external_id")))
 
 
+async def find_account(session: AsyncSession, channel: str, external_id: str) -> ChannelAccount | None:
+    """The account of ``external_id`` on ``channel`` with its employee, or None before first contact."""
+    params = {"channel": channel, "external_id": external_id}
+    return (await session.execute(_ACCOUNT_BY_ID, params)).scalar_one_or_none()
+
+
 async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, *,
                                 lang: str, now: datetime) -> ChannelAccount:
     """Return the account of ``external_id`` on ``channel``, creating it on first contact.
 
     Two first messages racing each other both end up with the one row (the unique key decides).
     """
-    params = {"channel": channel, "external_id": external_id}
-    account = (await session.execute(_ACCOUNT_BY_ID, params)).scalar_one_or_none()
+    account = await find_account(session, channel, external_id)
     if account is None:
         try:
             async with session.begin_nested():
@@ -37,7 +43,8 @@ async def get_or_create_account(session: AsyncSession, channel: str, external_id
                 session.add(account)
                 await session.flush()
         except IntegrityError:
-            account = (await session.execute(_ACCOUNT_BY_ID, params)).scalar_one()
+            account = await find_account(session, channel, external_id)
+            assert account is not None  # the other message created it
         else:
             await session.refresh(account, ["employee"])
     if now - account.last_seen_at >= LAST_SEEN_RESOLUTION:
@@ -60,3 +67,15 @@ async def bind_console_account(session: AsyncSession, employee_no: str, *, lang:
         account.employee = employee
         account.bound_at = now
     return account
+
+
+async def employees_by_number(session: AsyncSession, numbers: Iterable[str]) -> dict[str, Employee]:
+    """The employees among ``numbers`` that are on the roster, by employee number."""
+    wanted = list(numbers)
+    rows = (await session.execute(select(Employee).where(Employee.employee_no.in_(wanted)))).scalars()
+    return {e.employee_no: e for e in rows}
+
+
+async def employee_by_id(session: AsyncSession, employee_id: int) -> Employee | None:
+    """An employee by database id, or None."""
+    return await session.get(Employee, employee_id)

@@ -185,10 +185,24 @@ async def _fresh_class(session: AsyncSession, class_id: int, *, missing_ok: bool
     return found
 
 
-async def _row_of(session: AsyncSession, class_id: int, employee_id: int) -> Enrollment | None:
+async def enrollment_of(session: AsyncSession, class_id: int, employee_id: int) -> Enrollment | None:
+    """A person's enrollment row in a class (any status), read fresh, or None."""
     return (await session.execute(
         select(Enrollment).where(Enrollment.class_id == class_id, Enrollment.employee_id == employee_id)
         .execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def own_enrollment(session: AsyncSession, enrollment_id: int, employee_id: int) -> Enrollment | None:
+    """An enrollment by id, only when it belongs to ``employee_id`` (a button must not reach another's row)."""
+    row = await session.get(Enrollment, enrollment_id)
+    return row if row is not None and row.employee_id == employee_id else None
+
+
+async def enrollment_with_person(session: AsyncSession, enrollment_id: int) -> tuple[Enrollment, Employee] | None:
+    """An enrollment and the employee it belongs to, or None."""
+    found = (await session.execute(select(Enrollment, Employee).join(Employee, Employee.id == Enrollment.employee_id)
+                                   .where(Enrollment.id == enrollment_id))).first()
+    return None if found is None else (found[0], found[1])
 
 
 async def waitlist_position(session: AsyncSession, class_id: int, seq: int) -> int:
@@ -300,7 +314,7 @@ async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, no
     if refusal is not None:
         return EnrollResult("refused", refusal=refusal)
     await lock_person(session, employee.id)
-    existing = await _row_of(session, class_id, employee.id)
+    existing = await enrollment_of(session, class_id, employee.id)
     if existing is not None and existing.status in ACTIVE:
         position = await waitlist_position(session, class_id, existing.seq) if existing.status == "waitlisted" else None
         return EnrollResult("refused", existing.id, position, already_refusal(existing, position))
@@ -314,7 +328,7 @@ async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, no
         gone = Refusal("classes.refuse.gone") if fresh is None else (
             class_refusal(fresh, now, deps, lang) or Refusal("classes.refuse.closed"))
         return EnrollResult("refused", refusal=gone)
-    existing = await _row_of(session, class_id, employee.id)
+    existing = await enrollment_of(session, class_id, employee.id)
     if existing is not None and existing.status in ACTIVE:  # a double tap that lost the race
         position = await waitlist_position(session, class_id, existing.seq) if existing.status == "waitlisted" else None
         return EnrollResult("refused", existing.id, position, already_refusal(existing, position))
@@ -371,15 +385,15 @@ async def cancel(session: AsyncSession, enrollment_id: int, employee_id: int, *,
 
     A freed seat goes at once to the first eligible person on the waitlist, who is told through the outbox.
     """
-    row = (await session.execute(select(Enrollment).where(Enrollment.id == enrollment_id))).scalar_one_or_none()
-    if row is None or row.employee_id != employee_id:
+    row = await own_enrollment(session, enrollment_id, employee_id)
+    if row is None:
         return CancelResult(False, refusal=Refusal("classes.refuse.gone"))
     cls = await _fresh_class(session, row.class_id)
     refusal = _cancel_refusal(row, cls, now, lang)
     if refusal is not None:
         return CancelResult(False, row.status, refusal=refusal)
     await lock_class(session, cls.id)
-    row = await _row_of(session, cls.id, employee_id)
+    row = await enrollment_of(session, cls.id, employee_id)
     assert row is not None
     refusal = _cancel_refusal(row, cls, now, lang)
     if refusal is not None:
@@ -425,8 +439,7 @@ async def substitute(session: AsyncSession, enrollment_id: int, replacement: Emp
     Both are told through the outbox. The seat count does not change; the replacement leaves the
     waitlist if they were on it.
     """
-    row = (await session.execute(select(Enrollment, Employee).join(Employee, Employee.id == Enrollment.employee_id)
-                                 .where(Enrollment.id == enrollment_id))).first()
+    row = await enrollment_with_person(session, enrollment_id)
     if row is None:
         return SubstituteResult(False, refusal=Refusal("classes.refuse.gone"))
     original, leaving = row
@@ -438,8 +451,8 @@ async def substitute(session: AsyncSession, enrollment_id: int, replacement: Emp
     await lock_person(session, replacement.id)  # person before class, as in enroll()
     seq = await lock_class(session, cls.id, next_seq=True)
     assert seq is not None
-    original = await _row_of(session, cls.id, leaving.id) or original
-    theirs = await _row_of(session, cls.id, replacement.id)
+    original = await enrollment_of(session, cls.id, leaving.id) or original
+    theirs = await enrollment_of(session, cls.id, replacement.id)
     refusal = await substitute_refusal(session, original, leaving, replacement, cls, scope, now, deps, lang,
                                        theirs=theirs)
     if refusal is not None:
@@ -482,7 +495,7 @@ async def substitute_refusal(session: AsyncSession, original: Enrollment, leavin
     if (replacement.agency or "") != (leaving.agency or ""):
         return Refusal("classes.refuse.sub_agency", {"name": replacement.name, "agency": leaving.agency or "—"})
     if theirs is None:
-        theirs = await _row_of(session, cls.id, replacement.id)
+        theirs = await enrollment_of(session, cls.id, replacement.id)
     if theirs is not None and theirs.status == "enrolled":
         return Refusal("classes.refuse.sub_already", {"name": replacement.name})
     refusal = await person_refusal(session, replacement, cls, deps, lang)

@@ -5,7 +5,10 @@ Every webhook event carries an id, and LINE may deliver it again. Claiming an id
 Events that arrive together are claimed in one write transaction (``INSERT … ON CONFLICT DO NOTHING
 RETURNING``), which on SQLite halves the cost of a message that otherwise writes nothing.
 
-The claim happens before the handler runs, in its own transaction. That loses nothing that the claim in
+:func:`record_event` is the other way, inside the handler's own transaction (used on PostgreSQL, where a
+second transaction per event costs a WAL flush).
+
+The batched claim happens before the handler runs, in its own transaction. That loses nothing that the claim in
 the handler's transaction would keep: the webhook has already answered 200, so LINE redelivers only events
 whose 200 it never saw, and those were never claimed.
 """
@@ -18,13 +21,37 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import ProcessedEvent
 
 EVENT_ID_MAX = 128
 _Key = tuple[str, str]
+# A Core insert: no ORM bookkeeping on the hot path of every webhook event.
+_INSERT_EVENT = insert(ProcessedEvent.__table__)  # type: ignore[arg-type]
+
+
+class DuplicateEvent(Exception):
+    """The webhook event was already handled (its id is in ``processed_events``)."""
+
+
+async def record_event(session: AsyncSession, channel: str, event_id: str, now: datetime) -> None:
+    """Claim an event id inside the caller's transaction; a unique violation means "already handled".
+
+    Used as the first statement of the handler's own transaction (PostgreSQL). Being the first write
+    also makes SQLite take its write lock before any read.
+
+    Raises:
+        DuplicateEvent: the id is taken (handled before, or being handled by another process).
+    """
+    row = {"channel": channel, "event_id": event_id[:EVENT_ID_MAX], "received_at": now}
+    try:
+        await session.execute(_INSERT_EVENT, row)
+    except IntegrityError as exc:
+        raise DuplicateEvent(event_id) from exc
 
 
 class EventLedger:

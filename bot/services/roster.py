@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Employee
+from bot.db.models import ChannelAccount, Employee
 from bot.services.csvio import (
     ImportFileError,
     MappingFile,
@@ -225,3 +225,22 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
 
 
 __all__ = ["ImportFileError", "RosterReport", "RowError", "import_roster", "load_roster_mapping", "parse_roster"]
+
+
+async def roster_agencies(session: AsyncSession) -> list[str]:
+    """Every agency with someone (active or not) on the roster, sorted."""
+    return list((await session.execute(select(Employee.agency).distinct().order_by(Employee.agency))).scalars())
+
+
+async def employees_for_codes(session: AsyncSession, *, agency: str | None, numbers: list[str] | None,
+                              unbound_only: bool) -> list[Employee]:
+    """Active employees to issue binding codes to, by agency then number (filters are optional)."""
+    stmt = select(Employee).where(Employee.active.is_(True)).order_by(Employee.agency, Employee.employee_no)
+    if agency:
+        stmt = stmt.where(Employee.agency == agency)
+    if numbers is not None:
+        stmt = stmt.where(Employee.employee_no.in_(numbers))
+    if unbound_only:
+        stmt = stmt.where(~exists().where(ChannelAccount.employee_id == Employee.id))
+    return list((await session.execute(stmt)).scalars())
+
