@@ -6,6 +6,8 @@ Nothing is built at import time. :func:`build_app` runs inside the event loop wh
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +102,16 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_d
             await engine.dispose()
             raise
     return app
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, **kwargs: Any) -> AsyncIterator[App]:
+    """Build the app for one command and close it however the command ends (``build_app`` arguments)."""
+    app = await build_app(settings, **kwargs)
+    try:
+        yield app
+    finally:
+        await app.close()
 
 
 async def prepare_database(app: App, *, demo: bool | None = None) -> None:

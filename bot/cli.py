@@ -45,12 +45,11 @@ def _console_clock(settings: Settings) -> Clock | None:
 
 async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Chat in the terminal as an employee (the console channel)."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.channels.console import run_console
     from bot.services.accounts import bind_console_account
 
-    app = await build_app(settings, clock=_console_clock(settings), demo=None)
-    try:
+    async with running_app(settings, clock=_console_clock(settings), demo=None) as app:
         user = args.user or settings.demo_employee_no
         async with app.sessions.begin() as session:
             account = await bind_console_account(session, user, lang=args.lang or settings.default_lang,
@@ -61,8 +60,6 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"note: employee {user} is not on the roster; chatting as an unbound user",
                       file=sys.stderr)
         return await run_console(app, user, json_mode=args.json)
-    finally:
-        await app.close()
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -121,20 +118,20 @@ async def cmd_catalog(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Migrate the database to the newest schema and load the catalog."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
 
-    app = await build_app(settings, demo=False)
-    await app.close()
+    async with running_app(settings, demo=False):
+        pass
     print("database is up to date")
     return EXIT_OK
 
 
 async def cmd_db_seed(args: argparse.Namespace, settings: Settings) -> int:
     """Load the catalog and, with --demo, the sample roster."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
 
-    app = await build_app(settings, demo=args.demo, clock=_console_clock(settings) if args.demo else None)
-    await app.close()
+    async with running_app(settings, demo=args.demo, clock=_console_clock(settings) if args.demo else None):
+        pass
     print("catalog loaded" + (", demo data loaded" if args.demo else ""))
     return EXIT_OK
 

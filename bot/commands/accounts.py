@@ -78,12 +78,11 @@ def _print_import(report: RosterReport | HoursReport, *, as_json: bool, counts: 
 
 async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a roster CSV as a whole and upsert it in one transaction."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.csvio import ImportFileError
     from bot.services.roster import import_roster, load_roster_mapping
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         mapping = load_roster_mapping(settings.data_dir, args.mapping)
         try:
             async with app.sessions() as session:
@@ -96,19 +95,16 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
         return _print_import(report, as_json=args.json, counts={
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
             "reactivated": report.reactivated, "deactivated": report.deactivated})
-    finally:
-        await app.close()
 
 
 async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a learning-hours CSV as a whole and upsert its records in one transaction."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.clock import taipei_today
     from bot.services.csvio import ImportFileError
     from bot.services.hours_import import import_hours, load_hours_mapping
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         mapping = load_hours_mapping(settings.data_dir, args.mapping)
         try:
             async with app.sessions() as session:
@@ -123,17 +119,14 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
             report.warnings.append(f"{report.other_years} record(s) dated outside plan year {app.rules.year}")
         return _print_import(report, as_json=args.json, counts={
             "added": report.added, "updated": report.updated, "unchanged": report.unchanged})
-    finally:
-        await app.close()
 
 
 async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Grant agency HR (for an agency, by default the employee's own) or city admin."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.roles import AGENCY_HR, grant
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         async with app.sessions.begin() as session:
             emp = await _employee(session, args.employee_no)
             if emp is None:
@@ -143,17 +136,14 @@ async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
         where = f" for {agency}" if agency else ""
         print(f"{emp.employee_no}: {args.role}{where} " + ("granted" if new else "was already granted"))
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_admin_revoke(args: argparse.Namespace, settings: Settings) -> int:
     """Revoke a role (agency HR of one agency with --agency, else of all)."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.roles import revoke
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         async with app.sessions.begin() as session:
             emp = await _employee(session, args.employee_no)
             if emp is None:
@@ -161,17 +151,14 @@ async def cmd_admin_revoke(args: argparse.Namespace, settings: Settings) -> int:
             removed = await revoke(session, emp, args.role, args.agency, now=app.clock.now(), by="cli")
         print(f"{emp.employee_no}: {removed} grant(s) of {args.role} revoked")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
     """List every HR role."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.roles import list_roles
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         async with app.sessions() as session:
             rows = await list_roles(session)
         items = [{"employee_no": e.employee_no, "name": e.name, "role": r.role, "agency": r.agency,
@@ -182,13 +169,11 @@ async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
             for i in items:
                 print(f"{i['employee_no']}\t{i['name']}\t{i['role']}\t{i['agency']}")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     """Issue one-time binding codes to a CSV file (the only place their plain text ever exists)."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.binding import load_policy
 
     if not args.agency and not args.employee and not args.all:
@@ -201,14 +186,12 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     policy = load_policy(settings.data_dir)
     if args.days:
         policy = policy.model_copy(update={"valid_days": args.days})
-    app = await build_app(settings, demo=False)
-    try:
-        return await _issue_codes_file(app, args, policy, out)
-    except OSError as exc:  # the transaction rolled back: no code was issued, older ones still work
-        _err(f"abc-bot: cannot write {exc.filename or out}: {exc.strerror or exc}; no codes issued")
-        return EXIT_REFUSED
-    finally:
-        await app.close()
+    async with running_app(settings, demo=False) as app:
+        try:
+            return await _issue_codes_file(app, args, policy, out)
+        except OSError as exc:  # the transaction rolled back: no code was issued, older ones still work
+            _err(f"abc-bot: cannot write {exc.filename or out}: {exc.strerror or exc}; no codes issued")
+            return EXIT_REFUSED
 
 
 async def _issue_codes_file(app: App, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
@@ -257,12 +240,11 @@ async def _issue_codes_file(app: App, args: argparse.Namespace, policy: BindingP
 
 async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
     """Unbind every chat account of an employee (e.g. a lost phone)."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.binding import unbind_employee
     from bot.services.roles import record
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         async with app.sessions.begin() as session:
             emp = await _employee(session, args.employee_no)
             if emp is None:
@@ -272,21 +254,18 @@ async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
                          target=emp.employee_no, allowed=True, now=app.clock.now(), detail=f"{count} account(s)")
         print(f"{emp.employee_no}: {count} chat account(s) unbound")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
     """One employee's hours status (text, or the JSON contract with --json)."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.clock import taipei_today
     from bot.dates import format_roc
     from bot.services.accounts import find_employee
     from bot.services.hours import load_status, status_to_json
     from bot.services.rules import load_rules
 
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
         async with app.sessions() as session:
             number = _number(args.employee_no)
@@ -316,8 +295,6 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
             mark = "" if r.credited else f"  NOT COUNTED: {_reason(app.texts, r.forfeit_reason, settings.default_lang)}"
             print(f"    {format_roc(r.occurred_on):<11} {r.source:<6} {r.bucket:<11} {_h(r.hours):>5}  {r.title}{mark}")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 def _exists(path: Path) -> bool:
@@ -352,14 +329,13 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
     """The HR report: employees by hours remaining, and agency completion rates, as CSV or xlsx."""
     import time
 
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.clock import taipei_today
     from bot.services.reports import build_report, write_csv, write_xlsx
     from bot.services.rules import load_rules
 
     fmt = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
-    app = await build_app(settings, demo=False)
-    try:
+    async with running_app(settings, demo=False) as app:
         started = time.perf_counter()
         rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
         async with app.sessions() as session:
@@ -383,8 +359,6 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(report.rows)} employee(s), {len(report.agencies)} agenc(ies); complete {total.complete}/"
               f"{total.subject} ({rate}); written to {', '.join(str(p) for p in paths)} in {took:.2f} s")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 def register(groups: CommandGroups) -> None:

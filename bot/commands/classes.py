@@ -59,14 +59,13 @@ def _batch(prefix: str, now: datetime) -> str:
 
 async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the whole file, then create or update every class in one transaction."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.clock import taipei_today
     from bot.services.class_import import import_classes
     from bot.services.classes import load_enrollment_settings, read_classes_file
     from bot.services.enrollment import Deps
 
-    app = await build_app(settings)
-    try:
+    async with running_app(settings) as app:
         spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
                                  mapping=args.mapping)
         plan_settings = load_enrollment_settings(settings.data_dir, spec.plan_year)
@@ -84,18 +83,15 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
         if args.dry_run:
             print("dry run: nothing was written")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the whole file, then record attendance and learning-hours records in one transaction."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.attendance import import_attendance, read_attendance_csv
     from bot.services.classes import enrollment_settings
 
-    app = await build_app(settings)
-    try:
+    async with running_app(settings) as app:
         lines = read_attendance_csv(args.file, args.mapping)
         now = app.clock.now()
         try:
@@ -114,20 +110,17 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
         if args.dry_run:
             print("dry run: nothing was written")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
     """Move the seat and queue a notice to both people, in one transaction."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services import roles
     from bot.services.accounts import employees_by_number
     from bot.services.classes import find_class
     from bot.services.enrollment import Deps, enrollment_of, hr_scope, substitute
 
-    app = await build_app(settings)
-    try:
+    async with running_app(settings) as app:
         lang = settings.default_lang
         async with app.sessions.begin() as session:
             numbers = [n.strip().upper() for n in (args.employee_no, args.substitute_no, args.by or "") if n]
@@ -165,18 +158,15 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
         print(f"substitute: {replacement.employee_no} {replacement.name} takes {leaving.employee_no} "
               f"{leaving.name}'s seat in {cls.code}; both are told")
         return EXIT_OK
-    finally:
-        await app.close()
 
 
 async def cmd_report_class(args: argparse.Namespace, settings: Settings) -> int:
     """Print a class's roster with its gender and agency split and each trainee's classes this year."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import running_app
     from bot.services.class_report import class_report
     from bot.services.classes import find_class
 
-    app = await build_app(settings)
-    try:
+    async with running_app(settings) as app:
         async with app.sessions() as session:
             cls = await find_class(session, args.class_ref)
             if cls is None:
@@ -189,5 +179,3 @@ async def cmd_report_class(args: argparse.Namespace, settings: Settings) -> int:
             for line in report.lines():
                 print(line)
         return EXIT_OK
-    finally:
-        await app.close()
