@@ -175,17 +175,10 @@ class DeadlineStatus:
     mandatory_only: bool
 
 
-@dataclass(frozen=True)
-class HoursStatus:
-    """Everything "how many hours do I still need" answers, for one employee in one plan year."""
+class BucketTotals:
+    """Sums over ``buckets`` shared by one employee's status and a report row."""
 
-    plan_year: int
-    today: date
-    applies: bool
-    hired_this_year: bool
     buckets: list[BucketStatus]
-    deadlines: list[DeadlineStatus]
-    records: list[RecordView]
 
     @property
     def required(self) -> Decimal:
@@ -203,14 +196,37 @@ class HoursStatus:
         return sum((b.counted for b in self.buckets), ZERO)
 
     @property
+    def buckets_remaining(self) -> Decimal:
+        """Hours still missing across the buckets."""
+        return sum((b.remaining for b in self.buckets), ZERO)
+
+    @property
+    def buckets_mandatory_remaining(self) -> Decimal:
+        """Hours still missing in the mandatory buckets."""
+        return sum((b.remaining for b in self.buckets if b.mandatory), ZERO)
+
+
+@dataclass(frozen=True)
+class HoursStatus(BucketTotals):
+    """Everything "how many hours do I still need" answers, for one employee in one plan year."""
+
+    plan_year: int
+    today: date
+    applies: bool
+    hired_this_year: bool
+    buckets: list[BucketStatus]
+    deadlines: list[DeadlineStatus]
+    records: list[RecordView]
+
+    @property
     def remaining(self) -> Decimal:
         """Hours still needed in all."""
-        return sum((b.remaining for b in self.buckets), ZERO)
+        return self.buckets_remaining
 
     @property
     def mandatory_remaining(self) -> Decimal:
         """Hours still needed in the mandatory buckets."""
-        return sum((b.remaining for b in self.buckets if b.mandatory), ZERO)
+        return self.buckets_mandatory_remaining
 
     def largest_gap(self) -> BucketStatus | None:
         """The bucket with the most hours missing (the first in display order on a tie), or None."""

@@ -24,14 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import Employee
 from bot.db.models_hours import LearningRecord
 from bot.services.csvio import excel_safe
-from bot.services.hours import ZERO, BucketStatus, bucket_status, requirement_applies
+from bot.services.hours import ZERO, BucketStatus, BucketTotals, bucket_status, requirement_applies
 from bot.services.rules import RulesFile
 
 CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
-class ReportRow:
+class ReportRow(BucketTotals):
     """One employee's line of the report."""
 
     employee_no: str
@@ -44,24 +44,14 @@ class ReportRow:
     buckets: list[BucketStatus]
 
     @property
-    def done(self) -> Decimal:
-        """Credited hours in all."""
-        return sum((b.done for b in self.buckets), ZERO)
-
-    @property
-    def counted(self) -> Decimal:
-        """Hours counted toward the requirement."""
-        return sum((b.counted for b in self.buckets), ZERO)
-
-    @property
     def remaining(self) -> Decimal:
         """Hours still needed (0 when the requirement does not apply)."""
-        return sum((b.remaining for b in self.buckets), ZERO) if self.applies else ZERO
+        return self.buckets_remaining if self.applies else ZERO
 
     @property
     def mandatory_remaining(self) -> Decimal:
         """Mandatory hours still needed (0 when the requirement does not apply)."""
-        return sum((b.remaining for b in self.buckets if b.mandatory), ZERO) if self.applies else ZERO
+        return self.buckets_mandatory_remaining if self.applies else ZERO
 
 
 @dataclass
