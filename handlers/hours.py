@@ -7,7 +7,6 @@ and why); and what to take next for the largest gap.
 
 from __future__ import annotations
 
-import zlib
 from decimal import Decimal
 
 from bot.clock import taipei_today
@@ -16,9 +15,15 @@ from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, In
 from bot.dates import format_date
 from bot.db.models import Employee
 from bot.services.accounts import find_employee
-from bot.services.catalog import CatalogItem
 from bot.services.csvio import parse_employee_no
-from bot.services.hours import FORFEIT_REASON_KEYS, BucketStatus, HoursStatus, load_status, source_order
+from bot.services.hours import (
+    FORFEIT_REASON_KEYS,
+    BucketStatus,
+    HoursStatus,
+    load_status,
+    source_order,
+    suggested_courses,
+)
 from bot.services.roles import authorize, scope_of
 from handlers.common import item_card, main_menu
 
@@ -124,21 +129,6 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
     return "\n".join(lines)
 
 
-def _suggested_items(ctx: Context, bucket: str, employee: Employee, status: HoursStatus) -> list[CatalogItem]:
-    """A few catalog courses that usually count toward ``bucket``, not yet taken, open to everyone.
-
-    The starting point rotates by employee so colleagues do not all see the same three.
-    """
-    taken = {r.title for r in status.records}
-    items = [i for i in ctx.app.catalog if i.bucket == bucket and i.kind != "series" and i.title not in taken]
-    general = [i for i in items if not i.audience or "全體同仁" in i.audience] or items
-    if not general:
-        return []
-    start = zlib.crc32(employee.employee_no.encode()) % len(general)
-    rotated = general[start:] + general[:start]
-    return rotated[:SUGGESTIONS]
-
-
 def suggestion(ctx: Context, employee: Employee, status: HoursStatus) -> Reply | None:
     """The third message: what to take next for the largest gap (None when the requirement does not apply)."""
     if not status.applies:
@@ -149,7 +139,8 @@ def suggestion(ctx: Context, employee: Employee, status: HoursStatus) -> Reply |
     if focus is None:
         return Reply.plain(ctx.t("hours.all_done"), buttons)
     mandatory, missing, gap = focus
-    cards: list[Card] = [item_card(ctx, i) for i in _suggested_items(ctx, gap.id, employee, status)]
+    picks = suggested_courses(ctx.app.catalog, gap.id, status, employee.employee_no, limit=SUGGESTIONS)
+    cards: list[Card] = [item_card(ctx, i) for i in picks]
     if mandatory:
         pkg = ctx.app.rules.hours.mandatory_package
         sep = "、" if ctx.lang == "zh-TW" else ", "

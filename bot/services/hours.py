@@ -11,6 +11,7 @@ module only does arithmetic, exactly (``Decimal`` for hours, ``Fraction`` for th
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Employee
 from bot.db.models_hours import LearningRecord
+from bot.services.catalog import Catalog, CatalogItem
 from bot.services.rules import AttendanceRule, RulesFile
 
 FORFEIT_LEAVE_OVER_LIMIT = "hours.forfeit.leave_over_limit"
@@ -370,3 +372,23 @@ def status_to_json(employee: Employee, status: HoursStatus, rules: RulesFile) ->
                      "mode": r.mode, "source": r.source, "credited": r.credited,
                      "forfeit_reason": r.forfeit_reason} for r in status.records],
     }
+
+
+OPEN_TO_ALL = "全體同仁"
+"""The audience word of the catalog for courses open to every employee."""
+
+
+def suggested_courses(catalog: Catalog, bucket: str, status: HoursStatus, employee_no: str, *,
+                      limit: int) -> list[CatalogItem]:
+    """A few catalog courses that usually count toward ``bucket``, not yet taken, open to everyone.
+
+    The starting point rotates by employee, so colleagues do not all see the same ones.
+    """
+    taken = {r.title for r in status.records}
+    items = [i for i in catalog if i.bucket == bucket and i.kind != "series" and i.title not in taken]
+    general = [i for i in items if not i.audience or OPEN_TO_ALL in i.audience] or items
+    if not general:
+        return []
+    start = zlib.crc32(employee_no.encode()) % len(general)
+    return (general[start:] + general[:start])[:limit]
+
