@@ -18,7 +18,7 @@ RUN useradd --system --create-home --uid 10001 abc \
 USER abc
 
 ENV ABC_DATA_DIR=/app/data \
-    DATABASE_URL=sqlite+aiosqlite:////app/var/abc-bot.sqlite3 \
+    DATABASE_URL=sqlite:////app/var/abc-bot.sqlite3 \
     HOST=0.0.0.0 \
     PORT=8080
 EXPOSE 8080

@@ -168,7 +168,7 @@ def settle() -> None:
 async def bench_sqlite(n_employees: int, per_employee: int, samples: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.sqlite3"
-        url = f"sqlite+aiosqlite:///{path}"
+        url = f"sqlite:///{path}"
         engine = create_engine(url)
         await migrate.upgrade(engine)
         await engine.dispose()

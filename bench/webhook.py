@@ -285,7 +285,7 @@ async def scenario(label: str, fake: FakeLine, server: Server, users: list[str],
 
 
 async def prepare_database(url: str | None, folder: Path) -> str:
-    database_url = url or f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}"
+    database_url = url or f"sqlite:///{folder / 'bench.sqlite3'}"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "db", "seed", "--demo", cwd=ROOT, env=bot_env("http://127.0.0.1:9", database_url),
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)

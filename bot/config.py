@@ -81,7 +81,7 @@ class Settings:
 
 def default_database_url() -> str:
     """The embedded SQLite database under the project's ``var/`` folder."""
-    return f"sqlite+aiosqlite:///{DEFAULT_VAR_DIR / 'abc-bot.sqlite3'}"
+    return f"sqlite:///{DEFAULT_VAR_DIR / 'abc-bot.sqlite3'}"
 
 
 def _env_date(name: str) -> date | None:

@@ -100,7 +100,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("tmpl") / "template.sqlite3"
 
     async def make() -> None:
-        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        engine = create_engine(f"sqlite:///{path}")
         try:
             await migrate.upgrade(engine)
             async with engine.connect() as conn:
@@ -115,7 +115,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
     target = tmp_path / "bot.sqlite3"
     shutil.copyfile(template, target)
-    return f"sqlite+aiosqlite:///{target}"
+    return f"sqlite:///{target}"
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.db import sqlite_inloop
+
 
 def is_sqlite(url: str) -> bool:
     """True for a SQLite URL."""
@@ -19,7 +21,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Build an async engine; for SQLite make the folder and turn on WAL, foreign keys and a busy timeout.
 
     Args:
-        url: ``sqlite+aiosqlite:///path`` or ``postgresql+asyncpg://...``.
+        url: ``sqlite:///path`` (SQLite on the loop's thread, see :mod:`bot.db.sqlite_inloop`),
+            ``sqlite+aiosqlite:///path`` (SQLite through aiosqlite) or ``postgresql+asyncpg://...``.
         **kwargs: passed to ``create_async_engine``.
     """
     parsed = make_url(url)
@@ -30,7 +33,13 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        busy_ms = 0  # the in-loop driver waits for locks itself, yielding the loop (sqlite_inloop.py)
+        if sqlite_inloop.uses_inloop(parsed.drivername):
+            sqlite_inloop.register()
+            url = parsed.set(drivername=f"sqlite+{sqlite_inloop.DRIVER}").render_as_string(hide_password=False)
+        else:  # sqlite+aiosqlite: SQLite's busy handler waits on aiosqlite's thread
+            busy_ms = int(sqlite_inloop.BUSY_WAIT_SECONDS * 1000)
+            kwargs.setdefault("connect_args", {"timeout": sqlite_inloop.BUSY_WAIT_SECONDS})
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -38,7 +47,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 

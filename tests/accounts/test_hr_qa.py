@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.cli import main
+from bot.db.engine import create_engine
 from bot.db.models_accounts import BindingCode
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
@@ -42,7 +42,7 @@ def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
 
 
 async def _codes(db_url: str) -> int:
-    engine = create_async_engine(db_url)
+    engine = create_engine(db_url)
     try:
         async with engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(BindingCode))).scalar_one())

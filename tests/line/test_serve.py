@@ -28,7 +28,7 @@ SPEC = "fixtures/line/messaging-api.yml"
 
 def bot_env(tmp_path: Path, api: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "TELEGRAM_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'serve.sqlite3'}", LINE_CHANNEL_SECRET=wh.SECRET,
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite3'}", LINE_CHANNEL_SECRET=wh.SECRET,
                LINE_CHANNEL_ACCESS_TOKEN=wh.TOKEN, LINE_API_BASE_URL=api, LOG_LEVEL="INFO")
     return env
 
