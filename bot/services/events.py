@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,8 +30,9 @@ from bot.db.models import ProcessedEvent
 
 EVENT_ID_MAX = 128
 _Key = tuple[str, str]
-# A Core insert: no ORM bookkeeping on the hot path of every webhook event.
-_INSERT_EVENT = insert(ProcessedEvent.__table__)  # type: ignore[arg-type]
+# Core statements: no ORM bookkeeping on the hot path of every webhook event.
+_EVENTS: Table = ProcessedEvent.__table__  # type: ignore[assignment]
+_INSERT_EVENT = insert(_EVENTS)
 
 
 class DuplicateEvent(Exception):
@@ -60,7 +61,9 @@ class EventLedger:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], dialect: str, now: Callable[[], datetime], *,
                  gate: asyncio.Semaphore | None = None) -> None:
         self._sessions = sessions
-        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._claim = (dialect_insert(_EVENTS).on_conflict_do_nothing(index_elements=["channel", "event_id"])
+                       .returning(_EVENTS.c.channel, _EVENTS.c.event_id))
         self._now = now
         self._gate = gate
         self._pending: dict[_Key, asyncio.Future[bool]] = {}
@@ -97,13 +100,14 @@ class EventLedger:
 
     async def _write(self, keys: list[_Key]) -> set[_Key]:
         now = self._now()
-        stmt = (self._insert(ProcessedEvent)
-                .values([{"channel": c, "event_id": e, "received_at": now} for c, e in keys])
-                .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-                .returning(ProcessedEvent.channel, ProcessedEvent.event_id))
+        rows = [{"channel": c, "event_id": e, "received_at": now} for c, e in keys]
+        # One statement shape for every batch size: SQLAlchemy's "insertmanyvalues" turns the parameter
+        # list into multi-row INSERTs from one cached compilation (a .values([...]) of N rows would be
+        # compiled anew for each N).
         async with self._gated(), self._sessions.begin() as session:
-            rows = (await session.execute(stmt)).all()
-        return {(str(r[0]), str(r[1])) for r in rows}
+            result = await session.execute(self._claim, rows)
+            claimed = result.all()
+        return {(str(r[0]), str(r[1])) for r in claimed}
 
     def _gated(self) -> AbstractAsyncContextManager[None]:
         return _hold(self._gate) if self._gate is not None else contextlib.nullcontext()
