@@ -5,6 +5,7 @@ Run: .venv/bin/python bench/webhook.py [--events N] [--connections C] [--users U
 In one run, on this machine:
   (a) yardstick: a bare aiohttp endpoint (another process) that checks the signature, answers 200 and
       sends one plain reply to the fake LINE API with a plain aiohttp client (no SDK, no database);
+  (s) for reference, the SDK's echo example shape (WebhookParser, SDK models and client, no work);
   (b) ``abc-bot serve`` (another process): signature, SDK parser, user lookup, state, intent, search,
       database transaction, rendering, SDK reply;
   (c) two ``abc-bot serve`` processes on two ports, the load generator alternating between them.
@@ -32,6 +33,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,6 +76,49 @@ async def yardstick(port: int, api: str, secret: str) -> None:
             task.add_done_callback(tasks.discard)
         return web.Response(text="OK")
 
+    await serve_until_term(port, handler)
+    await session.close()
+
+
+async def sdk_echo(port: int, api: str, secret: str) -> None:
+    """The reference of the issue: the SDK's aiohttp echo shape (WebhookParser, models, AsyncMessagingApi).
+
+    No database and no work: parse with the SDK, answer a text event with the same text through the
+    SDK's client (its own session, as the SDK makes it), then 200.
+    """
+    from linebot.v3 import WebhookParser
+    from linebot.v3.exceptions import InvalidSignatureError
+    from linebot.v3.messaging import (
+        AsyncApiClient,
+        AsyncMessagingApi,
+        Configuration,
+        ReplyMessageRequest,
+        TextMessage,
+    )
+    from linebot.v3.webhooks import MessageEvent, TextMessageContent
+
+    client = AsyncApiClient(Configuration(access_token="x", host=api))
+    messaging = AsyncMessagingApi(client)
+    parser = WebhookParser(secret)
+
+    async def handler(request: web.Request) -> web.Response:
+        body = (await request.read()).decode()
+        try:
+            events = parser.parse(body, request.headers.get("X-Line-Signature", ""))
+        except InvalidSignatureError:
+            return web.Response(status=400)
+        for event in events:
+            if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
+                await messaging.reply_message(ReplyMessageRequest(
+                    reply_token=event.reply_token, messages=[TextMessage(text=event.message.text)]))
+        return web.Response(text="OK")
+
+    await serve_until_term(port, handler)
+    await client.close()
+
+
+async def serve_until_term(port: int, handler: Callable[[web.Request], Awaitable[web.Response]]) -> None:
+    """Serve ``handler`` at /webhooks/line on ``port`` until SIGTERM; print READY once listening."""
     app = web.Application()
     app.router.add_post("/webhooks/line", handler)
     runner = web.AppRunner(app, access_log=None)
@@ -84,7 +129,6 @@ async def yardstick(port: int, api: str, secret: str) -> None:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await stop.wait()
     await runner.cleanup()
-    await session.close()
 
 
 # ---------------------------------------------------------------------------------------- processes
@@ -161,10 +205,10 @@ async def start_bot(count: int, api: str, database_url: str) -> Server:
     return Server(procs, urls, drains)
 
 
-async def start_yardstick(api: str) -> Server:
+async def start_yardstick(api: str, kind: str = "yardstick") -> Server:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--yardstick", "--port", str(port), "--api", api, cwd=ROOT,
+        sys.executable, __file__, f"--{kind}", "--port", str(port), "--api", api, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
@@ -315,6 +359,14 @@ async def main(args: argparse.Namespace) -> None:
             finally:
                 await server.stop()
             print(results["a"].line(), flush=True)
+        if "s" in args.only:
+            server = await start_yardstick(fake.url, "sdk-echo")
+            try:
+                results["s"] = await scenario("(s) SDK echo, no work (reference)", fake, server, users, plan,
+                                              args.connections)
+            finally:
+                await server.stop()
+            print(results["s"].line(), flush=True)
         for count, key in ((1, "b"), (2, "c")):
             if key not in args.only:
                 continue
@@ -340,11 +392,13 @@ async def main(args: argparse.Namespace) -> None:
                     await profiler.wait()
                 await server.stop()
             print(results[key].line(), flush=True)
-        if len(results) < 3:
+        if not {"a", "b", "c"} <= set(results):
             return
         a, b, c = results["a"], results["b"], results["c"]
         db = "SQLite" if "sqlite" in (args.database_url or "sqlite") else "PostgreSQL"
         print(f"database: {db}")
+        if "s" in results:
+            print(f"s/a = {results['s'].rps / a.rps:.2f}   (the SDK's echo shape, for reference)")
         print(f"b/a = {b.rps / a.rps:.2f}   (goal >= 0.45)")
         print(f"p99 of b at {args.connections} connections = {b.pct(0.99):.1f} ms   (goal <= 50 ms)")
         print(f"two processes / one = {c.rps / b.rps:.2f}x   (goal >= 1.3x)")
@@ -359,14 +413,17 @@ if __name__ == "__main__":
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--database-url", help="default: a fresh SQLite file per scenario")
-    parser.add_argument("--only", default="abc", help="scenarios to run (default abc)")
+    parser.add_argument("--only", default="asbc", help="scenarios to run (default asbc)")
     parser.add_argument("--py-spy", metavar="FILE",
                         help="profile the (first) server process with py-spy into FILE.<b|c>")
     parser.add_argument("--yardstick", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--sdk-echo", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.yardstick:
         asyncio.run(yardstick(arguments.port, arguments.api, webhooks.SECRET))
+    elif arguments.sdk_echo:
+        asyncio.run(sdk_echo(arguments.port, arguments.api, webhooks.SECRET))
     else:
         asyncio.run(main(arguments))
