@@ -21,6 +21,7 @@ from bot.conversation import (
     Reply,
     clean_text,
 )
+from bot.db.engine import transaction
 from bot.services.accounts import find_account, get_or_create_account
 from bot.services.events import DuplicateEvent, record_event
 
@@ -83,7 +84,7 @@ class Dispatcher:
 
     async def _handle(self, msg: IncomingMessage, event_id: str | None = None) -> Outcome:
         now = self.app.clock.now()
-        async with self.app.sessions.begin() as session:
+        async with transaction(self.app.sessions) as session:
             if event_id is not None:
                 await record_event(session, msg.channel, event_id, now)
             account = await get_or_create_account(session, msg.channel, msg.user_id,

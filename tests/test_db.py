@@ -97,3 +97,24 @@ async def test_a_failing_handler_rolls_back_and_apologises(app: App, monkeypatch
     async with app.sessions() as s:
         lang = (await s.execute(select(ChannelAccount.lang).where(ChannelAccount.external_id == "Uboom"))).scalar()
     assert lang in (None, "zh-TW")  # nothing of the failed transaction stayed
+
+
+async def test_transaction_commits_or_rolls_back_and_always_closes(app: App) -> None:
+    from bot.db.engine import transaction
+
+    async with transaction(app.sessions) as session:
+        session.add(ChannelAccount(channel="line", external_id="Ukept", lang="zh-TW", state=None, state_data={},
+                                   reachable=True, created_at=app.clock.now(), last_seen_at=app.clock.now()))
+    with pytest.raises(RuntimeError):
+        async with transaction(app.sessions) as failing:
+            failing.add(ChannelAccount(channel="line", external_id="Ulost", lang="zh-TW", state=None,
+                                       state_data={}, reachable=True, created_at=app.clock.now(),
+                                       last_seen_at=app.clock.now()))
+            await failing.flush()
+            raise RuntimeError("handler failed")
+    assert not failing.in_transaction()
+    async with app.sessions() as check:
+        ids = set((await check.execute(select(ChannelAccount.external_id).where(
+            ChannelAccount.external_id.in_(["Ukept", "Ulost"])))).scalars())
+    assert ids == {"Ukept"}
+    assert app.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

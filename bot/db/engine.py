@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,27 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     return create_async_engine(url, **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in a transaction: committed when the block ends, rolled back if it raises, then closed.
+
+    What ``async with sessions.begin()`` does, for the path every message takes: SQLAlchemy's context
+    manager runs commit and close as shielded tasks (two tasks and ~6 loop turns per transaction, ~45 µs
+    of a ~200 µs one-query transaction on SQLite). Awaited directly, a transaction on the in-loop SQLite
+    driver never yields mid-way, so it never holds the write lock while another coroutine runs. A
+    cancellation during the commit still closes the session.
+    """
+    session = sessions()
+    try:
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        await session.close()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

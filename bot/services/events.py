@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import transaction
 from bot.db.models import ProcessedEvent
 
 EVENT_ID_MAX = 128
@@ -104,7 +105,7 @@ class EventLedger:
         # One statement shape for every batch size: SQLAlchemy's "insertmanyvalues" turns the parameter
         # list into multi-row INSERTs from one cached compilation (a .values([...]) of N rows would be
         # compiled anew for each N).
-        async with self._gated(), self._sessions.begin() as session:
+        async with self._gated(), transaction(self._sessions) as session:
             result = await session.execute(self._claim, rows)
             claimed = result.all()
         return {(str(r[0]), str(r[1])) for r in claimed}
