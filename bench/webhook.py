@@ -1,6 +1,7 @@
 """Webhook throughput and latency: a bare aiohttp yardstick against ``abc-bot serve`` doing real work.
 
-Run: .venv/bin/python bench/webhook.py [--events N] [--connections C] [--users U] [--database-url URL]
+Run: .venv/bin/python bench/webhook.py [--rounds R] [--events N] [--connections C] [--users U]
+                                       [--database-url URL] [--only asbc] [--py-spy FILE]
 
 In one run, on this machine:
   (a) yardstick: a bare aiohttp endpoint (another process) that checks the signature, answers 200 and
@@ -16,6 +17,9 @@ one has reached the fake LINE API. Latency is that whole round (webhook posted â
 "answer 200 at once, work later" cannot hide queued work; req/s counts completed replies.
 Texts are realistic: the search quality queries (typos, English, simplified characters) and menu
 commands, from U users. A warm-up round (every user's first message, creating accounts) is not counted.
+Bodies are built and signed before the clock starts; the generator's own CPU per event is printed too.
+On a shared 2-CPU machine figures move by 10-15 % between runs: ``--rounds 3`` interleaves three
+measurements of every scenario and shows the median.
 """
 
 from __future__ import annotations
@@ -242,6 +246,7 @@ class Result:
     latencies: list[float]
     errors: int
     server_cpu: float = 0.0
+    client_cpu: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -258,8 +263,10 @@ class Result:
     def line(self) -> str:
         """The printed row."""
         cpu = self.server_cpu / self.completed * 1000 if self.completed else 0.0
+        load_cpu = self.client_cpu / self.completed * 1000 if self.completed else 0.0
         return (f"{self.label:34s} {self.rps:8.0f} req/s   p50 {self.pct(0.5):6.1f} ms   p99 {self.pct(0.99):6.1f} ms"
-                f"   server CPU {cpu:5.2f} ms/event   ({self.completed} events, {self.errors} errors)")
+                f"   server CPU {cpu:5.2f} ms/event   (load generator {load_cpu:4.2f})"
+                f"   ({self.completed} events, {self.errors} errors)")
 
 
 def texts(rng: random.Random) -> list[str]:
@@ -284,48 +291,44 @@ async def load(label: str, fake: FakeLine, urls: list[str], users: list[str], pl
     errors = 0
     next_index = 0
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=connections * 2), trust_env=False)
+    # Bodies are built and signed before the clock starts: the generator shares the CPUs with the
+    # servers, and its own work is not what is measured.
+    requests = []
+    for user_index, message in plan:
+        event = webhooks.text(users[user_index], message)
+        raw = webhooks.body(event)
+        requests.append((event["replyToken"], raw, {"X-Line-Signature": webhooks.sign(raw),
+                                                    "Content-Type": "application/json"}))
 
     async def client(number: int) -> None:
         nonlocal next_index, errors
         url = urls[number % len(urls)]
-        while next_index < len(plan):
-            user_index, message = plan[next_index]
+        while next_index < len(requests):
+            token, raw, headers = requests[next_index]
             next_index += 1
-            event = webhooks.text(users[user_index], message)
-            raw = webhooks.body(event)
             future: asyncio.Future[float] = loop.create_future()
-            waiting[event["replyToken"]] = future
+            waiting[token] = future
             started = time.perf_counter()
             try:
-                async with session.post(url, data=raw, headers={"X-Line-Signature": webhooks.sign(raw),
-                                                                "Content-Type": "application/json"}) as resp:
+                async with session.post(url, data=raw, headers=headers) as resp:
                     await resp.read()
                     if resp.status != 200:
                         raise RuntimeError(resp.status)
                 arrived = await asyncio.wait_for(future, 30)
             except Exception:
                 errors += 1
-                waiting.pop(event["replyToken"], None)
+                waiting.pop(token, None)
                 continue
             latencies.append(arrived - started)
 
     started = time.perf_counter()
+    own_cpu = time.process_time()
     await asyncio.gather(*(client(i) for i in range(connections)))
     elapsed = time.perf_counter() - started
+    own_cpu = time.process_time() - own_cpu
     await session.close()
     fake.on_reply = None
-    return Result(label, len(latencies), elapsed, latencies, errors)
-
-
-async def scenario(label: str, fake: FakeLine, server: Server, users: list[str], plan: list[tuple[int, str]],
-                   connections: int) -> Result:
-    warm = [(i, "help") for i in range(len(users))]
-    await load("warm-up", fake, server.urls, users, warm, connections)
-    pids = [p.pid for p in server.procs]
-    before = cpu_seconds(pids)
-    result = await load(label, fake, server.urls, users, plan, connections)
-    result.server_cpu = cpu_seconds(pids) - before
-    return result
+    return Result(label, len(latencies), elapsed, latencies, errors, client_cpu=own_cpu)
 
 
 async def prepare_database(url: str | None, folder: Path) -> str:
@@ -339,6 +342,36 @@ async def prepare_database(url: str | None, folder: Path) -> str:
     return database_url
 
 
+LABELS = {"a": "(a) bare aiohttp + plain reply", "s": "(s) SDK echo, no work (reference)",
+          "b": "(b) abc-bot serve", "c": "(c) abc-bot serve x2 processes"}
+
+
+async def measure(key: str, fake: FakeLine, users: list[str], plan: list[tuple[int, str]], args: argparse.Namespace,
+                  database_urls: dict[str, str], profile: str | None) -> Result:
+    """Start the scenario's server(s), warm up (every user's first message), measure, stop."""
+    if key in ("a", "s"):
+        server = await start_yardstick(fake.url, "yardstick" if key == "a" else "sdk-echo")
+    else:
+        server = await start_bot(1 if key == "b" else 2, fake.url, database_urls[key])
+    profiler = None
+    try:
+        await load("warm-up", fake, server.urls, users, [(i, "help") for i in range(len(users))], args.connections)
+        if profile:
+            profiler = await asyncio.create_subprocess_exec(
+                "py-spy", "record", "--format", "raw", "-o", profile, "--pid", str(server.procs[0].pid),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        pids = [p.pid for p in server.procs]
+        before = cpu_seconds(pids)
+        result = await load(LABELS[key], fake, server.urls, users, plan, args.connections)
+        result.server_cpu = cpu_seconds(pids) - before
+        return result
+    finally:
+        if profiler is not None:
+            profiler.send_signal(signal.SIGINT)
+            await profiler.wait()
+        await server.stop()
+
+
 async def main(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     pool = texts(rng)
@@ -346,51 +379,20 @@ async def main(args: argparse.Namespace) -> None:
     plan = [(rng.randrange(len(users)), rng.choice(pool)) for _ in range(args.events)]
     fake = await FakeLine(record=False).start()
     folder = Path(tempfile.mkdtemp(prefix="abc-bench-"))
-    cores = os.cpu_count()
-    print(f"{args.events} events from {args.users} users, {args.connections} connections, {cores} CPUs; "
-          f"latency = webhook posted -> reply received by the fake LINE API")
+    keys = [k for k in "asbc" if k in args.only]
+    print(f"{args.events} events from {args.users} users, {args.connections} connections, {os.cpu_count()} CPUs, "
+          f"{args.rounds} round(s), median shown; latency = webhook posted -> reply received by the fake LINE API")
     try:
-        results: dict[str, Result] = {}
-        if "a" in args.only:
-            server = await start_yardstick(fake.url)
-            try:
-                results["a"] = await scenario("(a) bare aiohttp + plain reply", fake, server, users, plan,
-                                              args.connections)
-            finally:
-                await server.stop()
-            print(results["a"].line(), flush=True)
-        if "s" in args.only:
-            server = await start_yardstick(fake.url, "sdk-echo")
-            try:
-                results["s"] = await scenario("(s) SDK echo, no work (reference)", fake, server, users, plan,
-                                              args.connections)
-            finally:
-                await server.stop()
-            print(results["s"].line(), flush=True)
-        for count, key in ((1, "b"), (2, "c")):
-            if key not in args.only:
-                continue
-            database_url = await prepare_database(args.database_url, folder / key)
-            server = await start_bot(count, fake.url, database_url)
-            profiler = None
-            try:
-                label = "(b) abc-bot serve" if count == 1 else "(c) abc-bot serve x2 processes"
-                warm = [(i, "help") for i in range(len(users))]
-                await load("warm-up", fake, server.urls, users, warm, args.connections)
-                if args.py_spy:
-                    profiler = await asyncio.create_subprocess_exec(
-                        "py-spy", "record", "--format", "raw", "-o", f"{args.py_spy}.{key}", "--pid",
-                        str(server.procs[0].pid), stdout=asyncio.subprocess.DEVNULL,
-                        stderr=asyncio.subprocess.DEVNULL)
-                pids = [p.pid for p in server.procs]
-                before = cpu_seconds(pids)
-                results[key] = await load(label, fake, server.urls, users, plan, args.connections)
-                results[key].server_cpu = cpu_seconds(pids) - before
-            finally:
-                if profiler is not None:
-                    profiler.send_signal(signal.SIGINT)
-                    await profiler.wait()
-                await server.stop()
+        database_urls = {k: await prepare_database(args.database_url, folder / k) for k in keys if k in "bc"}
+        runs: dict[str, list[Result]] = {k: [] for k in keys}
+        for round_no in range(args.rounds):  # rounds interleave the scenarios: drift hits them alike
+            for key in keys:
+                profile = f"{args.py_spy}.{key}" if args.py_spy and round_no == 0 and key in "bc" else None
+                runs[key].append(await measure(key, fake, users, plan, args, database_urls, profile))
+                if args.rounds > 1:
+                    print(f"  round {round_no + 1}: {runs[key][-1].line()}", flush=True)
+        results = {k: sorted(v, key=lambda r: r.rps)[len(v) // 2] for k, v in runs.items()}
+        for key in keys:
             print(results[key].line(), flush=True)
         if not {"a", "b", "c"} <= set(results):
             return
@@ -414,6 +416,8 @@ if __name__ == "__main__":
     parser.add_argument("--users", type=int, default=500)
     parser.add_argument("--database-url", help="default: a fresh SQLite file per scenario")
     parser.add_argument("--only", default="asbc", help="scenarios to run (default asbc)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each scenario this many times, interleaved, and show the median (try 3)")
     parser.add_argument("--py-spy", metavar="FILE",
                         help="profile the (first) server process with py-spy into FILE.<b|c>")
     parser.add_argument("--yardstick", action="store_true", help=argparse.SUPPRESS)
