@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.context import Context, Route
 from bot.conversation import (
     KEEP_STATE,
@@ -83,6 +85,22 @@ class Dispatcher:
             return self.app.settings.default_lang
 
     async def _handle(self, msg: IncomingMessage, event_id: str | None = None) -> Outcome:
+        """Run the handler's transaction; once more if the database connection turned out to be dead.
+
+        Connections are not pinged before use (a round trip per message); a connection that died
+        meanwhile (a PostgreSQL restart, a dropped idle connection) fails its first statement, the pool
+        discards it and every connection as old, and the message runs again on a new one. Nothing of the
+        failed attempt was kept: it was one transaction, and handlers only return data.
+        """
+        try:
+            return await self._handle_once(msg, event_id)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            log.warning("database connection lost; handling the message again channel=%s", msg.channel)
+        return await self._handle_once(msg, event_id)
+
+    async def _handle_once(self, msg: IncomingMessage, event_id: str | None) -> Outcome:
         now = self.app.clock.now()
         async with transaction(self.app.sessions) as session:
             if event_id is not None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy import delete, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from bot.metrics import Metrics
@@ -88,15 +89,27 @@ class WebServer:
     # ------------------------------------------------------------------ routes
 
     async def healthz(self, request: web.Request) -> web.Response:
-        """200 when the database answers within 3 seconds, else 503."""
+        """200 when the database answers within 3 seconds, else 503.
+
+        A pooled connection the database had dropped fails once and is discarded (connections are not
+        pinged before use); the check then asks again on a new one.
+        """
         try:
             async with asyncio.timeout(3):
-                async with self.app.engine.connect() as conn:
-                    await conn.execute(text("SELECT 1"))
+                try:
+                    await self._select_one()
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated:
+                        raise
+                    await self._select_one()
         except Exception as exc:
             log.warning("health check: database unreachable (%s)", type(exc).__name__)
             return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
         return web.json_response({"status": "ok", "database": "ok"})
+
+    async def _select_one(self) -> None:
+        async with self.app.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
 
     async def metrics_page(self, request: web.Request) -> web.Response:
         """The Prometheus text exposition."""

@@ -118,3 +118,29 @@ async def test_transaction_commits_or_rolls_back_and_always_closes(app: App) -> 
             ChannelAccount.external_id.in_(["Ukept", "Ulost"])))).scalars())
     assert ids == {"Ukept"}
     assert app.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres
+async def test_a_message_survives_the_database_dropping_its_connections(pg_url: str, clock: FrozenClock) -> None:
+    """Connections are not pinged before use: after PostgreSQL drops them, the next message still gets its answer."""
+    import asyncpg
+
+    from tests.conftest import _pg_dsn
+
+    app = await build_app(base_settings(pg_url), clock=clock, demo=True)
+    try:
+        first = await app.dispatcher.handle(IncomingMessage.from_text("line", "Urestart", "help"))
+        assert first.intent == "help"
+        database = pg_url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(_pg_dsn(), timeout=5)
+        try:
+            dropped = await admin.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", database)
+        finally:
+            await admin.close()
+        assert dropped >= 1  # the pooled connection of the first message
+        second = await app.dispatcher.handle(IncomingMessage.from_text("line", "Urestart", "時數"))
+        assert second.intent == "hours"
+        assert app.texts.get("error.internal", "zh-TW") not in second.replies[0].text
+    finally:
+        await app.close()

@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.channels.line import signature_ok
@@ -251,3 +252,32 @@ async def test_shutdown_finishes_queued_events_first(app: object, fake: FakeLine
     await harness.http.close()
     await harness.server.stop()  # no join: stop itself must drain the queue
     assert len(fake.sent("reply")) == 10
+
+
+async def _drop_connections(database: str | None) -> int:
+    """What a PostgreSQL restart does to the bot: every connection to its database is dropped."""
+    import asyncpg
+
+    from tests.conftest import _pg_dsn
+
+    admin = await asyncpg.connect(_pg_dsn(), timeout=5)
+    try:
+        return int(await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = $1", database))
+    finally:
+        await admin.close()
+
+
+async def test_health_and_answers_survive_the_database_dropping_connections(line: Harness) -> None:
+    """Connections are not pinged before use: after they are dropped, /healthz is 200 and messages are answered."""
+    if line.app.engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL drops connections")
+    await line.post(wh.text(wh.user_id(16), "help"))
+    assert await _drop_connections(line.app.engine.url.database) >= 1
+    async with line.http.get(line.url + "/healthz") as response:
+        assert response.status == 200
+    assert await _drop_connections(line.app.engine.url.database) >= 1  # now the message meets a dead one
+    await line.post(wh.text(wh.user_id(16), "時數"))
+    replies = line.fake.sent("reply")
+    assert len(replies) == 2
+    assert line.app.texts.get("error.internal", "zh-TW") not in json.dumps(replies[1].json, ensure_ascii=False)
