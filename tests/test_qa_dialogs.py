@@ -56,6 +56,20 @@ async def test_cancel_typed_in_english_leaves_the_linking_flow(sqlite_app: App) 
     ], channel="line")
 
 
+async def test_cancel_typed_at_a_confirmation_card_only_stops_it(sqlite_app: App) -> None:
+    # "cancel" at the enrollment confirmation used to open cancelling T0001's other seat (time management).
+    await run_dialog(sqlite_app, "T0001", [
+        Say("English", intent="help"),
+        Say("enroll python", intent="enroll"),
+        Press("Enroll in this class", intent="enroll", shows=["Please confirm your enrollment"]),
+        Say("cancel", intent="help", shows=["Nothing you have not confirmed will happen"],
+            hides=["Cancel your enrollment", "Yes, cancel"]),
+        Say("/cancel", intent="help", hides=["Cancel your enrollment"]),
+        Say("my enrollments", intent="my_enrollments", hides=["Python for Absolute Beginners"]),
+        Say("cancel time management", intent="cancel_enrollment", shows=["Cancel your enrollment in"]),
+    ])
+
+
 async def test_a_rejected_number_does_not_repeat_the_prompt(sqlite_app: App) -> None:
     outcomes = await run_dialog(sqlite_app, "U-id", [
         Say("綁定", intent="bind"),
