@@ -13,6 +13,8 @@ The sample classes (``data/demo/classes.yaml``) go through the same code from :f
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,7 +39,7 @@ from bot.services.classes import (
     load_enrollment_settings,
     read_classes_file,
 )
-from bot.services.enrollment import ACTIVE, Deps, cancel_class, enroll, set_capacity
+from bot.services.enrollment import ACTIVE, Deps, cancel_class, enroll, set_capacity, tell_class_changed
 
 DEMO_CLASSES = Path("demo") / "classes.yaml"
 
@@ -68,6 +70,13 @@ def _values(spec: ClassSpec, plan_year: int, bucket: str) -> dict[str, Any]:
             "starts_at": spec.starts_at, "ends_at": spec.ends_at,
             "eligibility": spec.eligibility.model_dump(mode="json", exclude_defaults=True),
             "audience_note": spec.audience_note}
+
+
+def _change_key(class_id: int, batch: str, spec: ClassSpec) -> str:
+    """Names one change of a class's time or place: the batch and the new values (for notice dedupe keys)."""
+    meetings = [[s.isoformat(), e.isoformat()] for s, e in _meetings(spec)]
+    state = json.dumps([batch, spec.place, spec.online_url, meetings])
+    return f"{class_id}:{hashlib.sha256(state.encode()).hexdigest()[:16]}"
 
 
 def _meetings(spec: ClassSpec) -> list[tuple[datetime, datetime]]:
@@ -121,9 +130,14 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         if changed:
             row.updated_at, row.import_batch = now, batch
             await session.flush()
-        if "meetings" in changed and row.taken:
-            report.notes.append(f"{c.code}: schedule changed; {row.taken} enrolled people are not told "
-                                "automatically, please inform them")
+        time_changed = "meetings" in changed
+        place_changed = bool({"place", "online_url"} & set(changed))
+        if (time_changed or place_changed) and c.status != "cancelled":
+            told = await tell_class_changed(session, row.id, time_changed=time_changed, place_changed=place_changed,
+                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps)
+            if told:
+                what = " and ".join(w for w, on in (("schedule", time_changed), ("place", place_changed)) if on)
+                report.notes.append(f"{c.code}: {what} changed; {told} enrolled or waitlisted people were told")
         status_changed = row.status != c.status
         capacity_changed = row.capacity != c.capacity
         if c.status == "cancelled" and status_changed:

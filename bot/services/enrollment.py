@@ -535,6 +535,29 @@ async def cancel_class(session: AsyncSession, class_id: int, *, now: datetime, d
     return ClassChange(cancelled_people=len(people))
 
 
+async def tell_class_changed(session: AsyncSession, class_id: int, *, time_changed: bool, place_changed: bool,
+                             change_key: str, now: datetime, deps: Deps) -> int:
+    """Tell everyone enrolled or waitlisted that a class's time and/or place (or link) changed.
+
+    Nothing is sent for a cancelled class or one that is over. ``change_key`` names this change (an
+    import batch and the new schedule), so importing the same file again tells nobody twice. Returns how
+    many people were told.
+    """
+    cls = await _fresh_class(session, class_id)
+    if cls.status == "cancelled" or cls.ends_at <= now or not (time_changed or place_changed):
+        return 0
+    kind: NoticeKind = ("class_rescheduled_moved" if time_changed and place_changed
+                        else "class_rescheduled" if time_changed else "class_moved")
+    people = (await session.execute(
+        select(Enrollment.id, Enrollment.employee_id).where(Enrollment.class_id == class_id,
+                                                             Enrollment.status.in_(ACTIVE))
+        .order_by(Enrollment.seq))).all()
+    for enrollment_id, employee_id in people:
+        await notify(session, deps, employee_id, kind, cls, dedupe_key=f"class-changed:{change_key}:{enrollment_id}",
+                     now=now)
+    return len(people)
+
+
 async def set_capacity(session: AsyncSession, class_id: int, capacity: int, *, now: datetime,
                        deps: Deps) -> ClassChange:
     """HR sets a new capacity; nobody is dropped.
@@ -556,7 +579,8 @@ async def set_capacity(session: AsyncSession, class_id: int, capacity: int, *, n
 # ---------------------------------------------------------------- notices
 
 
-NoticeKind = Literal["promoted", "class_cancelled", "substituted_out", "substituted_in"]
+NoticeKind = Literal["promoted", "class_cancelled", "substituted_out", "substituted_in", "class_rescheduled",
+                     "class_moved", "class_rescheduled_moved"]
 
 
 def notice_replies(deps: Deps, kind: NoticeKind, cls: TrainingClass, lang: str, **values: Any) -> list[Reply]:

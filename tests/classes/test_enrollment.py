@@ -9,12 +9,13 @@ from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.clock import TAIPEI, FrozenClock
-from bot.db.models import Employee
+from bot.db.models import ChannelAccount, Employee, OutboxMessage
 from bot.db.models_classes import Enrollment
 from bot.services.accounts import bind_console_account
 from bot.services.enrollment import CLI_SCOPE, cancel, substitute
 from bot.services.roles import Scope
 from tests.classes.conftest import (
+    MORNING,
     TEST_AGENCY,
     add_classes,
     add_people,
@@ -163,6 +164,37 @@ async def test_hr_cancels_a_class_everyone_is_told_and_nobody_stays_enrolled(app
     assert late.refusal is not None and late.refusal.key == "classes.refuse.cancelled"
     again = await add_classes(app, spec("T-CXL", capacity=2, status="cancelled"))
     assert again.unchanged == ["T-CXL"] and len(await outbox_texts(app, "class-cancelled:")) == 3
+
+
+async def test_a_new_time_or_place_is_told_to_everyone_still_in_the_class(app: App) -> None:
+    await add_classes(app, spec("T-MOVE", capacity=2))
+    cid = await class_id(app, "T-MOVE")
+    stays, leaves, waits, other = await add_people(app, 4)
+    await bind(app, stays, leaves, waits, other)
+    first = await enroll_as(app, cid, leaves)
+    for person in (stays, waits):
+        await enroll_as(app, cid, person)
+    await cancel_as(app, first.enrollment_id or 0, leaves)  # gone before the change: not told
+    later = (("2024-03-27", "13:30", "16:30"),)
+    report = await add_classes(app, spec("T-MOVE", capacity=2, meetings=later))
+    assert report.updated == ["T-MOVE"]
+    assert "T-MOVE: schedule changed; 2 enrolled or waitlisted people were told" in report.notes
+    notices = await outbox_texts(app, "class-changed:")
+    assert len(notices) == 2 and all(text.startswith("您報名（或候補）的班期上課時間有異動") for _k, text in notices)
+    assert all("13:30" in text and "09:00" not in text for _k, text in notices)  # the new time, not the old
+    again = await add_classes(app, spec("T-MOVE", capacity=2, meetings=later))  # the same file once more
+    assert again.unchanged == ["T-MOVE"] and len(await outbox_texts(app, "class-changed:")) == 2
+    await add_classes(app, spec("T-MOVE", capacity=2, meetings=later, place="新教室（範例）"))
+    moved = [text for _k, text in await outbox_texts(app, "class-changed:") if "地點或連結有異動" in text]
+    assert len(moved) == 2 and all("新教室（範例）" in text for text in moved)
+    await add_classes(app, spec("T-MOVE", capacity=2, meetings=MORNING, place="測試教室（範例）"))
+    both = [text for _k, text in await outbox_texts(app, "class-changed:") if "時間與地點有異動" in text]
+    assert len(both) == 2
+    async with app.sessions() as s:
+        told = set((await s.execute(select(Employee.id).join(ChannelAccount).join(
+            OutboxMessage, OutboxMessage.account_id == ChannelAccount.id)
+            .where(OutboxMessage.dedupe_key.startswith("class-changed:")))).scalars())
+    assert told == {stays, waits}
 
 
 async def test_lowering_capacity_below_enrolled_drops_nobody(app: App) -> None:
