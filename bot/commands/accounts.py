@@ -132,6 +132,8 @@ async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
             if emp is None:
                 return EXIT_REFUSED
             agency = (args.agency or emp.agency) if args.role == AGENCY_HR else ""
+            if args.agency and args.role == AGENCY_HR and not await _agency_known(session, agency):
+                return EXIT_REFUSED  # a typo would grant HR rights over an agency that does not exist
             new = await grant(session, emp, args.role, agency, now=app.clock.now(), by="cli")
         where = f" for {agency}" if agency else ""
         print(f"{emp.employee_no}: {args.role}{where} " + ("granted" if new else "was already granted"))

@@ -122,6 +122,12 @@ def test_admin_roles_and_codes(tmp_path: Path, cli: Cli) -> None:
     assert grant.returncode == 0 and "桃園市政府人事處" in grant.stdout, grant.stderr
     roles = json.loads(cli(["admin", "roles", "--json"]).stdout)
     assert {(r["employee_no"], r["role"]) for r in roles} >= {("T0002", "agency_hr"), ("T0005", "agency_hr")}
+    typo = cli(["admin", "grant", "T0002", "--role", "agency_hr", "--agency", "桃園市政府人事局"])  # 處, not 局
+    assert typo.returncode == 1 and "桃園市政府人事處" in typo.stderr
+    after = json.loads(cli(["admin", "roles", "--json"]).stdout)
+    assert "桃園市政府人事局" not in {r["agency"] for r in after}
+    other = cli(["admin", "grant", "T0002", "--role", "agency_hr", "--agency", "桃園市政府環境保護局"])
+    assert other.returncode == 0 and "桃園市政府環境保護局" in other.stdout
 
     assert cli(["admin", "codes", "--out", "codes.csv"]).returncode == 2    # whose codes?
     codes = cli(["admin", "codes", "--agency", "桃園市政府人事處", "--out", "codes.csv"])
