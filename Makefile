@@ -35,7 +35,7 @@ lint: $(STAMP)  ## ruff and mypy
 bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/hours.py
-	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/webhook.py --rounds 3
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data
