@@ -90,7 +90,9 @@ class Dispatcher:
         Connections are not pinged before use (a round trip per message); a connection that died
         meanwhile (a PostgreSQL restart, a dropped idle connection) fails its first statement, the pool
         discards it and every connection as old, and the message runs again on a new one. Nothing of the
-        failed attempt was kept: it was one transaction, and handlers only return data.
+        failed attempt was kept: it was one uncommitted transaction, and handlers only return data. A
+        connection lost during the commit itself (``CommitOutcomeUnknown``) is not retried: the work may
+        have been kept, and the user gets the apology instead of the same work done twice.
         """
         try:
             return await self._handle_once(msg, event_id)

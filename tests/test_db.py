@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -142,5 +143,53 @@ async def test_a_message_survives_the_database_dropping_its_connections(pg_url: 
         second = await app.dispatcher.handle(IncomingMessage.from_text("line", "Urestart", "時數"))
         assert second.intent == "hours"
         assert app.texts.get("error.internal", "zh-TW") not in second.replies[0].text
+    finally:
+        await app.close()
+
+
+async def test_seeding_the_samples_on_another_day_tells_nobody_their_class_moved(app: App) -> None:
+    """Sample classes are dated from "today"; seeding again a day later moves them, which is not news."""
+    from bot.db.models import OutboxMessage
+
+    async with app.sessions.begin() as s:
+        await seed_demo(s, app.settings.data_dir, now=app.clock.now() + timedelta(days=1))
+    async with app.sessions() as s:
+        moved = (await s.execute(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.dedupe_key.startswith("class-changed:")))).scalar_one()
+    assert moved == 0
+
+
+@pytest.mark.postgres
+async def test_a_connection_lost_while_committing_is_not_run_twice(pg_url: str, clock: FrozenClock) -> None:
+    """Lost during the commit, the work may or may not be kept: the message gets the apology, not a second run."""
+    import asyncpg
+
+    from bot.context import Route
+    from tests.conftest import _pg_dsn
+
+    app = await build_app(base_settings(pg_url), clock=clock, demo=True)
+    try:
+        hours = app.dispatcher.routes.intents["hours"]
+        calls = 0
+
+        async def then_drop_the_connection(ctx: Any, msg: IncomingMessage, argument: str) -> Any:
+            nonlocal calls
+            calls += 1
+            result = await hours.handler(ctx, msg, argument)
+            admin = await asyncpg.connect(_pg_dsn(), timeout=5)
+            try:
+                await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                     "WHERE datname = $1", pg_url.rsplit("/", 1)[1])
+            finally:
+                await admin.close()
+            return result
+
+        app.dispatcher.routes.intents["hours"] = Route(hours.intent, then_drop_the_connection)
+        outcome = await app.dispatcher.handle(IncomingMessage.from_text("line", "Ucommit", "時數"), event_id="ev-c1")
+        assert calls == 1
+        assert outcome.replies[0].text == app.texts.get("error.internal", "zh-TW")
+        app.dispatcher.routes.intents["hours"] = hours
+        again = await app.dispatcher.handle(IncomingMessage.from_text("line", "Ucommit", "時數"), event_id="ev-c2")
+        assert again.intent == "hours"  # the pool recovered
     finally:
         await app.close()

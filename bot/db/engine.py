@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.db import sqlite_inloop
@@ -64,6 +65,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+class CommitOutcomeUnknown(Exception):
+    """The connection failed while committing: the database may or may not have kept the transaction."""
+
+
 @contextlib.asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """A session in a transaction: committed when the block ends, rolled back if it raises, then closed.
@@ -71,16 +76,26 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     What ``async with sessions.begin()`` does, for the path every message takes: SQLAlchemy's context
     manager runs commit and close as shielded tasks (two tasks and ~6 loop turns per transaction, ~45 µs
     of a ~200 µs one-query transaction on SQLite). Awaited directly, a transaction on the in-loop SQLite
-    driver never yields mid-way, so it never holds the write lock while another coroutine runs. A
+    driver never yields mid-way, so it never holds the write lock while other coroutines run. A
     cancellation during the commit still closes the session.
+
+    Raises:
+        CommitOutcomeUnknown: the connection was lost during the commit, so whether the work was kept is
+            unknown; unlike a connection lost earlier, the block must not simply be run again.
     """
     session = sessions()
     try:
-        yield session
-        await session.commit()
-    except BaseException:
-        await session.rollback()
-        raise
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        try:
+            await session.commit()
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise CommitOutcomeUnknown("connection lost during commit") from exc
+            raise
     finally:
         await session.close()
 
