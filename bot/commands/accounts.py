@@ -22,8 +22,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.db.models import Employee
     from bot.services.binding import BindingPolicy
-    from bot.services.hours_import import HoursReport
-    from bot.services.roster import RosterReport
+    from bot.services.csvio import ImportReport
     from bot.texts import MessageCatalog
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -55,7 +54,7 @@ async def _employee(session: AsyncSession, text: str) -> Employee | None:
     return employee
 
 
-def _print_import(report: RosterReport | HoursReport, *, as_json: bool, counts: dict[str, int]) -> int:
+def _print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int]) -> int:
     if as_json:
         print(json.dumps({"file": report.path, "encoding": report.encoding, "rows": report.rows, **counts,
                           "duplicates": report.duplicates, "written": report.written,

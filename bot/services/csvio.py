@@ -37,6 +37,35 @@ class ImportFileError(ValueError):
     """The file cannot be read at all (not found, not text, no header, a required column missing)."""
 
 
+@dataclass(frozen=True)
+class RowError:
+    """A row an import refuses, and why."""
+
+    line: int
+    message: str
+
+
+@dataclass
+class ImportReport:
+    """What a file import did (or, when rejected or a dry run, would do): the part every importer shares."""
+
+    path: str
+    encoding: str = ""
+    rows: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the file was accepted."""
+        return not self.errors
+
+
 def fold(text: str) -> str:
     """Fold for comparing labels: NFKC (full-width → half-width), casefold, no spaces or separators."""
     text = unicodedata.normalize("NFKC", text).casefold()

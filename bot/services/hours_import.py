@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +22,9 @@ from bot.dates import roc_year
 from bot.db.models import Employee
 from bot.db.models_hours import LearningRecord
 from bot.services.csvio import (
+    ImportReport,
     MappingFile,
+    RowError,
     fold,
     load_mapping,
     map_columns,
@@ -33,7 +35,6 @@ from bot.services.csvio import (
     rows_with,
     value_lookup,
 )
-from bot.services.roster import RowError
 from bot.services.rules import RulesFile
 
 log = logging.getLogger(__name__)
@@ -66,27 +67,12 @@ class HoursRow:
 
 
 @dataclass
-class HoursReport:
-    """What an hours import did (or, when rejected or a dry run, would do)."""
+class HoursImportReport(ImportReport):
+    """What an hours import did (or would do); besides the shared counts, rows of other plan years."""
 
-    path: str
-    encoding: str = ""
-    rows: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
     other_years: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    written: bool = False
     batch: str = ""
     digest: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when the file was accepted."""
-        return not self.errors
 
 
 def load_hours_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:
@@ -132,7 +118,7 @@ def natural_key(source: str, employee_no: str, course_code: str | None, course_n
 
 
 def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, today: date,
-                     default_source: str | None = None) -> tuple[list[HoursRow], HoursReport]:
+                     default_source: str | None = None) -> tuple[list[HoursRow], HoursImportReport]:
     """Read and validate an hours file; nothing touches the database.
 
     Raises:
@@ -140,7 +126,7 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
     """
     table = read_table(path)
     cmap = map_columns(table, mapping, FIELDS, REQUIRED)
-    report = HoursReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
+    report = HoursImportReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
     for header in cmap.ignored_national_id:
         report.warnings.append(f"column {header!r} ignored: national ID numbers are never read or stored")
     buckets = bucket_lookup(rules, mapping)
@@ -218,7 +204,7 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
 
 async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFile, rules: RulesFile,
                        today: date, now: datetime, default_source: str | None = None,
-                       dry_run: bool = False) -> HoursReport:
+                       dry_run: bool = False) -> HoursImportReport:
     """Validate ``path`` as a whole and upsert its records in the caller's transaction.
 
     Every employee must be on the roster (active or not). ``plan_year`` of a record is the ROC year of

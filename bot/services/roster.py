@@ -8,7 +8,7 @@ bad row by its line number. Employees missing from a new roster are marked inact
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import ChannelAccount, Employee
 from bot.services.csvio import (
     ImportFileError,
+    ImportReport,
     MappingFile,
+    RowError,
     fold,
     load_mapping,
     map_columns,
@@ -40,14 +42,6 @@ _LIMITS = {"name": 100, "agency": 100, "unit": 100, "rank": 50, "email": 200}
 
 
 @dataclass(frozen=True)
-class RowError:
-    """A row the import refuses, and why."""
-
-    line: int
-    message: str
-
-
-@dataclass(frozen=True)
 class RosterRow:
     """One valid roster row; ``values`` holds only the fields whose column the file has."""
 
@@ -57,26 +51,11 @@ class RosterRow:
 
 
 @dataclass
-class RosterReport:
-    """What an import did (or, when rejected or a dry run, would do)."""
+class RosterReport(ImportReport):
+    """What a roster import did (or would do); besides the shared counts, who came back and who left."""
 
-    path: str
-    encoding: str = ""
-    rows: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
     reactivated: int = 0
     deactivated: int = 0
-    duplicates: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    written: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """True when the file was accepted."""
-        return not self.errors
 
 
 def load_roster_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:

@@ -14,7 +14,7 @@ from bot.clock import taipei_today
 from bot.db.models import Employee
 from bot.db.models_hours import LearningRecord
 from bot.services.hours import load_status
-from bot.services.hours_import import HoursReport, import_hours, load_hours_mapping
+from bot.services.hours_import import HoursImportReport, import_hours, load_hours_mapping
 from tests.accounts.conftest import snapshot
 
 PORTAL = (
@@ -30,7 +30,7 @@ PORTAL = (
 )
 
 
-async def run(app: App, path: Path, mapping: Path | None = None, **kw: object) -> HoursReport:
+async def run(app: App, path: Path, mapping: Path | None = None, **kw: object) -> HoursImportReport:
     async with app.sessions.begin() as s:
         return await import_hours(s, path, mapping=load_hours_mapping(app.settings.data_dir, mapping),
                                   rules=app.rules, today=taipei_today(app.clock), now=app.clock.now(),
