@@ -68,7 +68,8 @@ def _stale(ctx: Context, intent: Intent) -> HandlerResult:
     return HandlerResult([Reply.plain(ctx.t("classes.stale"), main_menu(ctx))], intent=intent)
 
 
-def _class_id(arg: str) -> int | None:
+def _row_id(arg: str) -> int | None:
+    """A class or enrollment id from a button's argument; None for anything forged or garbled."""
     return int(arg) if arg.isdigit() and len(arg) <= 9 else None
 
 
@@ -162,7 +163,7 @@ async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     employee = ctx.employee
     if employee is None:
         return _bind_first(ctx, "enroll", Intent.ENROLL)
-    class_id = _class_id(arg)
+    class_id = _row_id(arg)
     cls = await get_class(ctx.session, class_id) if class_id is not None else None
     if cls is None:
         return _stale(ctx, Intent.ENROLL)
@@ -205,7 +206,7 @@ async def confirm_enroll(ctx: Context, msg: IncomingMessage, arg: str) -> Handle
     employee = ctx.employee
     if employee is None:
         return _bind_first(ctx, "enroll", Intent.ENROLL)
-    class_id = _class_id(arg)
+    class_id = _row_id(arg)
     if class_id is None:
         return _stale(ctx, Intent.ENROLL)
     deps = _deps(ctx)
@@ -325,7 +326,7 @@ def _matching_views(ctx: Context, views: list[EnrollmentView], query: str) -> li
 
 async def _own_enrollment(ctx: Context, arg: str) -> Enrollment | None:
     employee = ctx.employee
-    enrollment_id = _class_id(arg)
+    enrollment_id = _row_id(arg)
     if employee is None or enrollment_id is None:
         return None
     return await own_enrollment(ctx.session, enrollment_id, employee.id)
@@ -356,7 +357,7 @@ async def confirm_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> Handle
     employee = ctx.employee
     if employee is None:
         return _bind_first(ctx, "cancel_enrollment", Intent.CANCEL_ENROLLMENT)
-    enrollment_id = _class_id(arg)
+    enrollment_id = _row_id(arg)
     if enrollment_id is None:
         return _stale(ctx, Intent.CANCEL_ENROLLMENT)
     result = await cancel(ctx.session, enrollment_id, employee.id, now=ctx.app.clock.now(), deps=_deps(ctx),
@@ -433,10 +434,11 @@ async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> Ha
     args = msg.action.args if msg.action is not None else ()
     if actor is None:
         return _bind_first(ctx, "enroll", Intent.ENROLL)
-    if len(args) != 2 or not all(a.isdigit() and len(a) <= 9 for a in args):
+    ids = [_row_id(a) for a in args]
+    if len(ids) != 2 or ids[0] is None or ids[1] is None:
         return _stale(ctx, Intent.ENROLL)
-    found = await enrollment_with_person(ctx.session, int(args[0]))
-    replacement = await employee_by_id(ctx.session, int(args[1]))
+    found = await enrollment_with_person(ctx.session, ids[0])
+    replacement = await employee_by_id(ctx.session, ids[1])
     cls = await get_class(ctx.session, found[0].class_id) if found is not None else None
     if found is None or replacement is None or cls is None:
         return _stale(ctx, Intent.ENROLL)
