@@ -73,11 +73,6 @@ class Settings:
         """True when both LINE credentials are set."""
         return bool(self.line_channel_secret and self.line_channel_access_token)
 
-    @property
-    def telegram_enabled(self) -> bool:
-        """True when a Telegram bot token is set."""
-        return bool(self.telegram_bot_token)
-
 
 def default_database_url() -> str:
     """The embedded SQLite database under the project's ``var/`` folder."""

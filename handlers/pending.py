@@ -7,12 +7,12 @@ from bot.conversation import HandlerResult, IncomingMessage, Reply
 from handlers.common import main_menu
 
 
-def coming_soon(feature: str, *, needs_binding: bool = True) -> Handler:
+def coming_soon(feature: str) -> Handler:
     """A handler that asks an unbound user to bind first and tells a bound one the feature is coming."""
 
     async def handler(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
         name = ctx.t(f"feature.{feature}")
-        if needs_binding and ctx.employee is None:
+        if ctx.employee is None:
             return HandlerResult([Reply.plain(ctx.t("pending.bind_first", feature=name), main_menu(ctx))])
         return HandlerResult([Reply.plain(ctx.t("pending.coming_soon", feature=name), main_menu(ctx))])
 

@@ -72,7 +72,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHANNEL = "line"
-MAX_BODY_BYTES = 1024 * 1024
 REQUEST_TIMEOUT = 10.0
 CONNECTION_POOL = 50
 REPLY_TOKEN_TTL = 50.0

@@ -38,6 +38,12 @@ CANCEL_REASONS = ("self", "class_cancelled", "substituted")
 ATTENDANCE_VALUES = ("attended", "absent")
 
 
+def _one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> str:
+    """A CHECK expression: ``column`` holds one of ``values`` (or NULL)."""
+    allowed = f"{column} IN ({','.join(repr(v) for v in values)})"
+    return f"{column} IS NULL OR {allowed}" if nullable else allowed
+
+
 class TrainingClass(Base):
     """A class (班期) of a catalog course: when, where, how many seats, who may enroll, and until when."""
 
@@ -45,7 +51,7 @@ class TrainingClass(Base):
     __table_args__ = (
         ForeignKeyConstraint(["plan_year", "course_code"], ["catalog_items.plan_year", "catalog_items.code"],
                              name="fk_classes_course_catalog_items"),
-        CheckConstraint("status IN ('open','closed','cancelled')", name="status"),
+        CheckConstraint(_one_of("status", CLASS_STATUSES), name="status"),
         CheckConstraint("bucket IN ('policy','environment','democracy','other')", name="bucket"),
         CheckConstraint("capacity >= 0", name="capacity_nonnegative"),
         CheckConstraint("taken >= 0", name="taken_nonnegative"),
@@ -115,10 +121,9 @@ class Enrollment(Base):
     __table_args__ = (
         UniqueConstraint("class_id", "employee_id", name="uq_enrollments_class_employee"),
         UniqueConstraint("class_id", "seq", name="uq_enrollments_class_seq"),
-        CheckConstraint("status IN ('enrolled','waitlisted','cancelled')", name="status"),
-        CheckConstraint("cancel_reason IS NULL OR cancel_reason IN ('self','class_cancelled','substituted')",
-                        name="cancel_reason"),
-        CheckConstraint("attendance IS NULL OR attendance IN ('attended','absent')", name="attendance"),
+        CheckConstraint(_one_of("status", ENROLLMENT_STATUSES), name="status"),
+        CheckConstraint(_one_of("cancel_reason", CANCEL_REASONS, nullable=True), name="cancel_reason"),
+        CheckConstraint(_one_of("attendance", ATTENDANCE_VALUES, nullable=True), name="attendance"),
         CheckConstraint("leave_hours IS NULL OR leave_hours >= 0", name="leave_nonnegative"),
         Index("ix_enrollments_employee_status", "employee_id", "status"),
         Index("ix_enrollments_class_status_seq", "class_id", "status", "seq"),

@@ -565,8 +565,3 @@ async def open_for_registration(session: AsyncSession, plan_year: int, *, now: d
                    TrainingClass.opens_at <= now, TrainingClass.closes_at > now)
             .order_by(TrainingClass.closes_at, TrainingClass.starts_at, TrainingClass.id).limit(limit))
     return list((await session.execute(stmt)).scalars())
-
-
-def taipei(at: datetime) -> datetime:
-    """An instant as Taipei wall-clock time."""
-    return at.astimezone(TAIPEI)

@@ -35,11 +35,6 @@ class EligibilityRule(BaseModel):
     """Only people hired at most this many months before the class's first day."""
     agencies: tuple[str, ...] = ()
 
-    @property
-    def restricted(self) -> bool:
-        """True when anything limits who may enroll."""
-        return bool(self.ranks or self.supervisors_only or self.new_hire_months or self.agencies)
-
 
 @dataclass(frozen=True)
 class EmployeeFacts:

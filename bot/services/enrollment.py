@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 ACTIVE = ("enrolled", "waitlisted")
 CLASSES: Table = TrainingClass.__table__  # type: ignore[assignment]
-ENROLLMENTS: Table = Enrollment.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -230,14 +230,6 @@ class HoursStatus(BucketTotals):
         """Hours still needed in the mandatory buckets."""
         return self.buckets_mandatory_remaining
 
-    def largest_gap(self) -> BucketStatus | None:
-        """The bucket with the most hours missing (the first in display order on a tie), or None."""
-        best: BucketStatus | None = None
-        for b in self.buckets:
-            if b.remaining > 0 and (best is None or b.remaining > best.remaining):
-                best = b
-        return best
-
     def next_focus(self) -> tuple[bool, Decimal, BucketStatus] | None:
         """What to take next: ``(mandatory, hours, bucket)``, or None when nothing remains.
 
