@@ -67,7 +67,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
 
     async with running_app(settings) as app:
         spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
-                                 mapping=args.mapping)
+                                 mapping=args.mapping, data_dir=settings.data_dir)
         plan_settings = load_enrollment_settings(settings.data_dir, spec.plan_year)
         now = app.clock.now()
         try:
@@ -92,7 +92,7 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
     from bot.services.classes import enrollment_settings
 
     async with running_app(settings) as app:
-        lines = read_attendance_csv(args.file, args.mapping)
+        lines = read_attendance_csv(args.file, args.mapping, data_dir=settings.data_dir)
         now = app.clock.now()
         try:
             async with app.sessions.begin() as session:

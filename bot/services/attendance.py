@@ -75,8 +75,11 @@ def _leave(text: str) -> Decimal:
     return value
 
 
-def read_attendance_csv(path: Path, mapping: Path | None = None) -> list[AttendanceLine]:
+def read_attendance_csv(path: Path, mapping: Path | None = None, *,
+                        data_dir: Path | None = None) -> list[AttendanceLine]:
     """Read an attendance CSV (UTF-8, Excel's UTF-16 or Big5), checking every row.
+
+    ``mapping`` (HR's ``--mapping`` file) is laid over ``data_dir``'s ``imports/attendance.yaml``.
 
     Raises:
         DataFileError: every problem found, as ``file: line N: problem`` lines.
@@ -85,7 +88,7 @@ def read_attendance_csv(path: Path, mapping: Path | None = None) -> list[Attenda
     from bot.services.csvio import (
         ImportFileError,
         fold,
-        load_mapping,
+        load_import_mapping,
         map_columns,
         narrow,
         parse_bool,
@@ -95,7 +98,7 @@ def read_attendance_csv(path: Path, mapping: Path | None = None) -> list[Attenda
         value_lookup,
     )
 
-    spec = load_mapping(mapping or DEFAULT_DATA_DIR / MAPPING)
+    spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, MAPPING, mapping)
     try:
         table = read_table(path)
         cmap = map_columns(table, spec, FIELDS, REQUIRED)

@@ -44,6 +44,7 @@ from bot.services.eligibility import EligibilityRule, PeriodKind
 
 if TYPE_CHECKING:
     from bot.bootstrap import App
+    from bot.services.csvio import MappingFile
 
 SETTINGS_FILE = "enrollment.yaml"
 _EXTRAS_KEY = "classes.settings"
@@ -439,10 +440,9 @@ def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict
     return out
 
 
-def _read_classes_csv(path: Path, plan_year: int, mapping: Path) -> tuple[dict[str, Any], dict[int, int]]:
-    from bot.services.csvio import ImportFileError, load_mapping, map_columns, read_table, rows_with, value_lookup
+def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile) -> tuple[dict[str, Any], dict[int, int]]:
+    from bot.services.csvio import ImportFileError, map_columns, read_table, rows_with, value_lookup
 
-    spec = load_mapping(mapping)
     try:
         table = read_table(path)
         cmap = map_columns(table, spec, CSV_FIELDS, CSV_REQUIRED)
@@ -464,14 +464,15 @@ def _read_classes_csv(path: Path, plan_year: int, mapping: Path) -> tuple[dict[s
 
 
 def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
-                      mapping: Path | None = None) -> ClassesFile:
+                      mapping: Path | None = None, data_dir: Path | None = None) -> ClassesFile:
     """Read and validate a classes file (``.yaml``/``.yml``, or ``.csv`` as HR saves it from Excel).
 
     Args:
         path: the file.
         plan_year: the plan year for a CSV file (YAML files say their own ``plan_year``).
         today: the Taipei day that relative dates (``today+14``) count from; None forbids them.
-        mapping: the CSV column mapping (default ``data/imports/classes.yaml`` of the project).
+        mapping: HR's CSV column mapping, laid over ``data_dir``'s ``imports/classes.yaml``.
+        data_dir: the data folder (default: the project's ``data/``).
 
     Raises:
         DataFileError: every problem found, each as ``file: where: problem`` (nothing is imported).
@@ -481,8 +482,10 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
         raw = _read_yaml(path)
     elif path.suffix.lower() == ".csv":
         from bot.config import DEFAULT_DATA_DIR
+        from bot.services.csvio import load_import_mapping
 
-        raw, line_of = _read_classes_csv(path, plan_year, mapping or DEFAULT_DATA_DIR / CSV_MAPPING)
+        spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, CSV_MAPPING, mapping)
+        raw, line_of = _read_classes_csv(path, plan_year, spec)
     else:
         raise DataFileError(f"{path}: a classes file must end in .yaml, .yml or .csv")
     try:

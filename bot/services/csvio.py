@@ -217,6 +217,16 @@ def load_mapping(path: Path) -> MappingFile:
     return validate_file(MappingFile, read_yaml(path), path)
 
 
+def load_import_mapping(data_dir: Path, default: Path, override: Path | None = None) -> MappingFile:
+    """The project's mapping ``data_dir/default`` with HR's mapping file (``--mapping``) laid over it.
+
+    Every importer reads its columns this way, so an HR file that renames one column keeps the default
+    names of the others.
+    """
+    mapping = load_mapping(data_dir / default)
+    return mapping.merged(load_mapping(override)) if override else mapping
+
+
 @dataclass
 class ColumnMap:
     """Where each of our fields is in a table, plus headers ignored on purpose."""

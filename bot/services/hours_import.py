@@ -26,7 +26,7 @@ from bot.services.csvio import (
     MappingFile,
     RowError,
     fold,
-    load_mapping,
+    load_import_mapping,
     map_columns,
     parse_date,
     parse_employee_no,
@@ -77,8 +77,7 @@ class HoursImportReport(ImportReport):
 
 def load_hours_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:
     """The default hours mapping, with HR's mapping file laid over it."""
-    mapping = load_mapping(data_dir / DEFAULT_MAPPING)
-    return mapping.merged(load_mapping(override)) if override else mapping
+    return load_import_mapping(data_dir, DEFAULT_MAPPING, override)
 
 
 def bucket_lookup(rules: RulesFile, mapping: MappingFile) -> dict[str, str]:

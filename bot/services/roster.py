@@ -22,7 +22,7 @@ from bot.services.csvio import (
     MappingFile,
     RowError,
     fold,
-    load_mapping,
+    load_import_mapping,
     map_columns,
     narrow,
     parse_bool,
@@ -60,8 +60,7 @@ class RosterReport(ImportReport):
 
 def load_roster_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:
     """The default roster mapping, with HR's mapping file laid over it."""
-    mapping = load_mapping(data_dir / DEFAULT_MAPPING)
-    return mapping.merged(load_mapping(override)) if override else mapping
+    return load_import_mapping(data_dir, DEFAULT_MAPPING, override)
 
 
 def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], RosterReport]:

@@ -134,3 +134,17 @@ def test_enrollment_settings_errors_name_file_and_key(tmp_path: Path) -> None:
         load_enrollment_settings(tmp_path, 113)
     settings = load_enrollment_settings(DEFAULT_DATA_DIR, 113)
     assert "專班" in settings.modes and settings.modes["數位學習"] == "digital"
+
+
+def test_an_hr_mapping_that_renames_one_column_keeps_the_default_names_of_the_others(tmp_path: Path) -> None:
+    """--mapping is laid over data/imports/*.yaml (as for the roster and hours), not used instead of it."""
+    from bot.services.attendance import read_attendance_csv
+
+    mapping = write(tmp_path, "m.yaml", "columns:\n  code: [開班序號]\n  class: [開班序號]\n")
+    classes = write(tmp_path, "c.csv", "開班序號,課程代碼,辦理方式,地點,時數,名額,報名開始,報名截止,上課時間\n"
+                                       "C-9,B1-3-1,專班,教室,3,20,2024-03-01,2024-03-10,2024-03-20 09:00-12:00\n")
+    [c] = read_classes_file(classes, plan_year=113, mapping=mapping).classes
+    assert (c.code, c.course, c.capacity) == ("C-9", "B1-3-1", 20)
+    attendance = write(tmp_path, "a.csv", "開班序號,員工編號,出缺席\nC-9,T0001,出席\n")
+    [line] = read_attendance_csv(attendance, mapping)
+    assert (line.class_ref, line.employee_no, line.attendance) == ("C-9", "T0001", "attended")
