@@ -31,6 +31,14 @@ class Context:
         return self.account.lang
 
     @property
+    def linked(self) -> Employee:
+        """The bound employee, in a handler of a route marked ``needs_link`` (the dispatcher checked)."""
+        employee = self.account.employee
+        if employee is None:
+            raise RuntimeError("a needs_link route was dispatched for an unlinked account")
+        return employee
+
+    @property
     def employee(self) -> Employee | None:
         """The bound employee, or None for an unbound chat user."""
         return self.account.employee
@@ -51,7 +59,12 @@ or the button's argument."""
 
 @dataclass(frozen=True)
 class Route:
-    """A handler and the intent it answers as."""
+    """A handler and the intent it answers as.
+
+    ``needs_link`` names the feature (text key ``feature.<name>``) of a route only a linked employee may
+    use; for anyone else the dispatcher answers with the route table's ``bind_first`` instead.
+    """
 
     intent: Intent
     handler: Handler
+    needs_link: str | None = None

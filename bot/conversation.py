@@ -288,3 +288,6 @@ class HandlerResult:
     state: str | None = KEEP_STATE
     data: dict[str, Any] = field(default_factory=dict)
     intent: Intent | None = None
+    or_command: bool = False
+    """A flow's answer to text it cannot use: if that text is a command, the dispatcher leaves the flow
+    and answers the command instead of these replies."""

@@ -117,11 +117,34 @@ class Dispatcher:
             ctx = Context(app=self.app, session=session, account=account, state=account.state,
                           data=dict(account.state_data or {}))
             route, argument = self._route(ctx, msg)
-            result: HandlerResult = await route.handler(ctx, msg, argument)
+            result = await self._run(ctx, msg, route, argument)
+            command = self._command(msg) if result.or_command else None
+            if command is not None:  # the flow could not use the text, and it is a command: leave the flow
+                route, argument = command
+                ctx.state, ctx.data = None, {}
+                result = await self._run(ctx, msg, route, argument)
+                if result.state == KEEP_STATE:
+                    result.state, result.data = None, {}
             if result.state != KEEP_STATE and (result.state, result.data) != (account.state, account.state_data):
                 account.state = result.state
                 account.state_data = result.data
             return Outcome(result.replies, result.intent or route.intent)
+
+    async def _run(self, ctx: Context, msg: IncomingMessage, route: Route, argument: str) -> HandlerResult:
+        """Call the route's handler; a ``needs_link`` route of an unlinked user gets the table's bind_first."""
+        handler = route.handler
+        if route.needs_link and ctx.employee is None:
+            handler, argument = self.routes.bind_first.handler, route.needs_link
+        result = await handler(ctx, msg, argument)
+        result.intent = result.intent or route.intent
+        return result
+
+    def _command(self, msg: IncomingMessage) -> tuple[Route, str] | None:
+        """The intent route and argument of a text message that is a command, else None."""
+        match = self.app.intents.match(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
+        if match is None or match.name not in self.routes.intents:
+            return None
+        return self.routes.intents[match.name], match.argument
 
     def _route(self, ctx: Context, msg: IncomingMessage) -> tuple[Route, str]:
         routes = self.routes

@@ -13,7 +13,7 @@ from typing import cast
 from bot.context import Handler, Route
 from bot.conversation import ActionKind, Intent
 from handlers import account as account_handlers
-from handlers import browse, course, image, menu, pending, search
+from handlers import browse, common, course, image, menu, pending, search
 from handlers import enroll as enroll_handlers
 from handlers import hours as hours_handlers
 
@@ -32,16 +32,18 @@ class RouteTable:
     bad_button: Route
     unsupported: Route
     too_long: Route
+    bind_first: Route
+    """Answers a ``needs_link`` route for an unlinked user (its argument is the route's feature name)."""
     extra: dict[str, Route] = field(default_factory=dict)
 
 
 def build_routes() -> RouteTable:
     """Build the routing table (features register their routes here)."""
-    hours = Route(Intent.HOURS, hours_handlers.show_hours)
-    my_enrollments = Route(Intent.MY_ENROLLMENTS, enroll_handlers.show_my_enrollments)
+    hours = Route(Intent.HOURS, hours_handlers.show_hours, needs_link="hours")
+    my_enrollments = Route(Intent.MY_ENROLLMENTS, enroll_handlers.show_my_enrollments, needs_link="my_enrollments")
     enroll = Route(Intent.ENROLL, enroll_handlers.enroll_text)
-    cancel = Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.cancel_text)
-    certificate = Route(Intent.CERTIFICATE, pending.coming_soon("certificate"))
+    cancel = Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.cancel_text, needs_link="cancel_enrollment")
+    certificate = Route(Intent.CERTIFICATE, pending.coming_soon("certificate"), needs_link="certificate")
     bind = Route(Intent.BIND, account_handlers.start_bind)
     help_route = Route(Intent.HELP, menu.show_help)
     browse_route = Route(Intent.BROWSE, browse.show_tracks)
@@ -57,12 +59,13 @@ def build_routes() -> RouteTable:
         ActionKind.HOURS: hours,
         ActionKind.MY_ENROLLMENTS: my_enrollments,
         ActionKind.ENROLL: Route(Intent.ENROLL, enroll_handlers.course_classes),
-        ActionKind.CLASS: Route(Intent.ENROLL, enroll_handlers.show_class),
-        ActionKind.ENROLL_CONFIRM: Route(Intent.ENROLL, enroll_handlers.confirm_enroll),
-        ActionKind.CANCEL: Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.ask_cancel),
-        ActionKind.CANCEL_CONFIRM: Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.confirm_cancel),
+        ActionKind.CLASS: Route(Intent.ENROLL, enroll_handlers.show_class, needs_link="enroll"),
+        ActionKind.ENROLL_CONFIRM: Route(Intent.ENROLL, enroll_handlers.confirm_enroll, needs_link="enroll"),
+        ActionKind.CANCEL: Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.ask_cancel, needs_link="cancel_enrollment"),
+        ActionKind.CANCEL_CONFIRM: Route(Intent.CANCEL_ENROLLMENT, enroll_handlers.confirm_cancel,
+                                         needs_link="cancel_enrollment"),
         ActionKind.DECLINE: Route(Intent.ENROLL, enroll_handlers.decline),
-        ActionKind.SUBSTITUTE: Route(Intent.ENROLL, enroll_handlers.confirm_substitute),
+        ActionKind.SUBSTITUTE: Route(Intent.ENROLL, enroll_handlers.confirm_substitute, needs_link="enroll"),
         ActionKind.CERTIFICATE: certificate,
         ActionKind.BIND: bind,
         ActionKind.UNBIND_CONFIRM: Route(Intent.BIND, account_handlers.confirm_unbind),
@@ -78,12 +81,12 @@ def build_routes() -> RouteTable:
         "track_c": Route(Intent.BROWSE, cast(Handler, browse.track_handler("C"))),
         "unbind": Route(Intent.BIND, account_handlers.ask_unbind),
         "bind": bind,
-        "hours_of": Route(Intent.HOURS, hours_handlers.hours_of),
+        "hours_of": Route(Intent.HOURS, hours_handlers.hours_of, needs_link="hours"),
         "hours": hours,
         "my_enrollments": my_enrollments,
         "cancel_enrollment": cancel,
         "enroll": enroll,
-        "substitute": Route(Intent.ENROLL, enroll_handlers.substitute_text),
+        "substitute": Route(Intent.ENROLL, enroll_handlers.substitute_text, needs_link="enroll"),
         "certificate": certificate,
         "course": Route(Intent.COURSE, course.course_by_text),
     }
@@ -103,4 +106,5 @@ def build_routes() -> RouteTable:
         bad_button=Route(Intent.UNKNOWN, menu.bad_button),
         unsupported=Route(Intent.UNKNOWN, menu.unsupported),
         too_long=Route(Intent.UNKNOWN, menu.too_long),
+        bind_first=Route(Intent.BIND, common.bind_first),
     )

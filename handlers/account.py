@@ -14,7 +14,6 @@ from typing import Any
 
 from bot.context import Context
 from bot.conversation import (
-    KEEP_STATE,
     Action,
     ActionKind,
     Choice,
@@ -139,21 +138,6 @@ def _expired(ctx: Context) -> bool:
     return ctx.app.clock.now() - at > timedelta(minutes=_policy(ctx).flow_timeout_minutes)
 
 
-async def _elsewhere(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult | None:
-    """Answer ``text`` as the command it matches (leaving the flow), or None when it matches none."""
-    match = ctx.app.intents.match(text)
-    if match is None:
-        return None
-    route = ctx.app.dispatcher.routes.intents.get(match.name)
-    if route is None:
-        return None
-    result = await route.handler(ctx, msg, match.argument)
-    if result.state == KEEP_STATE:
-        result.state, result.data = None, {}
-    result.intent = result.intent or route.intent
-    return result
-
-
 def _aborts(ctx: Context, text: str) -> bool:
     return fold(text) in {fold(w) for w in _policy(ctx).abort_words}
 
@@ -161,10 +145,8 @@ def _aborts(ctx: Context, text: str) -> bool:
 async def _common(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult | None:
     """What both states do first: time-out, abort words."""
     if _expired(ctx):
-        routed = await _elsewhere(ctx, msg, text)
-        if routed is not None:
-            return routed
-        return HandlerResult([Reply.plain(ctx.t("bind.expired"), main_menu(ctx))], state=None, intent=Intent.BIND)
+        return HandlerResult([Reply.plain(ctx.t("bind.expired"), main_menu(ctx))], state=None, intent=Intent.BIND,
+                             or_command=True)
     if _aborts(ctx, text):
         return HandlerResult([Reply.plain(ctx.t("bind.cancelled"), main_menu(ctx))], state=None, intent=Intent.BIND)
     return None
@@ -183,10 +165,8 @@ async def on_employee_no(ctx: Context, msg: IncomingMessage, text: str) -> Handl
         return await _try_code(ctx, number, parts[1])
     if number is not None and len(parts) == 1:
         return await _ask_code(ctx, number)
-    routed = await _elsewhere(ctx, msg, text)
-    if routed is not None:
-        return routed
-    return HandlerResult([Reply.plain(ctx.t("bind.not_employee_no"), [_cancel_button(ctx)])], intent=Intent.BIND)
+    return HandlerResult([Reply.plain(ctx.t("bind.not_employee_no"), [_cancel_button(ctx)])], intent=Intent.BIND,
+                         or_command=True)
 
 
 async def on_code(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult:
@@ -198,11 +178,8 @@ async def on_code(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResul
     number = str(ctx.data.get("employee_no", ""))
     if _looks_like_code(text, policy) and number:
         return await _try_code(ctx, number, text)
-    routed = await _elsewhere(ctx, msg, text)
-    if routed is not None:
-        return routed
     return HandlerResult([Reply.plain(ctx.t("bind.not_code", **_code_values(policy)), [_cancel_button(ctx)])],
-                         intent=Intent.BIND)
+                         intent=Intent.BIND, or_command=True)
 
 
 async def ask_unbind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:

@@ -1,9 +1,9 @@
-"""Pieces several handlers share: the main-menu buttons and how a catalog item is described."""
+"""Pieces several handlers share: the main-menu buttons, the "link first" answer, how a catalog item is described."""
 
 from __future__ import annotations
 
 from bot.context import Context
-from bot.conversation import Action, ActionKind, Card, Choice
+from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, IncomingMessage, Reply
 from bot.services.catalog import CatalogItem
 from bot.services.class_format import term_text
 
@@ -23,6 +23,13 @@ def main_menu(ctx: Context) -> list[Choice]:
 def back_to_menu(ctx: Context) -> Choice:
     """A single "main menu" button."""
     return ctx.choice("menu.button.menu", Action(ActionKind.HELP))
+
+
+async def bind_first(ctx: Context, msg: IncomingMessage, feature: str) -> HandlerResult:
+    """An unlinked user asked for something personal (``feature``): explain linking, offer its button."""
+    text = ctx.t("pending.bind_first", feature=ctx.t(f"feature.{feature}"))
+    return HandlerResult([Reply.plain(text, [Choice(ctx.t("bind.button.start"), Action(ActionKind.BIND)),
+                                             back_to_menu(ctx)])])
 
 
 def item_path(ctx: Context, item: CatalogItem) -> str:

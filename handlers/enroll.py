@@ -53,13 +53,6 @@ def _deps(ctx: Context) -> Deps:
     return Deps.of(ctx.app)
 
 
-def _bind_first(ctx: Context, feature: str, intent: Intent) -> HandlerResult:
-    # The button starts the linking flow the text describes (as the hours view does).
-    buttons = [Choice(ctx.t("bind.button.start"), Action(ActionKind.BIND)), back_to_menu(ctx)]
-    return HandlerResult([Reply.plain(ctx.t("pending.bind_first", feature=ctx.t(f"feature.{feature}")), buttons)],
-                         intent=intent)
-
-
 def _refusal_text(ctx: Context, refusal: Refusal) -> str:
     return refusal.text(ctx.t)
 
@@ -160,9 +153,7 @@ async def enroll_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
 
 async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"報名這班": the confirmation card, or the one-sentence reason this person cannot enroll."""
-    employee = ctx.employee
-    if employee is None:
-        return _bind_first(ctx, "enroll", Intent.ENROLL)
+    employee = ctx.linked
     class_id = _row_id(arg)
     cls = await get_class(ctx.session, class_id) if class_id is not None else None
     if cls is None:
@@ -203,9 +194,7 @@ def _refused(ctx: Context, cls: TrainingClass, refusal: Refusal) -> HandlerResul
 
 async def confirm_enroll(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"確認報名": take a seat or a waitlist place (the answer says which), or say why not."""
-    employee = ctx.employee
-    if employee is None:
-        return _bind_first(ctx, "enroll", Intent.ENROLL)
+    employee = ctx.linked
     class_id = _row_id(arg)
     if class_id is None:
         return _stale(ctx, Intent.ENROLL)
@@ -273,9 +262,7 @@ def _enrollment_card(ctx: Context, view: EnrollmentView, can_cancel: bool) -> Ca
 
 async def show_my_enrollments(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"我的報名": upcoming (enrolled, waitlisted #n) and past (attended, absent, hours credited)."""
-    employee = ctx.employee
-    if employee is None:
-        return _bind_first(ctx, "my_enrollments", Intent.MY_ENROLLMENTS)
+    employee = ctx.linked
     now = ctx.app.clock.now()
     views = await my_enrollments(ctx.session, employee.id, now=now, limit=MAX_CARDS)
     if not views:
@@ -289,9 +276,7 @@ async def show_my_enrollments(ctx: Context, msg: IncomingMessage, arg: str) -> H
 
 async def cancel_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"取消報名": what the person may still cancel (straight to the confirmation when there is one)."""
-    employee = ctx.employee
-    if employee is None:
-        return _bind_first(ctx, "cancel_enrollment", Intent.CANCEL_ENROLLMENT)
+    employee = ctx.linked
     views = await cancellable(ctx.session, employee.id, now=ctx.app.clock.now())
     if not views:
         return HandlerResult([Reply.plain(ctx.t("classes.cancel.none"), main_menu(ctx))],
@@ -325,17 +310,14 @@ def _matching_views(ctx: Context, views: list[EnrollmentView], query: str) -> li
 
 
 async def _own_enrollment(ctx: Context, arg: str) -> Enrollment | None:
-    employee = ctx.employee
     enrollment_id = _row_id(arg)
-    if employee is None or enrollment_id is None:
+    if enrollment_id is None:
         return None
-    return await own_enrollment(ctx.session, enrollment_id, employee.id)
+    return await own_enrollment(ctx.session, enrollment_id, ctx.linked.id)
 
 
 async def ask_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"取消報名" on a card: confirm first (a seat freed goes to the next person waiting)."""
-    if ctx.employee is None:
-        return _bind_first(ctx, "cancel_enrollment", Intent.CANCEL_ENROLLMENT)
     row = await _own_enrollment(ctx, arg)
     cls = await get_class(ctx.session, row.class_id) if row is not None else None
     if row is None or cls is None:
@@ -354,9 +336,7 @@ async def ask_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
 
 async def confirm_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"確定取消": cancel; a freed seat goes to the first eligible person waiting, who is told by a queued message."""
-    employee = ctx.employee
-    if employee is None:
-        return _bind_first(ctx, "cancel_enrollment", Intent.CANCEL_ENROLLMENT)
+    employee = ctx.linked
     enrollment_id = _row_id(arg)
     if enrollment_id is None:
         return _stale(ctx, Intent.CANCEL_ENROLLMENT)
@@ -389,9 +369,7 @@ async def decline(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult
 
 async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"遞補 班期代碼 原報名者員編 遞補者員編" (HR only): check, then ask to confirm."""
-    actor = ctx.employee
-    if actor is None:
-        return _bind_first(ctx, "enroll", Intent.ENROLL)
+    actor = ctx.linked
     scope = await hr_scope(ctx.session, actor)
     if scope is None:
         await roles.record(ctx.session, actor=_actor(ctx), actor_employee_id=actor.id, action=SUB_ACTION,
@@ -430,10 +408,8 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
 
 async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """HR confirmed: check the role again (audited), then move the seat in one transaction; both are told."""
-    actor = ctx.employee
+    actor = ctx.linked
     args = msg.action.args if msg.action is not None else ()
-    if actor is None:
-        return _bind_first(ctx, "enroll", Intent.ENROLL)
     ids = [_row_id(a) for a in args]
     if len(ids) != 2 or ids[0] is None or ids[1] is None:
         return _stale(ctx, Intent.ENROLL)

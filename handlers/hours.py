@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from bot.clock import taipei_today
 from bot.context import Context
-from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import Action, ActionKind, Card, HandlerResult, IncomingMessage, Intent, Reply
 from bot.dates import format_date
 from bot.db.models import Employee
 from bot.services.accounts import find_employee
@@ -172,18 +172,9 @@ async def status_replies(ctx: Context, employee: Employee) -> list[Reply]:
     return replies
 
 
-def bind_first(ctx: Context) -> HandlerResult:
-    """An unbound user asked for something personal: explain binding, offer the button."""
-    return HandlerResult([Reply.plain(ctx.t("hours.bind_first"), [
-        Choice(ctx.t("bind.button.start"), Action(ActionKind.BIND)),
-        ctx.choice("menu.button.menu", Action(ActionKind.HELP))])], intent=Intent.HOURS)
-
-
 async def show_hours(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"我還差幾小時" / the hours button: the user's own status (unbound users are asked to bind)."""
-    employee = ctx.employee
-    if employee is None:
-        return bind_first(ctx)
+    employee = ctx.linked
     if not employee.active:
         return HandlerResult([Reply.plain(ctx.t("hours.inactive"), main_menu(ctx))], intent=Intent.HOURS)
     return HandlerResult(await status_replies(ctx, employee), intent=Intent.HOURS)
@@ -196,20 +187,18 @@ async def hours_of(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResul
     """
     if not arg.strip():
         return await show_hours(ctx, msg, arg)
-    if ctx.employee is None:
-        return bind_first(ctx)
     try:
         number = parse_employee_no(arg)
     except ValueError:
         return HandlerResult([Reply.plain(ctx.t("hours.of_usage"), main_menu(ctx))], intent=Intent.HOURS)
     target = await find_employee(ctx.session, number)
     actor = f"{ctx.account.channel}:{ctx.account.id}"
-    allowed = await authorize(ctx.session, ctx.employee, action="hours.view_other",
+    allowed = await authorize(ctx.session, ctx.linked, action="hours.view_other",
                               agency=target.agency if target else None, target=number, actor=actor,
                               now=ctx.app.clock.now())
     if not allowed:
         # HR of some agency: one answer for "no such number" and "not in your agency", so nothing leaks.
-        key = "hours.of_outside" if (await scope_of(ctx.session, ctx.employee)).is_hr else "roles.refused"
+        key = "hours.of_outside" if (await scope_of(ctx.session, ctx.linked)).is_hr else "roles.refused"
         return HandlerResult([Reply.plain(ctx.t(key, employee_no=number), main_menu(ctx))], intent=Intent.HOURS)
     if target is None:
         return HandlerResult([Reply.plain(ctx.t("hours.of_not_found", employee_no=number), main_menu(ctx))],

@@ -8,12 +8,10 @@ from handlers.common import main_menu
 
 
 def coming_soon(feature: str) -> Handler:
-    """A handler that asks an unbound user to bind first and tells a bound one the feature is coming."""
+    """A handler telling a linked user the feature is coming (mark its route ``needs_link``)."""
 
     async def handler(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
         name = ctx.t(f"feature.{feature}")
-        if ctx.employee is None:
-            return HandlerResult([Reply.plain(ctx.t("pending.bind_first", feature=name), main_menu(ctx))])
         return HandlerResult([Reply.plain(ctx.t("pending.coming_soon", feature=name), main_menu(ctx))])
 
     handler.__doc__ = f"Placeholder for {feature}."
