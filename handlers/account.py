@@ -32,7 +32,7 @@ from bot.services.binding import (
     normalize_code,
     unbind,
 )
-from bot.services.csvio import NATIONAL_ID, fold, parse_employee_no
+from bot.services.csvio import NATIONAL_ID, parse_employee_no
 from handlers.common import main_menu
 
 STATE_EMPLOYEE_NO = "bind.employee_no"
@@ -139,7 +139,9 @@ def _expired(ctx: Context) -> bool:
 
 
 def _aborts(ctx: Context, text: str) -> bool:
-    return fold(text) in {fold(w) for w in _policy(ctx).abort_words}
+    """The text is a "stop" word (the ``abort`` rule of data/intents.yaml, also used outside any flow)."""
+    match = ctx.app.intents.match(text)
+    return match is not None and match.name == "abort"
 
 
 async def _common(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult | None:

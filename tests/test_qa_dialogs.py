@@ -229,3 +229,12 @@ async def test_linking_still_works_after_the_cancel_changes(sqlite_app: App) -> 
         Say(code, intent="bind", shows=["Linked!", "示範員工乙（範例）"]),
         Say("my enrollments", intent="my_enrollments", shows=["Waitlisted #1"]),
     ], channel="line")
+
+
+async def test_every_stop_word_stops_the_linking_flow_with_its_own_answer(sqlite_app: App) -> None:
+    # The flow had its own list of stop words; "先不要" (a stop word everywhere else) left it generically.
+    cancelled = sqlite_app.texts.get("bind.cancelled", "zh-TW")
+    steps: list[Say] = []
+    for word in ("先不要", "取消", "不綁了", "never mind"):
+        steps += [Say("綁定", intent="bind"), Say(word, intent="bind", shows=[cancelled])]
+    await run_dialog(sqlite_app, "U-stop", steps, channel="line")

@@ -53,7 +53,6 @@ class BindingPolicy(BaseModel):
     max_failures_per_employee: int = Field(ge=1)
     flow_timeout_minutes: int = Field(ge=1)
     scrypt_log2_n: int = Field(ge=10, le=20)
-    abort_words: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _alphabet(self) -> BindingPolicy:
