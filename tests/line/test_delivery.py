@@ -29,6 +29,7 @@ class Recorder:
         self.delivered: Counter[str] = Counter()
         self.texts: list[str] = []
         self.fail_with = fail_with or []
+        self.changed = asyncio.Event()  # set after each delivery
 
     async def deliver(self, recipient: Recipient, replies: list[Reply], retry_key: str) -> None:
         await asyncio.sleep(0)  # let the other worker run in between
@@ -36,6 +37,7 @@ class Recorder:
             raise self.fail_with.pop(0)
         self.delivered[retry_key] += 1
         self.texts.extend(r.text for r in replies)
+        self.changed.set()
 
 
 async def queue(app: App, count: int, channel: str = "line", users: int = 5) -> list[int]:
@@ -148,15 +150,22 @@ async def test_line_push_through_the_fake_api_is_sent_once_despite_a_lost_answer
     assert pushes[0].json["messages"] == [{"type": "text", "text": "notice 0"}]
 
 
-async def test_background_worker_starts_and_stops_cleanly(app: App) -> None:
-    await queue(app, 3)
+async def test_background_worker_delivers_what_is_queued_and_stops_cleanly(app: App) -> None:
     sender = Recorder()
     worker = DeliveryWorker(app, {"line": sender})
     worker.start()
-    worker.wake()
-    await worker.stop()  # finishes the batch in hand
-    await worker.run_until_idle()
+    await queue(app, 3)
+    worker.wake()  # as enqueuing code does; the loop (not this test) must deliver
+
+    async def three_delivered() -> None:
+        while sum(sender.delivered.values()) < 3:
+            sender.changed.clear()
+            await sender.changed.wait()
+
+    await asyncio.wait_for(three_delivered(), 10)
+    await worker.stop()
     assert sum(sender.delivered.values()) == 3
+    assert await worker.run_until_idle() == {}  # nothing was left for anyone else
 
 
 async def test_console_chat_prints_notices_without_breaking_its_json_contract(app: App) -> None:
