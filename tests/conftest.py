@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import subprocess
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,6 +61,32 @@ async def _pg_exec(sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
+
+
+async def drop_pg_connections(database: str | None) -> int:
+    """What a PostgreSQL restart does to the bot: drop every connection to ``database``; returns how many."""
+    import asyncpg
+
+    admin = await asyncpg.connect(_pg_dsn(), timeout=5)
+    try:
+        return int(await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                        "WHERE datname = $1", database))
+    finally:
+        await admin.close()
+
+
+async def issue_code(app: App, employee_no: str) -> str:
+    """Issue a linking code for one employee; returns it as printed for HR (with the dash)."""
+    from sqlalchemy import select
+
+    from bot.db.models import Employee
+    from bot.services.binding import format_code, issue_codes, load_policy
+
+    policy = load_policy(app.settings.data_dir)
+    async with app.sessions.begin() as s:
+        emp = (await s.execute(select(Employee).where(Employee.employee_no == employee_no))).scalar_one()
+        [issued] = await issue_codes(s, [emp], policy=policy, now=app.clock.now(), batch="test")
+    return format_code(issued.code, policy)
 
 
 def _pg_available() -> str | None:
@@ -178,3 +205,37 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (reference material lives outside the project)")
     return SHARED
+
+
+# ---------------------------------------------------------------- the CLI in this process
+
+CLI_ENV_PREFIXES = ("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL", "DEMO_TODAY")
+"""Settings from the developer's environment that would change what a CLI test sees."""
+
+Cli = Callable[[list[str]], subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> Callable[[str], Cli]:
+    """``abc-bot ARGS`` in this process against a database URL, in ``tmp_path``.
+
+    The settings of :data:`CLI_ENV_PREFIXES` are cleared first; each run returns its exit code and output.
+    """
+    from bot.cli import main
+
+    def make(database_url: str) -> Cli:
+        for name in [n for n in os.environ if n.startswith(CLI_ENV_PREFIXES)]:
+            monkeypatch.delenv(name)
+        monkeypatch.setenv("DATABASE_URL", database_url)
+        monkeypatch.chdir(tmp_path)
+
+        def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+            capsys.readouterr()
+            code = main(args)
+            out, err = capsys.readouterr()
+            return subprocess.CompletedProcess(args, code, out, err)
+
+        return run
+
+    return make

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CLI_ENV_PREFIXES
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL", "DEMO_TODAY"))}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(CLI_ENV_PREFIXES)}
     environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", **env})
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
                           cwd=tmp_path, env=environment, timeout=120, check=False)

@@ -16,7 +16,7 @@ from bot.db import migrate
 from bot.db.models import CatalogRow, ChannelAccount, Employee
 from bot.services.accounts import get_or_create_account
 from bot.services.seed import seed_demo, sync_catalog
-from tests.conftest import base_settings
+from tests.conftest import base_settings, drop_pg_connections
 
 
 async def test_schema_is_at_every_head(app: App) -> None:
@@ -124,21 +124,11 @@ async def test_transaction_commits_or_rolls_back_and_always_closes(app: App) -> 
 @pytest.mark.postgres
 async def test_a_message_survives_the_database_dropping_its_connections(pg_url: str, clock: FrozenClock) -> None:
     """Connections are not pinged before use: after PostgreSQL drops them, the next message still gets its answer."""
-    import asyncpg
-
-    from tests.conftest import _pg_dsn
-
     app = await build_app(base_settings(pg_url), clock=clock, demo=True)
     try:
         first = await app.dispatcher.handle(IncomingMessage.from_text("line", "Urestart", "help"))
         assert first.intent == "help"
-        database = pg_url.rsplit("/", 1)[1]
-        admin = await asyncpg.connect(_pg_dsn(), timeout=5)
-        try:
-            dropped = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", database)
-        finally:
-            await admin.close()
+        dropped = await drop_pg_connections(pg_url.rsplit("/", 1)[1])
         assert dropped >= 1  # the pooled connection of the first message
         second = await app.dispatcher.handle(IncomingMessage.from_text("line", "Urestart", "時數"))
         assert second.intent == "hours"
@@ -162,10 +152,7 @@ async def test_seeding_the_samples_on_another_day_tells_nobody_their_class_moved
 @pytest.mark.postgres
 async def test_a_connection_lost_while_committing_is_not_run_twice(pg_url: str, clock: FrozenClock) -> None:
     """Lost during the commit, the work may or may not be kept: the message gets the apology, not a second run."""
-    import asyncpg
-
     from bot.context import Route
-    from tests.conftest import _pg_dsn
 
     app = await build_app(base_settings(pg_url), clock=clock, demo=True)
     try:
@@ -176,12 +163,7 @@ async def test_a_connection_lost_while_committing_is_not_run_twice(pg_url: str, 
             nonlocal calls
             calls += 1
             result = await hours.handler(ctx, msg, argument)
-            admin = await asyncpg.connect(_pg_dsn(), timeout=5)
-            try:
-                await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                     "WHERE datname = $1", pg_url.rsplit("/", 1)[1])
-            finally:
-                await admin.close()
+            await drop_pg_connections(pg_url.rsplit("/", 1)[1])
             return result
 
         app.dispatcher.routes.intents["hours"] = Route(hours.intent, then_drop_the_connection)

@@ -7,18 +7,15 @@ import re
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
 
 from bot.bootstrap import App
 from bot.cli import _setup_logging
 from bot.config import DEFAULT_DATA_DIR
-from bot.db.models import Employee
-from bot.services.binding import format_code, issue_codes, load_policy
 from bot.services.catalog import load_catalog
 from bot.services.classes import enrollment_settings
 from bot.services.rules import load_rules
 from bot.texts import MessageCatalog
-from tests.conftest import base_settings
+from tests.conftest import base_settings, issue_code
 from tests.dialog import Press, Say, run_dialog
 
 TM = "我要成為時間管理大師｜第1期（範例，名額已滿）"
@@ -212,16 +209,8 @@ async def test_unlinked_users_asked_to_link_get_the_button_that_does_it(sqlite_a
     ], channel="line")
 
 
-async def _issue(app: App, employee_no: str) -> str:
-    policy = load_policy(app.settings.data_dir)
-    async with app.sessions.begin() as s:
-        emp = (await s.execute(select(Employee).where(Employee.employee_no == employee_no))).scalar_one()
-        [issued] = await issue_codes(s, [emp], policy=policy, now=app.clock.now(), batch="test")
-    return format_code(issued.code, policy)
-
-
 async def test_linking_still_works_after_the_cancel_changes(sqlite_app: App) -> None:
-    code = await _issue(sqlite_app, "T0002")
+    code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-ok", [
         Say("English", intent="help"),
         Say("link account", intent="bind"),

@@ -11,21 +11,12 @@ from bot.bootstrap import App, build_app
 from bot.clock import FrozenClock
 from bot.db.models import ChannelAccount, Employee
 from bot.db.models_accounts import BindingAttempt, BindingCode
-from bot.services.binding import format_code, issue_codes, load_policy, normalize_code, verify_code
-from tests.conftest import base_settings
+from bot.services.binding import load_policy, normalize_code, verify_code
+from tests.conftest import base_settings, issue_code
 from tests.dialog import Press, Say, run_dialog
 
 WRONG = "員工編號或綁定碼不正確"
 LOCKED = "嘗試次數過多"
-
-
-async def issue(app: App, employee_no: str) -> str:
-    """Issue a code for one employee; returns it as printed for HR (with the dash)."""
-    policy = load_policy(app.settings.data_dir)
-    async with app.sessions.begin() as s:
-        emp = (await s.execute(select(Employee).where(Employee.employee_no == employee_no))).scalar_one()
-        [issued] = await issue_codes(s, [emp], policy=policy, now=app.clock.now(), batch="test")
-    return format_code(issued.code, policy)
 
 
 async def bound_to(app: App, channel: str, user: str) -> str | None:
@@ -41,7 +32,7 @@ def wrong_code(code: str) -> str:
 
 
 async def test_bind_step_by_step_then_hours_work_and_the_code_is_spent(sqlite_app: App) -> None:
-    code = await issue(sqlite_app, "T0002")
+    code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-new", [
         Say("我還差幾小時", intent="hours", shows=["請先綁定員工帳號"], buttons=["綁定帳號"]),
         Press("綁定帳號", intent="bind", shows=["請輸入您的員工編號"]),
@@ -58,7 +49,7 @@ async def test_bind_step_by_step_then_hours_work_and_the_code_is_spent(sqlite_ap
 
 
 async def test_a_wrong_code_and_an_unknown_number_read_the_same(sqlite_app: App) -> None:
-    code = await issue(sqlite_app, "T0002")
+    code = await issue_code(sqlite_app, "T0002")
     first = await run_dialog(sqlite_app, "U-a", [Say("綁定"), Say("T0002"), Say(wrong_code(code))], channel="line")
     second = await run_dialog(sqlite_app, "U-b", [Say("綁定"), Say("X9999"), Say(wrong_code(code))], channel="line")
     assert first[-1].replies[0].text == second[-1].replies[0].text
@@ -69,7 +60,7 @@ async def test_a_wrong_code_and_an_unknown_number_read_the_same(sqlite_app: App)
 
 
 async def test_five_failures_lock_the_chat_user_for_an_hour(app: App, clock: FrozenClock) -> None:
-    code = await issue(app, "T0002")
+    code = await issue_code(app, "T0002")
     for _ in range(5):
         await run_dialog(app, "U-guess", [Say(f"綁定 T0002 {wrong_code(code)}", shows=[WRONG])], channel="telegram")
     # even the right code is not checked while locked
@@ -84,14 +75,14 @@ async def test_the_limit_per_employee_holds_across_users_and_processes(db_url: s
     one = await build_app(base_settings(db_url), clock=clock, demo=True)
     two = await build_app(base_settings(db_url), clock=clock, demo=False)   # a second process, same database
     try:
-        code = await issue(one, "T0002")
+        code = await issue_code(one, "T0002")
         for n in range(5):
             worker = one if n % 2 else two
             await run_dialog(worker, f"U-bot{n}", [Say(f"綁定 T0002 {wrong_code(code)}", shows=[WRONG])],
                              channel="line")
         await run_dialog(two, "U-real", [Say(f"綁定 T0002 {code}", shows=[LOCKED])], channel="line")
         # other employees are not affected
-        code3 = await issue(one, "T0003")
+        code3 = await issue_code(one, "T0003")
         await run_dialog(one, "U-other", [Say(f"綁定 T0003 {code3}", shows=["綁定完成"])], channel="line")
         async with one.sessions() as s:
             failures = (await s.execute(select(func.count()).select_from(BindingAttempt).where(
@@ -103,8 +94,8 @@ async def test_the_limit_per_employee_holds_across_users_and_processes(db_url: s
 
 
 async def test_codes_are_stored_hashed_expire_and_reissue_revokes(app: App, clock: FrozenClock) -> None:
-    old = await issue(app, "T0004")
-    new = await issue(app, "T0004")
+    old = await issue_code(app, "T0004")
+    new = await issue_code(app, "T0004")
     async with app.sessions() as s:
         rows = list((await s.execute(select(BindingCode))).scalars())
     assert all(normalize_code(old) not in r.code_hash and normalize_code(new) not in r.code_hash for r in rows)
@@ -117,11 +108,11 @@ async def test_codes_are_stored_hashed_expire_and_reissue_revokes(app: App, cloc
 
 async def test_line_and_telegram_both_and_a_new_line_account_replaces_the_old(sqlite_app: App) -> None:
     for channel, user in (("line", "U-phone1"), ("telegram", "42")):
-        code = await issue(sqlite_app, "T0003")
+        code = await issue_code(sqlite_app, "T0003")
         await run_dialog(sqlite_app, user, [Say(f"綁定 T0003 {code}", shows=["綁定完成"])], channel=channel)
     assert await bound_to(sqlite_app, "line", "U-phone1") == "T0003"
     assert await bound_to(sqlite_app, "telegram", "42") == "T0003"
-    code = await issue(sqlite_app, "T0003")
+    code = await issue_code(sqlite_app, "T0003")
     await run_dialog(sqlite_app, "U-phone2", [Say(f"link account T0003 {code}", shows=["綁定完成", "自動解除"])],
                      channel="line")
     assert await bound_to(sqlite_app, "line", "U-phone1") is None
@@ -130,7 +121,7 @@ async def test_line_and_telegram_both_and_a_new_line_account_replaces_the_old(sq
 
 
 async def test_unbind_asks_first(sqlite_app: App) -> None:
-    code = await issue(sqlite_app, "T0002")
+    code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-u", [
         Say("解除綁定", intent="bind", shows=["沒有綁定"]),
         Say(f"綁定 T0002 {code}", shows=["綁定完成"]),
@@ -184,7 +175,7 @@ async def test_never_asks_for_a_national_id_or_password(sqlite_app: App) -> None
 
 
 async def test_the_flow_in_english(sqlite_app: App) -> None:
-    code = await issue(sqlite_app, "T0002")
+    code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-en", [
         Say("English"),
         Say("link account", intent="bind", shows=["Please type your employee number"], buttons=["Cancel"]),

@@ -9,33 +9,19 @@ from __future__ import annotations
 import json
 import sqlite3
 import stat
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from tests.conftest import Cli
 from tests.test_cli import abc_bot
-
-Cli = Callable[[list[str]], subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+def cli(tmp_path: Path, cli_for: Callable[[str], Cli]) -> Cli:
     """Run ``abc-bot ARGS`` in this process against ``tmp_path/cli.sqlite3`` (cwd ``tmp_path``)."""
-    for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "TELEGRAM_BOT_TOKEN", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.chdir(tmp_path)
-
-    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
-        capsys.readouterr()
-        code = main(args)
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(args, code, out, err)
-
-    return run
+    return cli_for(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
 
 ROSTER = ("\ufeff員工編號,姓名,機關,單位,官等,主管,性別,到職日\r\n"
           "E1,王小明,桃園市政府工務局,道路科,薦任,否,男,2010/1/1\r\n"

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import main
 from bot.db.engine import create_engine
 from bot.db.models_accounts import BindingCode
 
@@ -23,19 +22,14 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
-    """``abc-bot ARGS`` against a fresh database with the demo roster (cwd ``tmp_path``)."""
-    for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "TELEGRAM_BOT_TOKEN", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", db_url)
+def cli(db_url: str, cli_for: Callable[[str], Callable[[list[str]], subprocess.CompletedProcess[str]]],
+        monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """``abc-bot ARGS`` against a fresh database with the demo roster (cwd ``tmp_path``), as on 113-03-01."""
+    in_process = cli_for(db_url)
     monkeypatch.setenv("DEMO_TODAY", "2024-03-01")
-    monkeypatch.chdir(tmp_path)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, out, err)
+        return in_process(list(args))
 
     assert run("db", "seed", "--demo").returncode == 0
     return run

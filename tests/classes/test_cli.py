@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-
 CLASS_FILE = """
 plan_year: 113
 classes:
@@ -28,16 +26,12 @@ classes:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    for name in ("LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "TELEGRAM_BOT_TOKEN", "LOG_LEVEL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    monkeypatch.chdir(tmp_path)
+def cli(tmp_path: Path, cli_for):  # type: ignore[no-untyped-def]
+    in_process = cli_for(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
 
     def run(*args: str) -> tuple[int, str]:
-        code = main(list(args))
-        out = capsys.readouterr()
-        return code, out.out + out.err
+        result = in_process(list(args))
+        return result.returncode, result.stdout + result.stderr
 
     assert run("db", "seed", "--demo")[0] == 0
     return run

@@ -14,6 +14,7 @@ from bot.channels.line import signature_ok
 from bot.db.engine import create_engine
 from bot.db.models import ChannelAccount, ProcessedEvent
 from bot.services.outbox import enqueue
+from tests.conftest import drop_pg_connections
 from tests.line import webhooks as wh
 from tests.line.conftest import Harness, make_harness
 from tests.line.fake_line import FakeLine
@@ -257,29 +258,15 @@ async def test_shutdown_finishes_queued_events_first(app: object, fake: FakeLine
     assert len(fake.sent("reply")) == 10
 
 
-async def _drop_connections(database: str | None) -> int:
-    """What a PostgreSQL restart does to the bot: every connection to its database is dropped."""
-    import asyncpg
-
-    from tests.conftest import _pg_dsn
-
-    admin = await asyncpg.connect(_pg_dsn(), timeout=5)
-    try:
-        return int(await admin.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                                        "WHERE datname = $1", database))
-    finally:
-        await admin.close()
-
-
 async def test_health_and_answers_survive_the_database_dropping_connections(line: Harness) -> None:
     """Connections are not pinged before use: after they are dropped, /healthz is 200 and messages are answered."""
     if line.app.engine.dialect.name != "postgresql":
         pytest.skip("only PostgreSQL drops connections")
     await line.post(wh.text(wh.user_id(16), "help"))
-    assert await _drop_connections(line.app.engine.url.database) >= 1
+    assert await drop_pg_connections(line.app.engine.url.database) >= 1
     async with line.http.get(line.url + "/healthz") as response:
         assert response.status == 200
-    assert await _drop_connections(line.app.engine.url.database) >= 1  # now the message meets a dead one
+    assert await drop_pg_connections(line.app.engine.url.database) >= 1  # now the message meets a dead one
     await line.post(wh.text(wh.user_id(16), "時數"))
     replies = line.fake.sent("reply")
     assert len(replies) == 2
