@@ -15,6 +15,7 @@ from bot.conversation import Action, ActionKind, Card, HandlerResult, IncomingMe
 from bot.dates import format_date
 from bot.db.models import Employee
 from bot.services.accounts import find_employee
+from bot.services.class_format import format_hours
 from bot.services.csvio import parse_employee_no
 from bot.services.hours import (
     FORFEIT_REASON_KEYS,
@@ -30,12 +31,6 @@ from handlers.common import item_card, main_menu
 BAR_WIDTH = 10
 RECORDS_SHOWN = 8
 SUGGESTIONS = 3
-
-
-def hours_text(value: Decimal) -> str:
-    """Hours without trailing zeros: 1, 1.5, 0.25."""
-    text = format(value.normalize(), "f")
-    return text
 
 
 def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
@@ -57,29 +52,29 @@ def progress_text(ctx: Context, employee: Employee, status: HoursStatus) -> str:
     lines = [ctx.t("hours.header", name=employee.name, year=status.plan_year,
                    today=format_date(status.today, ctx.lang))]
     if not status.applies:
-        lines.append(ctx.t("hours.exempt", rank=employee.rank, done=hours_text(status.done)))
+        lines.append(ctx.t("hours.exempt", rank=employee.rank, done=format_hours(status.done)))
         return "\n".join(lines)
     if status.remaining > 0:
-        lines.append(ctx.t("hours.summary", counted=hours_text(status.counted), required=hours_text(status.required),
-                           remaining=hours_text(status.remaining)))
+        lines.append(ctx.t("hours.summary", counted=format_hours(status.counted),
+                           required=format_hours(status.required), remaining=format_hours(status.remaining)))
     else:
-        lines.append(ctx.t("hours.summary_done", counted=hours_text(status.counted),
-                           required=hours_text(status.required)))
+        lines.append(ctx.t("hours.summary_done", counted=format_hours(status.counted),
+                           required=format_hours(status.required)))
     surplus = sum((b.surplus for b in status.buckets), Decimal(0))
     for b in status.buckets:
-        values = {"title": _bucket_title(ctx, b), "counted": hours_text(b.counted), "required": hours_text(b.required),
-                  "remaining": hours_text(b.remaining)}
+        values = {"title": _bucket_title(ctx, b), "counted": format_hours(b.counted),
+                  "required": format_hours(b.required), "remaining": format_hours(b.remaining)}
         line = ctx.t("hours.bucket_line_done" if b.complete else "hours.bucket_line", **values)
         if not b.mandatory and surplus > 0 and b.counted > min(b.done, b.required):
-            line += ctx.t("hours.surplus_note", hours=hours_text(b.counted - min(b.done, b.required)))
+            line += ctx.t("hours.surplus_note", hours=format_hours(b.counted - min(b.done, b.required)))
         lines += ["", line, bar(b.counted, b.required)]
     extra = status.done - status.counted
     if extra > 0:
-        lines.append(ctx.t("hours.extra_note", hours=hours_text(extra)))
+        lines.append(ctx.t("hours.extra_note", hours=format_hours(extra)))
     lines.append("")
     for d in status.deadlines:
         values = {"title": d.title if ctx.lang == "zh-TW" else d.title_en, "date": format_date(d.date, ctx.lang),
-                  "remaining": hours_text(d.remaining)}
+                  "remaining": format_hours(d.remaining)}
         if d.remaining == 0:
             lines.append(ctx.t("hours.deadline_met", **values))
         elif d.passed:
@@ -101,7 +96,7 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
     for r in status.records:
         if r.credited:
             by_source[r.source] = by_source.get(r.source, Decimal(0)) + r.hours
-    totals = [ctx.t("hours.sources_total", source=ctx.t(f"hours.source.{s}"), hours=hours_text(by_source[s]))
+    totals = [ctx.t("hours.sources_total", source=ctx.t(f"hours.source.{s}"), hours=format_hours(by_source[s]))
               for s in source_order() if s in by_source]
     lines: list[str] = []
     if totals:  # nothing credited yet (every record forfeited): no empty "where your hours come from" line
@@ -113,7 +108,7 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
     shown.sort(key=lambda r: (r.occurred_on, r.title), reverse=True)
     any_forfeit = False
     for r in shown:
-        values = {"date": format_date(r.occurred_on, ctx.lang), "title": r.title, "hours": hours_text(r.hours),
+        values = {"date": format_date(r.occurred_on, ctx.lang), "title": r.title, "hours": format_hours(r.hours),
                   "source": ctx.t(f"hours.source.{r.source}")}
         if r.credited:
             lines.append(ctx.t("hours.record", bucket=titles.get(r.bucket, r.bucket), **values))
@@ -144,17 +139,17 @@ def suggestion(ctx: Context, employee: Employee, status: HoursStatus) -> Reply |
     if mandatory:
         pkg = ctx.app.rules.hours.mandatory_package
         sep = "、" if ctx.lang == "zh-TW" else ", "
-        detail = sep.join(f"{_bucket_title(ctx, b)} {hours_text(b.remaining)}"
+        detail = sep.join(f"{_bucket_title(ctx, b)} {format_hours(b.remaining)}"
                           for b in status.buckets if b.mandatory and b.remaining > 0)
-        text = ctx.t("hours.suggest_package", remaining=hours_text(missing), detail=detail,
+        text = ctx.t("hours.suggest_package", remaining=format_hours(missing), detail=detail,
                      platform=pkg.platform, package=pkg.name if ctx.lang == "zh-TW" else pkg.name_en,
-                     hours=hours_text(Decimal(str(pkg.hours))),
+                     hours=format_hours(Decimal(str(pkg.hours))),
                      when=ctx.t("hours.package_by" if status.today <= pkg.deadline else "hours.package_late",
                                 deadline=format_date(pkg.deadline, ctx.lang)))
         if cards:
             text += "\n" + ctx.t("hours.suggest_bucket_courses", bucket=_bucket_title(ctx, gap))
     else:
-        text = ctx.t("hours.suggest_other", bucket=_bucket_title(ctx, gap), remaining=hours_text(gap.remaining))
+        text = ctx.t("hours.suggest_other", bucket=_bucket_title(ctx, gap), remaining=format_hours(gap.remaining))
     if cards:
         return Reply.card_list(text, cards, buttons)
     return Reply.plain(text, buttons)

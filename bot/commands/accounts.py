@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.commands import CommandGroups
 
@@ -263,6 +263,7 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import taipei_today
     from bot.dates import format_roc
     from bot.services.accounts import find_employee
+    from bot.services.class_format import format_hours
     from bot.services.hours import load_status, status_to_json
     from bot.services.rules import load_rules
 
@@ -285,16 +286,18 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
         if not status.applies:
             print(f"  the hours requirement does not apply to {emp.rank!r}")
         for b in status.buckets:
-            print(f"  {b.id:<12} required {_h(b.required):>5}  done {_h(b.done):>5}  counted {_h(b.counted):>5}"
-                  f"  remaining {_h(b.remaining):>5}")
-        print(f"  {'total':<12} required {_h(status.required):>5}  done {_h(status.done):>5}  counted "
-              f"{_h(status.counted):>5}  remaining {_h(status.remaining):>5}")
+            print(f"  {b.id:<12} required {format_hours(b.required):>5}  done {format_hours(b.done):>5}"
+                  f"  counted {format_hours(b.counted):>5}  remaining {format_hours(b.remaining):>5}")
+        print(f"  {'total':<12} required {format_hours(status.required):>5}"
+              f"  done {format_hours(status.done):>5}  counted {format_hours(status.counted):>5}"
+              f"  remaining {format_hours(status.remaining):>5}")
         for d in status.deadlines:
             left = "passed" if d.passed else f"{d.days_left} days left"
-            print(f"  {d.id}: {format_roc(d.date)} ({left}), {_h(d.remaining)} h to go")
+            print(f"  {d.id}: {format_roc(d.date)} ({left}), {format_hours(d.remaining)} h to go")
         for r in status.records:
             mark = "" if r.credited else f"  NOT COUNTED: {_reason(app.texts, r.forfeit_reason, settings.default_lang)}"
-            print(f"    {format_roc(r.occurred_on):<11} {r.source:<6} {r.bucket:<11} {_h(r.hours):>5}  {r.title}{mark}")
+            print(f"    {format_roc(r.occurred_on):<11} {r.source:<6} {r.bucket:<11} {format_hours(r.hours):>5}"
+                  f"  {r.title}{mark}")
         return EXIT_OK
 
 
@@ -321,10 +324,6 @@ async def _agency_known(session: AsyncSession, agency: str) -> bool:
     if agency not in agencies:
         _err(f"abc-bot: no employee of agency {agency!r} is on the roster (agencies: {'、'.join(agencies) or '-'})")
     return agency in agencies
-
-
-def _h(value: Any) -> str:
-    return format(value.normalize(), "f")
 
 
 async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:

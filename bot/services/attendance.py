@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import TAIPEI
-from bot.db.models import Employee
 from bot.db.models_classes import Enrollment, TrainingClass
 from bot.db.models_hours import LearningRecord
+from bot.services.accounts import employees_by_number
 from bot.services.catalog import Catalog, DataFileError
+from bot.services.class_format import class_title
 from bot.services.classes import EnrollmentSettings, find_class
+from bot.services.enrollment import enrollment_of
 from bot.services.rules import RulesFile
 
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
@@ -140,7 +142,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
     from bot.services.hours import attendance_outcome
 
     classes: dict[str, TrainingClass | None] = {}
-    people: dict[str, Employee | None] = {}
+    people = await employees_by_number(session, {ln.employee_no for ln in lines})
     problems: list[str] = []
     planned: list[tuple[AttendanceLine, TrainingClass, Enrollment]] = []
     seen: dict[tuple[int, int], int] = {}
@@ -148,10 +150,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
         where = f"{source}: line {ln.line}"
         if ln.class_ref not in classes:  # as `report class` finds it: any letter case, or its number
             classes[ln.class_ref] = await find_class(session, ln.class_ref)
-        if ln.employee_no not in people:
-            people[ln.employee_no] = (await session.execute(
-                select(Employee).where(Employee.employee_no == ln.employee_no))).scalar_one_or_none()
-        cls, person = classes[ln.class_ref], people[ln.employee_no]
+        cls, person = classes[ln.class_ref], people.get(ln.employee_no)
         if cls is None:
             problems.append(f"{where}: class {ln.class_ref} does not exist")
             continue
@@ -172,8 +171,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
             problems.append(f"{where}: {ln.employee_no} in {cls.code} is already on line {seen[key]}")
             continue
         seen[key] = ln.line
-        row = (await session.execute(select(Enrollment).where(
-            Enrollment.class_id == cls.id, Enrollment.employee_id == person.id))).scalar_one_or_none()
+        row = await enrollment_of(session, cls.id, person.id)
         if row is None or row.status != "enrolled":
             state = "not enrolled" if row is None else row.status
             problems.append(f"{where}: {ln.employee_no} has no seat in {cls.code} ({state})")
@@ -201,8 +199,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
         credited, reason = attendance_outcome(rules.attendance, Decimal(cls.hours), ln.leave_hours, ln.unexcused)
         report.credited += credited
         report.forfeited += not credited
-        item = catalog.get(cls.course_code)
-        title = (item.title if item is not None else cls.course_code) + (f"｜{cls.name}" if cls.name else "")
+        title = class_title(catalog, cls, "zh-TW")  # records are titled as the portal's are, in Chinese
         values = {"employee_id": row.employee_id, "plan_year": cls.plan_year,
                   "occurred_on": cls.ends_at.astimezone(TAIPEI).date(), "title": title[:200],
                   "course_code": cls.course_code, "hours": Decimal(cls.hours), "bucket": cls.bucket,

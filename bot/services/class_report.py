@@ -20,6 +20,7 @@ from bot.db.models import Employee
 from bot.db.models_classes import Enrollment, TrainingClass
 from bot.services.catalog import Catalog
 from bot.services.class_format import format_hours
+from bot.services.enrollment import ACTIVE
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ async def class_report(session: AsyncSession, cls: TrainingClass, catalog: Catal
     """Build the report of one class."""
     rows = (await session.execute(
         select(Enrollment, Employee).join(Employee, Employee.id == Enrollment.employee_id)
-        .where(Enrollment.class_id == cls.id, Enrollment.status.in_(("enrolled", "waitlisted")))
+        .where(Enrollment.class_id == cls.id, Enrollment.status.in_(ACTIVE))
         .order_by(Enrollment.status, Enrollment.seq))).all()
     people = [person.id for _row, person in rows]
     taken: dict[int, int] = {}

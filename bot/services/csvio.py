@@ -23,9 +23,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.dates import ROC_OFFSET
 from bot.services.datafiles import read_yaml, validate_file
 
-ROC_OFFSET = 1911
 EXCEL_EPOCH = date(1899, 12, 30)
 NATIONAL_ID = re.compile(r"^[A-Z][12890A-D]\d{8}$")
 """A Taiwanese national ID or resident certificate number (統一證號, new [89] and old [A-D] second

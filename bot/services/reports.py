@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Employee
 from bot.db.models_hours import LearningRecord
+from bot.services.class_format import format_hours
 from bot.services.csvio import excel_safe
 from bot.services.hours import ZERO, BucketStatus, BucketTotals, bucket_status, requirement_applies
 from bot.services.rules import RulesFile
@@ -142,11 +143,6 @@ Text = Callable[[str], str]
 """Looks up a column title by message-catalog key in the report's language."""
 
 
-def _num(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return text
-
-
 def _pct(rate: Fraction | None) -> str:
     return "" if rate is None else f"{float(rate * 100):.1f}"
 
@@ -167,8 +163,8 @@ def employee_table(report: HoursReport, t: Text, lang: str) -> tuple[list[str], 
     for r in report.rows:
         line = [r.employee_no, r.name, r.agency, r.unit, r.rank, yes if r.applies else no]
         for b in r.buckets:
-            line += [_num(b.done), _num(b.remaining if r.applies else ZERO)]
-        line += [_num(r.done), _num(r.counted), _num(r.remaining), _num(r.mandatory_remaining)]
+            line += [format_hours(b.done), format_hours(b.remaining if r.applies else ZERO)]
+        line += [format_hours(h) for h in (r.done, r.counted, r.remaining, r.mandatory_remaining)]
         rows.append(line)
     return header, rows
 
@@ -182,7 +178,7 @@ def agency_table(report: HoursReport, t: Text) -> tuple[list[str], list[list[str
     for a in [*report.agencies, report.total]:
         name = a.agency or t("report.total")
         rows.append([name, str(a.employees), str(a.subject), str(a.complete), _pct(a.rate),
-                     str(a.mandatory_complete), _pct(a.mandatory_rate), _num(a.remaining)])
+                     str(a.mandatory_complete), _pct(a.mandatory_rate), format_hours(a.remaining)])
     return header, rows
 
 
