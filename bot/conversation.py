@@ -33,6 +33,11 @@ def clean_text(text: str) -> str:
     return "".join(kept).strip()
 
 
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+"""Largest photo a channel fetches from its platform (a phone photo of a certificate is 1-5 MB); the image
+handler tells the user this limit."""
+
+
 class MessageKind(StrEnum):
     """What an incoming event is, independent of the channel."""
 

@@ -11,8 +11,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import DBAPIError
-
 from bot.context import Context, Route
 from bot.conversation import (
     KEEP_STATE,
@@ -23,7 +21,7 @@ from bot.conversation import (
     Reply,
     clean_text,
 )
-from bot.db.engine import transaction
+from bot.db.engine import once_more_if_dropped, transaction
 from bot.services.accounts import find_account, get_or_create_account
 from bot.services.events import DuplicateEvent, record_event
 
@@ -94,13 +92,7 @@ class Dispatcher:
         connection lost during the commit itself (``CommitOutcomeUnknown``) is not retried: the work may
         have been kept, and the user gets the apology instead of the same work done twice.
         """
-        try:
-            return await self._handle_once(msg, event_id)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-            log.warning("database connection lost; handling the message again channel=%s", msg.channel)
-        return await self._handle_once(msg, event_id)
+        return await once_more_if_dropped(lambda: self._handle_once(msg, event_id))
 
     async def _handle_once(self, msg: IncomingMessage, event_id: str | None) -> Outcome:
         now = self.app.clock.now()

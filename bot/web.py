@@ -28,10 +28,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import delete, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import text
 
 from bot.config import Settings
+from bot.db.engine import once_more_if_dropped
 from bot.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -96,12 +96,7 @@ class WebServer:
         """
         try:
             async with asyncio.timeout(3):
-                try:
-                    await self._select_one()
-                except DBAPIError as exc:
-                    if not exc.connection_invalidated:
-                        raise
-                    await self._select_one()
+                await once_more_if_dropped(self._select_one)
         except Exception as exc:
             log.warning("health check: database unreachable (%s)", type(exc).__name__)
             return web.json_response({"status": "unavailable", "database": "unreachable"}, status=503)
@@ -181,13 +176,12 @@ class WebServer:
 
     async def _prune_loop(self) -> None:
         """Forget processed webhook event ids after a week (LINE redelivers within hours)."""
-        from bot.db.models import ProcessedEvent
+        from bot.services.events import forget_events
 
         while True:
             try:
-                cutoff = self.app.clock.now() - PROCESSED_EVENTS_KEPT
                 async with self.app.sessions.begin() as session:
-                    await session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+                    await forget_events(session, before=self.app.clock.now() - PROCESSED_EVENTS_KEPT)
             except Exception as exc:
                 log.warning("pruning processed events failed (%s)", type(exc).__name__)
             await asyncio.sleep(PRUNE_EVERY)

@@ -6,9 +6,8 @@ The channel has already fetched the photo (size-capped) into ``msg.image`` or se
 
 from __future__ import annotations
 
-from bot.channels.limits import MAX_IMAGE_BYTES
 from bot.context import Context
-from bot.conversation import HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import MAX_IMAGE_BYTES, HandlerResult, IncomingMessage, Intent, Reply
 from handlers.common import main_menu
 
 

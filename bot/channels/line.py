@@ -58,9 +58,8 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
-from bot.channels.limits import MAX_IMAGE_BYTES
 from bot.channels.line_render import MAX_MESSAGES_PER_REQUEST, Message, render
-from bot.conversation import IncomingMessage, MessageKind, Reply
+from bot.conversation import MAX_IMAGE_BYTES, IncomingMessage, MessageKind, Reply
 from bot.db.engine import is_sqlite
 from bot.services.delivery import DeliveryError, Recipient
 from bot.services.events import EventLedger

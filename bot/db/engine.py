@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db import sqlite_inloop
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def is_sqlite(url: str) -> bool:
@@ -104,6 +105,23 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
             raise
     finally:
         await session.close()
+
+
+async def once_more_if_dropped(call: Callable[[], Awaitable[T]]) -> T:
+    """Run ``call``; if its connection turned out dead, run it once more on a fresh one.
+
+    Connections are not pinged before use (a round trip per message, see :func:`create_engine`); one the
+    server dropped (a restart, an idle timeout) fails its first statement with ``connection_invalidated``
+    and the pool discards it and every older one. Only for work that kept nothing when it failed: a
+    failure during the commit itself is :class:`CommitOutcomeUnknown` and is not retried.
+    """
+    try:
+        return await call()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("database connection lost; trying once more")
+    return await call()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

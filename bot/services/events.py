@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -54,6 +54,12 @@ async def record_event(session: AsyncSession, channel: str, event_id: str, now: 
         await session.execute(_INSERT_EVENT, row)
     except IntegrityError as exc:
         raise DuplicateEvent(event_id) from exc
+
+
+async def forget_events(session: AsyncSession, *, before: datetime) -> int:
+    """Delete the ids of events received before ``before`` (LINE redelivers within hours); returns how many."""
+    result = await session.execute(delete(_EVENTS).where(_EVENTS.c.received_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class EventLedger:

@@ -39,3 +39,19 @@ async def test_ids_are_kept_per_channel_and_cut_to_the_column(app: App) -> None:
     long_id = "x" * 300
     assert await book.claim("line", long_id) is True
     assert await book.claim("line", long_id) is False  # an over-long id still fits the column and dedupes
+
+
+async def test_ids_older_than_the_cut_off_are_forgotten_and_newer_ones_kept(app: App) -> None:
+    from datetime import timedelta
+
+    from bot.services.events import forget_events, record_event
+
+    now = app.clock.now()
+    async with app.sessions.begin() as s:
+        for age_days, event_id in ((8, "old-1"), (7.5, "old-2"), (6, "kept-1"), (0, "kept-2")):
+            await record_event(s, "line", event_id, now - timedelta(days=age_days))
+    async with app.sessions.begin() as s:
+        assert await forget_events(s, before=now - timedelta(days=7)) == 2
+    async with app.sessions() as s:
+        left = set((await s.execute(select(ProcessedEvent.event_id))).scalars())
+    assert left == {"kept-1", "kept-2"}
