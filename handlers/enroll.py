@@ -25,21 +25,18 @@ from bot.services.enrollment import (
     Deps,
     EnrollmentView,
     active_counts,
-    already_refusal,
     cancel,
     cancellable,
-    class_refusal,
     enroll,
+    enroll_refusal,
     enrollment_of,
     enrollment_with_person,
     hr_scope,
     my_enrollments,
     own_enrollment,
-    person_refusal,
     substitute,
     substitute_refusal,
     waitlist_length,
-    waitlist_position,
 )
 from handlers.common import back_to_menu, main_menu
 
@@ -158,15 +155,8 @@ async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     cls = await get_class(ctx.session, class_id) if class_id is not None else None
     if cls is None:
         return _stale(ctx, Intent.ENROLL)
-    deps = _deps(ctx)
-    now = ctx.app.clock.now()
-    refusal = class_refusal(cls, now, deps, ctx.lang)
-    row = await enrollment_of(ctx.session, cls.id, employee.id)
-    if refusal is None and row is not None and row.status in ACTIVE:
-        position = await waitlist_position(ctx.session, cls.id, row.seq) if row.status == "waitlisted" else None
-        refusal = already_refusal(row, position)
-    if refusal is None:
-        refusal = await person_refusal(ctx.session, employee, cls, deps, ctx.lang)
+    refusal = await enroll_refusal(ctx.session, cls, employee, now=ctx.app.clock.now(), deps=_deps(ctx),
+                                   lang=ctx.lang)
     if refusal is not None:
         return _refused(ctx, cls, refusal)
     lines = [ctx.t("classes.confirm.header"), *fmt.summary_lines(ctx.app.catalog, cls, ctx.lang, ctx.t),

@@ -294,6 +294,29 @@ def already_refusal(row: Enrollment, position: int | None) -> Refusal:
 # ---------------------------------------------------------------- enroll
 
 
+async def _held(session: AsyncSession, row: Enrollment | None) -> tuple[Enrollment, int | None] | None:
+    """``row`` with its waitlist position when it holds a seat or a waitlist place, else None."""
+    if row is None or row.status not in ACTIVE:
+        return None
+    return row, (await waitlist_position(session, row.class_id, row.seq) if row.status == "waitlisted" else None)
+
+
+async def enroll_refusal(session: AsyncSession, cls: TrainingClass, employee: Employee, *, now: datetime,
+                         deps: Deps, lang: str = "zh-TW") -> Refusal | None:
+    """Why :func:`enroll` would refuse ``employee`` now (same checks, same order), or None; takes nothing.
+
+    For the confirmation card: the class (status, window), a seat or waitlist place already held, then
+    the person (eligibility, clash, fairness cap).
+    """
+    refusal = class_refusal(cls, now, deps, lang)
+    if refusal is not None:
+        return refusal
+    held = await _held(session, await enrollment_of(session, cls.id, employee.id))
+    if held is not None:
+        return already_refusal(*held)
+    return await person_refusal(session, employee, cls, deps, lang)
+
+
 async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, now: datetime, deps: Deps,
                  lang: str = "zh-TW") -> EnrollResult:
     """Enroll ``employee`` in a class: a seat while one is free, else the waitlist; or say why not.
@@ -312,11 +335,10 @@ async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, no
     refusal = class_refusal(cls, now, deps, lang)
     if refusal is not None:
         return EnrollResult("refused", refusal=refusal)
-    await lock_person(session, employee.id)
-    existing = await enrollment_of(session, class_id, employee.id)
-    if existing is not None and existing.status in ACTIVE:
-        position = await waitlist_position(session, class_id, existing.seq) if existing.status == "waitlisted" else None
-        return EnrollResult("refused", existing.id, position, already_refusal(existing, position))
+    await lock_person(session, employee.id)  # between the class check (no database) and the rest
+    held = await _held(session, await enrollment_of(session, class_id, employee.id))
+    if held is not None:
+        return EnrollResult("refused", held[0].id, held[1], already_refusal(*held))
     refusal = await person_refusal(session, employee, cls, deps, lang)
     if refusal is not None:
         return EnrollResult("refused", refusal=refusal)
@@ -327,10 +349,10 @@ async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, no
         gone = Refusal("classes.refuse.gone") if fresh is None else (
             class_refusal(fresh, now, deps, lang) or Refusal("classes.refuse.closed"))
         return EnrollResult("refused", refusal=gone)
-    existing = await enrollment_of(session, class_id, employee.id)
-    if existing is not None and existing.status in ACTIVE:  # a double tap that lost the race
-        position = await waitlist_position(session, class_id, existing.seq) if existing.status == "waitlisted" else None
-        return EnrollResult("refused", existing.id, position, already_refusal(existing, position))
+    existing = await enrollment_of(session, class_id, employee.id)  # a cancelled row is reused below
+    held = await _held(session, existing)
+    if held is not None:  # a double tap that lost the race
+        return EnrollResult("refused", held[0].id, held[1], already_refusal(*held))
     seated = await take_seat(session, class_id)
     status = "enrolled" if seated else "waitlisted"
     if existing is None:
