@@ -22,6 +22,7 @@ from bot.services.classes import find_class, get_class, open_for_registration, u
 from bot.services.eligibility import Refusal, window_state
 from bot.services.enrollment import (
     ACTIVE,
+    SUB_ACTION,
     Deps,
     EnrollmentView,
     active_counts,
@@ -34,7 +35,7 @@ from bot.services.enrollment import (
     hr_scope,
     my_enrollments,
     own_enrollment,
-    substitute,
+    substitute_as,
     substitute_refusal,
     waitlist_length,
 )
@@ -43,7 +44,6 @@ from handlers.common import back_to_menu, main_menu
 MAX_CARDS = 10
 CLOSE_SCORE = 5.0
 """Search hits this close to the best one count as equally good for "報名 <words>"."""
-SUB_ACTION = "classes.substitute"
 
 
 def _deps(ctx: Context) -> Deps:
@@ -408,17 +408,8 @@ async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> Ha
     cls = await get_class(ctx.session, found[0].class_id) if found is not None else None
     if found is None or replacement is None or cls is None:
         return _stale(ctx, Intent.ENROLL)
-    leaving = found[1]
-    now = ctx.app.clock.now()
-    allowed = await roles.authorize(ctx.session, actor, action=SUB_ACTION, agency=leaving.agency,
-                                    target=f"{cls.code} {leaving.employee_no}>{replacement.employee_no}",
-                                    actor=_actor(ctx), now=now)
-    scope = await hr_scope(ctx.session, actor)
-    if not allowed or scope is None:
-        refusal = Refusal("classes.refuse.sub_scope", {"agency": leaving.agency or "—"})
-        return HandlerResult([Reply.plain(_refusal_text(ctx, refusal), main_menu(ctx))], intent=Intent.ENROLL)
-    result = await substitute(ctx.session, found[0].id, replacement, scope=scope, now=now, deps=_deps(ctx),
-                              lang=ctx.lang)
+    result = await substitute_as(ctx.session, actor, cls, found[1], replacement, actor_label=_actor(ctx),
+                                 now=ctx.app.clock.now(), deps=_deps(ctx), lang=ctx.lang)
     if not result.ok:
         assert result.refusal is not None
         return HandlerResult([Reply.plain(_refusal_text(ctx, result.refusal), main_menu(ctx))], intent=Intent.ENROLL)

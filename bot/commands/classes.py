@@ -115,15 +115,19 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
 async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
     """Move the seat and queue a notice to both people, in one transaction."""
     from bot.bootstrap import running_app
-    from bot.services import roles
     from bot.services.accounts import employees_by_number
     from bot.services.classes import find_class
-    from bot.services.enrollment import Deps, enrollment_of, hr_scope, substitute
+    from bot.services.csvio import parse_employee_no
+    from bot.services.enrollment import Deps, substitute_as
 
     async with running_app(settings) as app:
         lang = settings.default_lang
         async with app.sessions.begin() as session:
-            numbers = [n.strip().upper() for n in (args.employee_no, args.substitute_no, args.by or "") if n]
+            try:
+                numbers = [parse_employee_no(n) for n in (args.employee_no, args.substitute_no, args.by or "") if n]
+            except ValueError as exc:
+                print(f"abc-bot: {exc}")
+                return EXIT_REFUSED
             people = await employees_by_number(session, numbers)
             missing = [n for n in numbers if n not in people]
             cls = await find_class(session, args.class_ref)
@@ -131,30 +135,15 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
                 what = f"class {args.class_ref}" if cls is None else f"employee {missing[0]}"
                 print(f"abc-bot: no such {what}")
                 return EXIT_REFUSED
-            actor = people[args.by.strip().upper()] if args.by else None
-            scope = await hr_scope(session, actor)
+            actor = people[numbers[2]] if args.by else None
             leaving, replacement = people[numbers[0]], people[numbers[1]]
-            row = await enrollment_of(session, cls.id, leaving.id)
-            target = f"{cls.code} {leaving.employee_no}>{replacement.employee_no}"
-            if scope is None or not scope.covers(leaving.agency):
-                await roles.record(session, actor=f"cli:{actor.employee_no if actor else ''}",
-                                   actor_employee_id=actor.id if actor else None, action="classes.substitute",
-                                   target=target, allowed=False, now=app.clock.now())
-                print(app.texts.get("classes.sub.not_hr", lang) if scope is None else
-                      app.texts.get("classes.refuse.sub_scope", lang, agency=leaving.agency or "—"))
-                return EXIT_REFUSED
-            if row is None:
-                print(app.texts.get("classes.refuse.sub_not_enrolled", lang, name=leaving.name))
-                return EXIT_REFUSED
-            result = await substitute(session, row.id, replacement, scope=scope, now=app.clock.now(),
-                                      deps=Deps.of(app), lang=lang)
+            result = await substitute_as(session, actor, cls, leaving, replacement,
+                                         actor_label=f"cli:{actor.employee_no if actor else ''}",
+                                         now=app.clock.now(), deps=Deps.of(app), lang=lang)
             if not result.ok:
                 assert result.refusal is not None
-                print(app.texts.get(result.refusal.key, lang, **result.refusal.values))
+                print(result.refusal.text(lambda key, **values: app.texts.get(key, lang, **values)))
                 return EXIT_REFUSED
-            await roles.record(session, actor=f"cli:{actor.employee_no if actor else ''}",
-                               actor_employee_id=actor.id if actor else None, action="classes.substitute",
-                               target=target, allowed=True, now=app.clock.now())
         print(f"substitute: {replacement.employee_no} {replacement.name} takes {leaving.employee_no} "
               f"{leaving.name}'s seat in {cls.code}; both are told")
         return EXIT_OK

@@ -44,7 +44,7 @@ from bot.services.eligibility import (
     window_state,
 )
 from bot.services.outbox import enqueue
-from bot.services.roles import Scope, scope_of
+from bot.services.roles import Scope, record, scope_of
 from bot.services.rules import RulesFile
 from bot.texts import MessageCatalog
 
@@ -497,6 +497,33 @@ async def substitute(session: AsyncSession, enrollment_id: int, replacement: Emp
     await notify(session, deps, replacement.id, "substituted_in", cls, dedupe_key=f"class-sub-in:{theirs.id}:{seq}",
                  now=now, other=leaving.name)
     return SubstituteResult(True, theirs.id)
+
+
+SUB_ACTION = "classes.substitute"
+"""The audit's name for HR moving a seat to a substitute."""
+
+
+async def substitute_as(session: AsyncSession, actor: Employee | None, cls: TrainingClass, leaving: Employee,
+                        replacement: Employee, *, actor_label: str, now: datetime, deps: Deps,
+                        lang: str = "zh-TW") -> SubstituteResult:
+    """HR names a substitute: role check (audited, allowed or not), then :func:`substitute`.
+
+    ``actor`` is the HR employee, None for the command line (city HR on a trusted machine);
+    ``actor_label`` says who asks, for the audit (``line:42``, ``cli:T0004``). ``leaving`` must hold a
+    seat in ``cls``; ``replacement`` takes it. The chat and ``abc-bot admin substitute`` both come here.
+    """
+    scope = await hr_scope(session, actor)
+    allowed = scope is not None and scope.covers(leaving.agency)
+    await record(session, actor=actor_label, actor_employee_id=actor.id if actor else None, action=SUB_ACTION,
+                 target=f"{cls.code} {leaving.employee_no}>{replacement.employee_no}", allowed=allowed, now=now)
+    if scope is None:
+        return SubstituteResult(False, refusal=Refusal("classes.sub.not_hr"))
+    if not allowed:
+        return SubstituteResult(False, refusal=Refusal("classes.refuse.sub_scope", {"agency": leaving.agency or "—"}))
+    row = await enrollment_of(session, cls.id, leaving.id)
+    if row is None:
+        return SubstituteResult(False, refusal=Refusal("classes.refuse.sub_not_enrolled", {"name": leaving.name}))
+    return await substitute(session, row.id, replacement, scope=scope, now=now, deps=deps, lang=lang)
 
 
 async def substitute_refusal(session: AsyncSession, original: Enrollment, leaving: Employee,

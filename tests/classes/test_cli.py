@@ -6,6 +6,7 @@ They run in-process through ``bot.cli.main`` on a fresh SQLite database with the
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,14 @@ def test_substitute_report_and_attendance(cli, tmp_path: Path) -> None:  # type:
     assert code == 1 and "只能為自己機關的同仁安排遞補" in out              # T0005 is HR of another agency
     code, out = cli("admin", "substitute", "DEMO-TM-01", "T0001", "T0002", "--by", "T0005")
     assert code == 0 and "T0002" in out and "both are told" in out
+    code, out = cli("admin", "substitute", "DEMO-TM-01", "T0003", "!!!")
+    assert code == 1 and "'!!!' is not an employee number" in out
+    audit = sqlite3.connect(tmp_path / "cli.sqlite3")
+    rows = audit.execute("SELECT actor, target, allowed FROM admin_audit WHERE action = 'classes.substitute' "
+                         "ORDER BY id").fetchall()
+    audit.close()
+    assert rows == [("cli:T0004", "DEMO-TM-01 T0001>T0002", 0), ("cli:T0005", "DEMO-TM-01 T0003>T0006", 0),
+                    ("cli:T0005", "DEMO-TM-01 T0001>T0002", 1)]             # every decision, as in chat
     code, out = cli("report", "class", "DEMO-TM-01", "--json")
     report = json.loads(out)
     assert code == 0 and report["code"] == "DEMO-TM-01" and report["enrolled"] == 2 and report["waitlisted"] == 0
