@@ -22,7 +22,6 @@ from bot.services.hours import (
     BucketStatus,
     HoursStatus,
     load_status,
-    source_order,
     suggested_courses,
 )
 from bot.services.roles import authorize, scope_of
@@ -65,8 +64,8 @@ def progress_text(ctx: Context, employee: Employee, status: HoursStatus) -> str:
         values = {"title": _bucket_title(ctx, b), "counted": format_hours(b.counted),
                   "required": format_hours(b.required), "remaining": format_hours(b.remaining)}
         line = ctx.t("hours.bucket_line_done" if b.complete else "hours.bucket_line", **values)
-        if not b.mandatory and surplus > 0 and b.counted > min(b.done, b.required):
-            line += ctx.t("hours.surplus_note", hours=format_hours(b.counted - min(b.done, b.required)))
+        if surplus > 0 and b.received > 0:
+            line += ctx.t("hours.surplus_note", hours=format_hours(b.received))
         lines += ["", line, bar(b.counted, b.required)]
     extra = status.done - status.counted
     if extra > 0:
@@ -92,15 +91,11 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
     """The second message: hours per source, then the latest records and every forfeited one."""
     if not status.records:
         return ctx.t("hours.no_records")
-    by_source: dict[str, Decimal] = {}
-    for r in status.records:
-        if r.credited:
-            by_source[r.source] = by_source.get(r.source, Decimal(0)) + r.hours
-    totals = [ctx.t("hours.sources_total", source=ctx.t(f"hours.source.{s}"), hours=format_hours(by_source[s]))
-              for s in source_order() if s in by_source]
+    totals = [ctx.t("hours.sources_total", source=ctx.t(f"hours.source.{s}"), hours=format_hours(hours))
+              for s, hours in status.hours_by_source().items()]
     lines: list[str] = []
     if totals:  # nothing credited yet (every record forfeited): no empty "where your hours come from" line
-        lines += [ctx.t("hours.sources_header") + ("、" if ctx.lang == "zh-TW" else ", ").join(totals), ""]
+        lines += [ctx.t("hours.sources_header") + ctx.t("list.separator").join(totals), ""]
     lines.append(ctx.t("hours.records_header"))
     titles = {b.id: _bucket_title(ctx, b) for b in status.buckets}
     shown = [r for r in status.records if not r.credited]

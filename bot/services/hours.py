@@ -106,6 +106,11 @@ class BucketStatus:
         """True when nothing remains."""
         return self.remaining == 0
 
+    @property
+    def received(self) -> Decimal:
+        """Hours counted here that were recorded in other buckets (the mandatory buckets' surplus)."""
+        return self.counted - min(self.done, self.required) if not self.mandatory else ZERO
+
 
 def bucket_status(rules: RulesFile, done: dict[str, Decimal]) -> list[BucketStatus]:
     """Required / done / counted / remaining per bucket, in the display order of ``rules.yaml``.
@@ -230,6 +235,14 @@ class HoursStatus(BucketTotals):
         """Hours still needed in the mandatory buckets."""
         return self.buckets_mandatory_remaining
 
+    def hours_by_source(self) -> dict[str, Decimal]:
+        """Credited hours per source (portal, class, HR …), in the display order of the sources."""
+        totals: dict[str, Decimal] = {}
+        for r in self.records:
+            if r.credited:
+                totals[r.source] = totals.get(r.source, ZERO) + r.hours
+        return {s: totals[s] for s in source_order() if s in totals}
+
     def next_focus(self) -> tuple[bool, Decimal, BucketStatus] | None:
         """What to take next: ``(mandatory, hours, bucket)``, or None when nothing remains.
 
@@ -333,10 +346,6 @@ def status_to_json(employee: Employee, status: HoursStatus, rules: RulesFile) ->
     """The ``abc-bot hours --json`` shape (a contract: see docs/cli.md)."""
     from bot.dates import format_roc
 
-    by_source: dict[str, Decimal] = {}
-    for r in status.records:
-        if r.credited:
-            by_source[r.source] = by_source.get(r.source, ZERO) + r.hours
     mandatory = [b for b in status.buckets if b.mandatory]
     return {
         "employee": {"employee_no": employee.employee_no, "name": employee.name, "agency": employee.agency,
@@ -358,7 +367,7 @@ def status_to_json(employee: Employee, status: HoursStatus, rules: RulesFile) ->
         "deadlines": [{"id": d.id, "title": d.title, "title_en": d.title_en, "date": d.date.isoformat(),
                        "date_roc": format_roc(d.date), "days_left": d.days_left, "passed": d.passed,
                        "remaining": json_number(d.remaining)} for d in status.deadlines],
-        "sources": {s: json_number(by_source[s]) for s in source_order() if s in by_source},
+        "sources": {s: json_number(h) for s, h in status.hours_by_source().items()},
         "records": [{"date": r.occurred_on.isoformat(), "date_roc": format_roc(r.occurred_on), "title": r.title,
                      "course_code": r.course_code, "hours": json_number(r.hours), "bucket": r.bucket,
                      "mode": r.mode, "source": r.source, "credited": r.credited,
