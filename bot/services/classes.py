@@ -21,13 +21,11 @@ from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -40,6 +38,7 @@ from bot.clock import TAIPEI
 from bot.db.models import CatalogRow
 from bot.db.models_classes import TrainingClass
 from bot.services.catalog import BucketId, DataFileError, plan_dir
+from bot.services.datafiles import PlainLoader, read_yaml, validate_file
 from bot.services.eligibility import EligibilityRule, PeriodKind
 
 if TYPE_CHECKING:
@@ -82,11 +81,7 @@ def load_enrollment_settings(data_dir: Path, year: int) -> EnrollmentSettings:
         DataFileError: missing file, bad YAML or a broken rule (names the file and the key).
     """
     path = plan_dir(data_dir, year) / SETTINGS_FILE
-    raw = _read_yaml(path)
-    try:
-        settings = EnrollmentSettings.model_validate(raw)
-    except ValidationError as exc:
-        raise DataFileError(_messages(str(path), exc, raw)) from None
+    settings = validate_file(EnrollmentSettings, read_yaml(path, loader=PlainLoader), path)
     if settings.year != year:
         raise DataFileError(f"{path}: year: is {settings.year}, but the folder is for {year}")
     return settings
@@ -103,62 +98,6 @@ def enrollment_settings(app: App) -> EnrollmentSettings:
 
 
 # ---------------------------------------------------------------- reading files
-
-
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
-
-
-class _PlainLoader(_FAST_LOADER):  # type: ignore[valid-type,misc]
-    """YAML without implicit numbers, dates or sexagesimals: ``14:00`` stays the text "14:00".
-
-    Pydantic turns the texts into numbers where the schema wants numbers, so nothing is lost.
-    """
-
-
-_PlainLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers
-            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise DataFileError(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    try:
-        return yaml.load(text, Loader=_PlainLoader)
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"{path}: not valid YAML: {exc}") from None
-
-
-def _messages(path: str, exc: ValidationError, raw: Any, line_of: dict[int, int] | None = None) -> str:
-    """``file: where: problem`` lines; a class is named by its code (and CSV line) instead of its index."""
-    lines = []
-    for err in exc.errors()[:20]:
-        loc = list(err["loc"])
-        where = []
-        node = raw
-        for i, part in enumerate(loc):
-            try:
-                node = node[part]
-            except (KeyError, IndexError, TypeError):
-                where.append(str(part))
-                continue
-            if isinstance(part, int) and i == 1 and isinstance(node, dict) and node.get("code"):
-                label = f"[code={node['code']}]"
-                if line_of and part in line_of:
-                    label = f"line {line_of[part]} {label}"
-                where.append(label)
-            else:
-                where.append(str(part))
-        lines.append(f"{path}: {'.'.join(where) or '(top)'}: {err['msg']}")
-    if len(exc.errors()) > 20:
-        lines.append(f"{path}: … and {len(exc.errors()) - 20} more problems")
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- the classes file
@@ -479,7 +418,7 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
     """
     line_of: dict[int, int] = {}
     if path.suffix.lower() in {".yaml", ".yml"}:
-        raw = _read_yaml(path)
+        raw = read_yaml(path, loader=PlainLoader)
     elif path.suffix.lower() == ".csv":
         from bot.config import DEFAULT_DATA_DIR
         from bot.services.csvio import load_import_mapping
@@ -488,10 +427,7 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
         raw, line_of = _read_classes_csv(path, plan_year, spec)
     else:
         raise DataFileError(f"{path}: a classes file must end in .yaml, .yml or .csv")
-    try:
-        return ClassesFile.model_validate(raw, context={"today": today})
-    except ValidationError as exc:
-        raise DataFileError(_messages(str(path), exc, raw, line_of)) from None
+    return validate_file(ClassesFile, raw, path, key="code", line_of=line_of, context={"today": today}, limit=20)
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,28 @@ from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 MAX_PROBLEMS = 10
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C parser when built
+
+
+class PlainLoader(_Loader):  # type: ignore[valid-type,misc]
+    """YAML without implicit numbers, dates or sexagesimals: ``14:00`` stays the text "14:00".
+
+    For files HR writes by hand (classes): pydantic turns texts into numbers where the schema wants them.
+    """
+
+
+PlainLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 class DataFileError(ValueError):
     """A data file is missing or invalid; the message names the file and the key."""
 
 
-def read_yaml(path: Path) -> Any:
+def read_yaml(path: Path, *, loader: type[yaml.SafeLoader] = _Loader) -> Any:
     """Read a YAML file (UTF-8, a byte-order mark allowed); any failure names the file."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -31,39 +45,47 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise DataFileError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     try:
-        return yaml.load(text, Loader=_Loader)  # _Loader is a safe loader
+        return yaml.load(text, Loader=loader)  # a safe loader (or PlainLoader, also safe)
     except yaml.YAMLError as exc:
         raise DataFileError(f"{path}: not valid YAML: {exc}") from exc
 
 
-def locate(raw: Any, loc: tuple[int | str, ...]) -> str:
-    """Render a pydantic error location, naming list items by their ``id`` where they have one."""
+def locate(raw: Any, loc: tuple[int | str, ...], *, key: str = "id", line_of: dict[int, int] | None = None) -> str:
+    """Render a pydantic error location, naming list items by their ``key`` (``[id=B1-3]``) where they have one.
+
+    ``line_of`` maps the positions of a top-level list to lines of the file they came from (a CSV).
+    """
     parts: list[str] = []
     node = raw
-    for p in loc:
+    for depth, p in enumerate(loc):
         try:
             node = node[p]
         except (KeyError, IndexError, TypeError):
             parts.append(str(p))
             continue
-        if isinstance(p, int) and isinstance(node, dict) and "id" in node:
-            parts.append(f"[id={node['id']}]")
+        if isinstance(p, int) and isinstance(node, dict) and node.get(key):
+            label = f"[{key}={node[key]}]"
+            if line_of and depth == 1 and p in line_of:
+                label = f"line {line_of[p]} {label}"
+            parts.append(label)
         else:
             parts.append(str(p))
     return ".".join(parts) or "(top)"
 
 
-def validate_file(model: type[M], raw: Any, path: Path) -> M:
-    """Validate parsed data against ``model``.
+def validate_file(model: type[M], raw: Any, path: Path, *, key: str = "id", line_of: dict[int, int] | None = None,
+                  context: dict[str, Any] | None = None, limit: int = MAX_PROBLEMS) -> M:
+    """Validate parsed data against ``model`` (``key``, ``line_of``: see :func:`locate`).
 
     Raises:
-        DataFileError: one ``file: key: problem`` line per problem (the first ten, then a count).
+        DataFileError: one ``file: key: problem`` line per problem (the first ``limit``, then a count).
     """
     try:
-        return model.model_validate(raw)
+        return model.model_validate(raw, context=context)
     except ValidationError as exc:
         errors = exc.errors()
-        lines = [f"{path}: {locate(raw, tuple(e['loc']))}: {e['msg']}" for e in errors[:MAX_PROBLEMS]]
-        if len(errors) > MAX_PROBLEMS:
-            lines.append(f"{path}: … and {len(errors) - MAX_PROBLEMS} more problems")
+        lines = [f"{path}: {locate(raw, tuple(e['loc']), key=key, line_of=line_of)}: {e['msg']}"
+                 for e in errors[:limit]]
+        if len(errors) > limit:
+            lines.append(f"{path}: … and {len(errors) - limit} more problems")
         raise DataFileError("\n".join(lines)) from None
