@@ -164,6 +164,20 @@ def test_rules_with_inconsistent_total_fail(tmp_path: Path) -> None:
         load_rules(data, 113)
 
 
+def test_which_hours_a_deadline_covers_is_data_and_checked_against_the_package(tmp_path: Path) -> None:
+    """Two deadlines on one date must not be confused: the rules file says which one is the package's."""
+    rules = load_rules(DEFAULT_DATA_DIR, 113)
+    assert {d.id: d.covers for d in rules.deadlines} == {"mandatory_hours": "mandatory", "all_hours": "all"}
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    path = data / "plans" / "113" / "rules.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["deadlines"][0]["date"] = "2024-10-31"  # moved, but the package's deadline was not
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(DataFileError, match=r"deadline mandatory_hours covers the mandatory hours"):
+        load_rules(data, 113)
+
+
 def test_a_data_file_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(DEFAULT_DATA_DIR, data)

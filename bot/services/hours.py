@@ -294,9 +294,8 @@ def compute_status(rules: RulesFile, records: Iterable[RecordView], *, today: da
     mandatory_remaining = sum((b.remaining for b in buckets if b.mandatory), ZERO)
     total_remaining = sum((b.remaining for b in buckets), ZERO)
     deadlines = []
-    package_deadline = rules.hours.mandatory_package.deadline
     for d in sorted(rules.deadlines, key=lambda x: x.date):
-        mandatory_only = d.date == package_deadline
+        mandatory_only = d.covers == "mandatory"
         days = (d.date - today).days
         deadlines.append(DeadlineStatus(
             id=d.id, title=d.title, title_en=d.title_en, date=d.date,

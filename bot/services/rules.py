@@ -95,12 +95,14 @@ class AttendanceRule(_Strict):
 
 
 class Deadline(_Strict):
-    """A date that reminders point at."""
+    """A date that reminders point at, and which hours must be done by then."""
 
     id: str
     date: date
     title: str
     title_en: str
+    covers: Literal["mandatory", "all"] = "all"
+    """``mandatory``: the mandatory buckets (the digital package); ``all``: every required hour."""
 
 
 class RewardTier(_Strict):
@@ -148,6 +150,14 @@ class RulesFile(_Strict):
     deadlines: tuple[Deadline, ...] = ()
     rewards: tuple[Reward, ...] = ()
     equivalences: tuple[Equivalence, ...] = ()
+
+    @model_validator(mode="after")
+    def _mandatory_deadline_is_the_packages(self) -> RulesFile:
+        for d in self.deadlines:
+            if d.covers == "mandatory" and d.date != self.hours.mandatory_package.deadline:
+                raise ValueError(f"deadline {d.id} covers the mandatory hours, so its date must be "
+                                 f"hours.mandatory_package.deadline ({self.hours.mandatory_package.deadline})")
+        return self
 
     def bucket(self, bucket_id: str) -> Bucket:
         """Return a bucket by id."""
