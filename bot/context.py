@@ -31,6 +31,11 @@ class Context:
         return self.account.lang
 
     @property
+    def actor(self) -> str:
+        """Who is asking, for the admin audit: the channel and the account id (``line:42``)."""
+        return f"{self.account.channel}:{self.account.id}"
+
+    @property
     def linked(self) -> Employee:
         """The bound employee, in a handler of a route marked ``needs_link`` (the dispatcher checked)."""
         employee = self.account.employee

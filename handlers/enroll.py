@@ -8,7 +8,6 @@ button for a class that has since filled, closed or been cancelled gets the curr
 
 from __future__ import annotations
 
-import contextlib
 import unicodedata
 
 from bot.context import Context
@@ -39,6 +38,7 @@ from bot.services.enrollment import (
     substitute_refusal,
     waitlist_length,
 )
+from bot.services.hours import forfeit_reason_text
 from handlers.common import back_to_menu, main_menu
 
 MAX_CARDS = 10
@@ -223,10 +223,7 @@ def _status_text(ctx: Context, view: EnrollmentView) -> str:
     if e.attendance == "attended":
         if view.credited_hours is not None:
             return ctx.t("classes.status.credited", hours=view.credited_hours)
-        why = ctx.t("classes.status.no_reason")
-        if view.forfeit_reason:
-            with contextlib.suppress(KeyError):  # a reason key the message catalog does not know (yet)
-                why = ctx.t(view.forfeit_reason)
+        why = forfeit_reason_text(ctx.t, view.forfeit_reason) or ctx.t("classes.status.no_reason")
         return ctx.t("classes.status.forfeited", reason=why)
     if not view.upcoming:
         return ctx.t("classes.status.awaiting_attendance")
@@ -362,7 +359,7 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
     actor = ctx.linked
     scope = await hr_scope(ctx.session, actor)
     if scope is None:
-        await roles.record(ctx.session, actor=_actor(ctx), actor_employee_id=actor.id, action=SUB_ACTION,
+        await roles.record(ctx.session, actor=ctx.actor, actor_employee_id=actor.id, action=SUB_ACTION,
                            target=arg[:200], allowed=False, now=ctx.app.clock.now())
         return HandlerResult([Reply.plain(ctx.t("classes.sub.not_hr"), main_menu(ctx))], intent=Intent.ENROLL)
     parts = unicodedata.normalize("NFKC", arg).split()  # full-width "ＤＥＭＯ－ＴＭ－０１" as typed on a phone
@@ -408,7 +405,7 @@ async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> Ha
     cls = await get_class(ctx.session, found[0].class_id) if found is not None else None
     if found is None or replacement is None or cls is None:
         return _stale(ctx, Intent.ENROLL)
-    result = await substitute_as(ctx.session, actor, cls, found[1], replacement, actor_label=_actor(ctx),
+    result = await substitute_as(ctx.session, actor, cls, found[1], replacement, actor_label=ctx.actor,
                                  now=ctx.app.clock.now(), deps=_deps(ctx), lang=ctx.lang)
     if not result.ok:
         assert result.refusal is not None
@@ -417,5 +414,3 @@ async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> Ha
                          intent=Intent.ENROLL)
 
 
-def _actor(ctx: Context) -> str:
-    return f"{ctx.account.channel}:{ctx.account.id}"

@@ -18,9 +18,9 @@ from bot.services.accounts import find_employee
 from bot.services.class_format import format_hours
 from bot.services.csvio import parse_employee_no
 from bot.services.hours import (
-    FORFEIT_REASON_KEYS,
     BucketStatus,
     HoursStatus,
+    forfeit_reason_text,
     load_status,
     suggested_courses,
 )
@@ -109,7 +109,7 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
             lines.append(ctx.t("hours.record", bucket=titles.get(r.bucket, r.bucket), **values))
         else:
             any_forfeit = True
-            reason = ctx.t(r.forfeit_reason) if r.forfeit_reason in FORFEIT_REASON_KEYS else (r.forfeit_reason or "")
+            reason = forfeit_reason_text(ctx.t, r.forfeit_reason) or (r.forfeit_reason or "")
             lines.append(ctx.t("hours.record_forfeited", reason=reason, **values))
     if len(status.records) > len(shown):
         lines.append(ctx.t("hours.records_more", count=len(status.records) - len(shown)))
@@ -182,9 +182,8 @@ async def hours_of(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResul
     except ValueError:
         return HandlerResult([Reply.plain(ctx.t("hours.of_usage"), main_menu(ctx))], intent=Intent.HOURS)
     target = await find_employee(ctx.session, number)
-    actor = f"{ctx.account.channel}:{ctx.account.id}"
     allowed = await authorize(ctx.session, ctx.linked, action="hours.view_other",
-                              agency=target.agency if target else None, target=number, actor=actor,
+                              agency=target.agency if target else None, target=number, actor=ctx.actor,
                               now=ctx.app.clock.now())
     if not allowed:
         # HR of some agency: one answer for "no such number" and "not in your agency", so nothing leaks.

@@ -302,13 +302,10 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reason(texts: MessageCatalog, key: str | None, lang: str) -> str:
-    """A forfeit reason as people read it (the message key itself when the catalog has no such text)."""
-    if not key:
-        return ""
-    try:
-        return texts.get(key, lang)
-    except KeyError:
-        return key
+    """A forfeit reason as people read it (the key itself when this version does not know it)."""
+    from bot.services.hours import forfeit_reason_text
+
+    return forfeit_reason_text(lambda k, **v: texts.get(k, lang, **v), key) or (key or "")
 
 
 def _exists(path: Path) -> bool:

@@ -12,7 +12,7 @@ module only does arithmetic, exactly (``Decimal`` for hours, ``Fraction`` for th
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -31,6 +31,15 @@ FORFEIT_LEAVE_OVER_LIMIT = "hours.forfeit.leave_over_limit"
 FORFEIT_UNEXCUSED_ABSENCE = "hours.forfeit.unexcused_absence"
 """Reason key: the trainee missed (part of) the class without leave."""
 FORFEIT_REASON_KEYS = (FORFEIT_LEAVE_OVER_LIMIT, FORFEIT_UNEXCUSED_ABSENCE)
+
+
+def forfeit_reason_text(t: Callable[..., str], key: str | None) -> str | None:
+    """A forfeited record's reason as people read it (``t`` looks texts up), or None for none or an unknown key.
+
+    Records imported from elsewhere may carry a reason this version does not know; callers decide what
+    to show then (the key itself for HR, a neutral sentence in chat).
+    """
+    return t(key) if key in FORFEIT_REASON_KEYS else None
 
 ZERO = Decimal(0)
 
