@@ -22,7 +22,7 @@ from bot.conversation import (
     clean_text,
 )
 from bot.db.engine import once_more_if_dropped, transaction
-from bot.services.accounts import find_account, get_or_create_account
+from bot.services.accounts import get_or_create_account, lang_of
 from bot.services.events import DuplicateEvent, record_event
 
 if TYPE_CHECKING:
@@ -77,8 +77,7 @@ class Dispatcher:
     async def _lang_of(self, msg: IncomingMessage) -> str:
         try:
             async with self.app.sessions() as session:
-                account = await find_account(session, msg.channel, msg.user_id)
-            return account.lang if account is not None else self.app.settings.default_lang
+                return await lang_of(session, msg.channel, msg.user_id, default=self.app.settings.default_lang)
         except Exception:
             return self.app.settings.default_lang
 

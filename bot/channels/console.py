@@ -69,6 +69,16 @@ def reply_json(reply: Reply, first_number: int) -> dict[str, Any]:
     return d
 
 
+def replies_json(replies: list[Reply]) -> list[dict[str, object]]:
+    """The ``--json`` form of a list of replies, buttons numbered across all of them from 1."""
+    rendered: list[dict[str, object]] = []
+    number = 1
+    for reply in replies:
+        rendered.append(reply_json(reply, number))
+        number += len(rendered[-1].get("choices", []))  # type: ignore[arg-type]
+    return rendered
+
+
 @dataclass
 class ConsoleChat:
     """One console conversation: remembers the last numbered buttons so a number presses one."""
@@ -92,11 +102,10 @@ class ConsoleChat:
         return IncomingMessage.from_text(CHANNEL, self.user_id, line)
 
     async def _lang(self) -> str:
-        from bot.services.accounts import find_account
+        from bot.services.accounts import lang_of
 
         async with self.app.sessions() as session:
-            account = await find_account(session, CHANNEL, self.user_id)
-        return account.lang if account is not None else self.app.settings.default_lang
+            return await lang_of(session, CHANNEL, self.user_id, default=self.app.settings.default_lang)
 
     async def send(self, line: str) -> Outcome:
         """Handle one input line and print the answer."""
@@ -114,26 +123,18 @@ class ConsoleChat:
     async def show_notice(self, replies: list[Reply]) -> None:
         """Print a notice from the outbox (text: among the answers; --json: one object on stderr)."""
         if self.json_mode:
-            number, rendered = 1, []
-            for reply in replies:
-                rendered.append(reply_json(reply, number))
-                number += len(rendered[-1].get("choices", []))
-            self.err.write(json.dumps({"notice": {"replies": rendered}}, ensure_ascii=False) + "\n")
+            self.err.write(json.dumps({"notice": {"replies": replies_json(replies)}}, ensure_ascii=False) + "\n")
             self.err.flush()
             return
         lang = await self._lang()
         prompt = self.app.texts.get("console.choices", lang)
-        self.out.write(self.app.texts.get("line.console_notice", lang) + "\n" + render_text(replies, prompt) + "\n")
+        self.out.write(self.app.texts.get("console.notice", lang) + "\n" + render_text(replies, prompt) + "\n")
         self.out.flush()
         self._buttons = numbered_buttons(replies) or self._buttons
 
     def _print(self, line: str, outcome: Outcome, lang: str) -> None:
         if self.json_mode:
-            replies, number = [], 1
-            for reply in outcome.replies:
-                replies.append(reply_json(reply, number))
-                number += len(replies[-1].get("choices", []))
-            obj = {"input": line, "intent": outcome.intent.value, "replies": replies}
+            obj = {"input": line, "intent": outcome.intent.value, "replies": replies_json(outcome.replies)}
             self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         else:
             prompt = self.app.texts.get("console.choices", lang)

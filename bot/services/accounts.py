@@ -28,6 +28,12 @@ async def find_account(session: AsyncSession, channel: str, external_id: str) ->
     return (await session.execute(_ACCOUNT_BY_ID, params)).scalar_one_or_none()
 
 
+async def lang_of(session: AsyncSession, channel: str, external_id: str, *, default: str) -> str:
+    """The language a chat user reads (``default`` before their first message)."""
+    account = await find_account(session, channel, external_id)
+    return account.lang if account is not None else default
+
+
 async def get_or_create_account(session: AsyncSession, channel: str, external_id: str, *,
                                 lang: str, now: datetime) -> ChannelAccount:
     """Return the account of ``external_id`` on ``channel``, creating it on first contact.
