@@ -98,9 +98,19 @@ async def _class_list(ctx: Context, classes: list[TrainingClass], header: str) -
     return Reply.card_list(header, cards, [back_to_menu(ctx)])
 
 
+def _best_courses(ctx: Context, query: str) -> list[CatalogItem]:
+    """The catalog items that match ``query`` about as well as the best one (empty: nothing matches)."""
+    hits = ctx.app.search.search(query, limit=5)
+    return [h.item for h in hits if h.score >= hits[0].score - CLOSE_SCORE] if hits else []
+
+
+def _codes(items: list[CatalogItem]) -> list[str]:
+    """The course codes of items, with the courses inside a series."""
+    return [code for item in items for code in (item.id, *item.course_ids)]
+
+
 async def _course_classes(ctx: Context, item: CatalogItem) -> HandlerResult:
-    codes = [item.id, *item.course_ids]
-    classes = await upcoming_classes(ctx.session, ctx.app.catalog.year, codes, now=ctx.app.clock.now(),
+    classes = await upcoming_classes(ctx.session, ctx.app.catalog.year, _codes([item]), now=ctx.app.clock.now(),
                                      limit=MAX_CARDS)
     title = item.localized_title(ctx.lang)
     if not classes:
@@ -129,15 +139,13 @@ async def enroll_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
             return HandlerResult([Reply.plain(ctx.t("classes.none_open"), main_menu(ctx))], intent=Intent.ENROLL)
         return HandlerResult([await _class_list(ctx, classes, ctx.t("classes.open_now", count=len(classes)))],
                              intent=Intent.ENROLL)
-    hits = ctx.app.search.search(query, limit=5)
-    if not hits:
+    close = _best_courses(ctx, query)
+    if not close:
         return HandlerResult([Reply.plain(ctx.t("search.none", query=query), main_menu(ctx))], intent=Intent.ENROLL)
-    close = [h.item for h in hits if h.score >= hits[0].score - CLOSE_SCORE]
     if len(close) == 1:
         return await _course_classes(ctx, close[0])
     # Several courses fit about equally well ("公共治理"): the classes of all of them, soonest first.
-    codes = [code for item in close for code in (item.id, *item.course_ids)]
-    classes = await upcoming_classes(ctx.session, ctx.app.catalog.year, codes, now=ctx.app.clock.now(),
+    classes = await upcoming_classes(ctx.session, ctx.app.catalog.year, _codes(close), now=ctx.app.clock.now(),
                                      limit=MAX_CARDS)
     if not classes:
         return await _course_classes(ctx, close[0])
@@ -290,9 +298,7 @@ def _matching_views(ctx: Context, views: list[EnrollmentView], query: str) -> li
     by_code = [v for v in views if v.training_class.code.casefold() == folded]
     if by_code:
         return by_code
-    hits = ctx.app.search.search(query, limit=5)
-    close = [h.item for h in hits if h.score >= hits[0].score - CLOSE_SCORE] if hits else []
-    codes = {code for item in close for code in (item.id, *item.course_ids)}
+    codes = set(_codes(_best_courses(ctx, query)))
     return [v for v in views if v.training_class.course_code in codes]
 
 
