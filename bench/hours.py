@@ -35,9 +35,8 @@ from bot.config import DEFAULT_DATA_DIR
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.services.accounts import find_employee
-from bot.services.hours import load_status
-from bot.services.reports import build_report, write_csv, write_xlsx
-from bot.services.rules import load_rules
+from bot.services.catalog import load_rules
+from bot.services.hours import build_report, load_status, write_csv, write_xlsx
 from bot.texts import MessageCatalog
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(

@@ -16,8 +16,8 @@ import yaml
 
 from bot.config import DEFAULT_DATA_DIR
 from bot.intents import IntentRecognizer
-from bot.services.catalog import Catalog, CatalogFile, load_catalog
-from bot.services.search import SearchEngine, fold
+from bot.services.catalog import Catalog, CatalogFile, SearchEngine, load_catalog
+from bot.textfold import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,6 +1,8 @@
-"""The one wiring point: settings → engine, catalog, rules, search, texts, dispatcher.
+"""The one wiring point: settings → the loaded app, the engine, the dispatcher, the channels.
 
-Nothing is built at import time. :func:`build_app` runs inside the event loop when a command starts.
+Nothing is built at import time. :func:`load_app` loads and validates every data file once;
+:func:`build_app` adds the database and the dispatcher inside the running event loop. The web server,
+the CLI and the console ask this module for what they need and build nothing themselves.
 """
 
 from __future__ import annotations
@@ -8,12 +10,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import App
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.db import migrate
@@ -21,62 +24,71 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.models import Employee
 from bot.dispatcher import Dispatcher
 from bot.intents import IntentRecognizer
-from bot.services.catalog import Catalog, load_catalog
-from bot.services.rules import RulesFile, load_rules
-from bot.services.search import SearchEngine
+from bot.services.catalog import Catalog, RulesFile, SearchEngine, load_catalog, load_rules
 from bot.texts import MessageCatalog
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class App:
-    """Everything a command needs, built once."""
+def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
+    """Load and validate every data file once (fails loudly, naming the file and key) into the frozen app."""
+    from bot.services.accounts import load_policy
+    from bot.services.classes import Deps, load_enrollment_settings
+    from bot.services.common import load_mapping
 
-    settings: Settings
+    catalog = load_catalog(settings.data_dir, settings.plan_year)
+    rules = load_rules(settings.data_dir, settings.plan_year)
+    intents = IntentRecognizer.load(settings.data_dir / "intents.yaml")
+    texts = MessageCatalog.load()
+    enrollment = load_enrollment_settings(settings.data_dir, settings.plan_year)
+    for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
+        load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
+    return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
+               intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
+               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment))
+
+
+@dataclass
+class Runtime:
+    """The loaded app with its database and dispatcher: what a running command holds."""
+
+    app: App
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    catalog: Catalog
-    rules: RulesFile
-    search: SearchEngine
-    texts: MessageCatalog
-    intents: IntentRecognizer
-    clock: Clock
-    dispatcher: Dispatcher = field(init=False)
-    extras: dict[str, Any] = field(default_factory=dict)
+    dispatcher: Dispatcher
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the app was loaded with."""
+        return self.app.settings
+
+    @property
+    def clock(self) -> Clock:
+        """The app's clock."""
+        return self.app.clock
+
+    @property
+    def texts(self) -> MessageCatalog:
+        """The message catalog."""
+        return self.app.texts
+
+    @property
+    def catalog(self) -> Catalog:
+        """The plan year's catalog."""
+        return self.app.catalog
+
+    @property
+    def rules(self) -> RulesFile:
+        """The plan year's rules."""
+        return self.app.rules
 
     async def close(self) -> None:
         """Release the database connections."""
         await self.engine.dispose()
 
 
-def load_static(settings: Settings) -> tuple[Catalog, RulesFile, IntentRecognizer, MessageCatalog]:
-    """Load and validate every data file (fails loudly, naming the file and key)."""
-    catalog = load_catalog(settings.data_dir, settings.plan_year)
-    rules = load_rules(settings.data_dir, settings.plan_year)
-    intents = IntentRecognizer.load(settings.data_dir / "intents.yaml")
-    texts = MessageCatalog.load()
-    check_feature_files(settings)
-    return catalog, rules, intents, texts
-
-
-def check_feature_files(settings: Settings) -> None:
-    """Validate the data files that features read later, so a bad one stops the program at start-up.
-
-    These are the enrollment settings, the binding policy and the import column mappings.
-    """
-    from bot.services.binding import load_policy
-    from bot.services.classes import load_enrollment_settings
-    from bot.services.csvio import load_mapping
-
-    load_enrollment_settings(settings.data_dir, settings.plan_year)
-    load_policy(settings.data_dir)
-    for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
-        load_mapping(mapping)
-
-
 async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_db: bool = True,
-                    demo: bool | None = False) -> App:
+                    demo: bool | None = False) -> Runtime:
     """Build the application.
 
     Args:
@@ -89,41 +101,43 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_d
     """
     from handlers import build_routes
 
-    catalog, rules, intents, texts = load_static(settings)
+    app = load_app(settings, clock=clock)
     engine = create_engine(settings.database_url)
-    app = App(settings=settings, engine=engine, sessions=session_factory(engine), catalog=catalog,
-              rules=rules, search=SearchEngine(catalog, intents.fillers), texts=texts, intents=intents,
-              clock=clock or SystemClock())
-    app.dispatcher = Dispatcher(app, build_routes())
+    sessions = session_factory(engine)
+    dispatcher = Dispatcher(sessions=sessions, clock=app.clock, texts=app.texts, intents=app.intents,
+                            default_lang=settings.default_lang, routes=build_routes(), app=app)
+    runtime = Runtime(app=app, engine=engine, sessions=sessions, dispatcher=dispatcher)
     if prepare_db:
         try:
-            await prepare_database(app, demo=demo)
+            await prepare_database(runtime, demo=demo)
         except BaseException:
             await engine.dispose()
             raise
-    return app
+    return runtime
 
 
 @asynccontextmanager
-async def running_app(settings: Settings, **kwargs: Any) -> AsyncIterator[App]:
+async def running_app(settings: Settings, **kwargs: Any) -> AsyncIterator[Runtime]:
     """Build the app for one command and close it however the command ends (``build_app`` arguments)."""
-    app = await build_app(settings, **kwargs)
+    runtime = await build_app(settings, **kwargs)
     try:
-        yield app
+        yield runtime
     finally:
-        await app.close()
+        await runtime.close()
 
 
-async def prepare_database(app: App, *, demo: bool | None = None) -> None:
+async def prepare_database(runtime: Runtime, *, demo: bool | None = None) -> None:
     """Migrate to the newest schema, mirror the catalog, and load demo data when asked (or when empty)."""
-    from bot.services.seed import seed_demo, sync_catalog
+    from bot.services.catalog import sync_catalog
+    from bot.services.demo import seed_demo
 
-    if await migrate.current_revisions(app.engine) != migrate.head_revisions():
+    app = runtime.app
+    if await migrate.current_revisions(runtime.engine) != migrate.head_revisions():
         log.info("migrating database")
-        await migrate.upgrade(app.engine)
-    async with app.sessions.begin() as session:
+        await migrate.upgrade(runtime.engine)
+    async with runtime.sessions.begin() as session:
         await sync_catalog(session, app.catalog, now=app.clock.now())
         if demo is None:
             demo = (await session.execute(select(func.count()).select_from(Employee))).scalar_one() == 0
         if demo:
-            await seed_demo(session, app.settings.data_dir, now=app.clock.now())
+            await seed_demo(session, app.settings.data_dir, now=app.clock.now(), deps=app.deps)

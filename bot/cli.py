@@ -81,11 +81,9 @@ async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search the catalog; one result block (or JSON line) per query argument."""
-    from bot.bootstrap import load_static
-    from bot.services.search import SearchEngine
+    from bot.bootstrap import load_app
 
-    catalog, _rules, intents, _texts = load_static(settings)
-    engine = SearchEngine(catalog, intents.fillers)
+    engine = load_app(settings).search
     for query in args.queries:
         hits = engine.search(query, limit=args.limit)
         if args.json:
@@ -138,9 +136,10 @@ async def cmd_db_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 async def cmd_check_data(args: argparse.Namespace, settings: Settings) -> int:
     """Validate every data file without touching the database."""
-    from bot.bootstrap import load_static
+    from bot.bootstrap import load_app
 
-    catalog, rules, _intents, texts = load_static(settings)
+    app = load_app(settings)
+    catalog, rules, texts = app.catalog, app.rules, app.texts
     print(f"ok: plan {catalog.year}, {len(catalog)} catalog items, {len(rules.hours.buckets)} hour buckets, "
           f"{len(texts.keys())} texts")
     return EXIT_OK
@@ -195,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``abc-bot``."""
-    from bot.services.catalog import DataFileError
+    from bot.datafiles import DataFileError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -1,25 +1,31 @@
-"""What a handler gets: the services, the open transaction, the user and their state."""
+"""What a handler gets: the loaded app, the open transaction, the user and their state."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Choice, HandlerResult, IncomingMessage, Intent
+from bot.conversation import Choice
+from bot.texts import MessageCatalog
 
 if TYPE_CHECKING:
-    from bot.bootstrap import App
     from bot.db.models import ChannelAccount, Employee
+
+A = TypeVar("A")
 
 
 @dataclass
-class Context:
-    """One message's view of the world; valid only inside the dispatcher's transaction."""
+class Context(Generic[A]):
+    """One message's view of the world; valid only inside the dispatcher's transaction.
 
-    app: App
+    ``app`` is whatever the composition root loaded at start-up (:class:`bot.app.App`); the kernel does
+    not look inside it.
+    """
+
+    app: A
+    texts: MessageCatalog
     session: AsyncSession
     account: ChannelAccount
     state: str | None
@@ -50,26 +56,8 @@ class Context:
 
     def t(self, key: str, /, **values: object) -> str:
         """A text from the message catalog in the user's language."""
-        return self.app.texts.get(key, self.lang, **values)
+        return self.texts.get(key, self.lang, **values)
 
     def choice(self, key: str, action: Any) -> Choice:
         """A button whose label comes from the message catalog."""
         return Choice(self.t(key), action)
-
-
-Handler = Callable[[Context, IncomingMessage, str], Awaitable[HandlerResult]]
-"""A handler: (context, message, argument) → result. The argument is the rest of a command's text
-or the button's argument."""
-
-
-@dataclass(frozen=True)
-class Route:
-    """A handler and the intent it answers as.
-
-    ``needs_link`` names the feature (text key ``feature.<name>``) of a route only a linked employee may
-    use; for anyone else the dispatcher answers with the route table's ``bind_first`` instead.
-    """
-
-    intent: Intent
-    handler: Handler
-    needs_link: str | None = None

@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
-from bot.context import Context, Route
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.context import Context
 from bot.conversation import (
     KEEP_STATE,
     HandlerResult,
@@ -21,13 +24,12 @@ from bot.conversation import (
     Reply,
     clean_text,
 )
+from bot.db.channel_accounts import get_or_create_account, lang_of
 from bot.db.engine import once_more_if_dropped, transaction
-from bot.services.accounts import get_or_create_account, lang_of
-from bot.services.events import DuplicateEvent, record_event
-
-if TYPE_CHECKING:
-    from bot.bootstrap import App
-    from handlers import RouteTable
+from bot.db.events import DuplicateEvent, record_event
+from bot.intents import IntentRecognizer
+from bot.routing import Route, RouteTable
+from bot.texts import MessageCatalog
 
 log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 2000
@@ -46,9 +48,20 @@ class Outcome:
 class Dispatcher:
     """Routes incoming messages to handlers and saves the conversation state."""
 
-    def __init__(self, app: App, routes: RouteTable) -> None:
-        self.app = app
+    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], clock: Clock, texts: MessageCatalog,
+                 intents: IntentRecognizer, default_lang: str, routes: RouteTable, app: Any) -> None:
+        """Wire the dispatcher.
+
+        Args: the session factory, clock, texts and intent rules it routes with, the language of new
+        users, the route table, and ``app``, the loaded application handed to handlers as ``ctx.app``.
+        """
+        self.sessions = sessions
+        self.clock = clock
+        self.texts = texts
+        self.intents = intents
+        self.default_lang = default_lang
         self.routes = routes
+        self.app = app
 
     async def handle(self, msg: IncomingMessage, *, event_id: str | None = None) -> Outcome:
         """Handle one message in one transaction; on any error, roll back and apologise.
@@ -69,17 +82,17 @@ class Dispatcher:
         except Exception:
             log.exception("handler failed channel=%s kind=%s", msg.channel, msg.kind)
             lang = await self._lang_of(msg)
-            return Outcome([Reply.plain(self.app.texts.get("error.internal", lang))], Intent.UNKNOWN)
+            return Outcome([Reply.plain(self.texts.get("error.internal", lang))], Intent.UNKNOWN)
         log.debug("handled channel=%s kind=%s intent=%s ms=%.1f", msg.channel, msg.kind, outcome.intent,
                  (time.perf_counter() - started) * 1000)
         return outcome
 
     async def _lang_of(self, msg: IncomingMessage) -> str:
         try:
-            async with self.app.sessions() as session:
-                return await lang_of(session, msg.channel, msg.user_id, default=self.app.settings.default_lang)
+            async with self.sessions() as session:
+                return await lang_of(session, msg.channel, msg.user_id, default=self.default_lang)
         except Exception:
-            return self.app.settings.default_lang
+            return self.default_lang
 
     async def _handle(self, msg: IncomingMessage, event_id: str | None = None) -> Outcome:
         """Run the handler's transaction; once more if the database connection turned out to be dead.
@@ -94,18 +107,18 @@ class Dispatcher:
         return await once_more_if_dropped(lambda: self._handle_once(msg, event_id))
 
     async def _handle_once(self, msg: IncomingMessage, event_id: str | None) -> Outcome:
-        now = self.app.clock.now()
-        async with transaction(self.app.sessions) as session:
+        now = self.clock.now()
+        async with transaction(self.sessions) as session:
             if event_id is not None:
                 await record_event(session, msg.channel, event_id, now)
             account = await get_or_create_account(session, msg.channel, msg.user_id,
-                                                  lang=self.app.settings.default_lang, now=now)
+                                                  lang=self.default_lang, now=now)
             if msg.kind == MessageKind.UNFOLLOW:
                 account.reachable = False
                 return Outcome([], Intent.UNKNOWN)
             if msg.kind == MessageKind.FOLLOW:
                 account.reachable = True
-            ctx = Context(app=self.app, session=session, account=account, state=account.state,
+            ctx = Context(app=self.app, texts=self.texts, session=session, account=account, state=account.state,
                           data=dict(account.state_data or {}))
             route, argument = self._route(ctx, msg)
             result = await self._run(ctx, msg, route, argument)
@@ -121,7 +134,7 @@ class Dispatcher:
                 account.state_data = result.data
             return Outcome(result.replies, result.intent or route.intent)
 
-    async def _run(self, ctx: Context, msg: IncomingMessage, route: Route, argument: str) -> HandlerResult:
+    async def _run(self, ctx: Context[Any], msg: IncomingMessage, route: Route, argument: str) -> HandlerResult:
         """Call the route's handler; a ``needs_link`` route of an unlinked user gets the table's bind_first."""
         handler = route.handler
         if route.needs_link and ctx.employee is None:
@@ -132,12 +145,12 @@ class Dispatcher:
 
     def _command(self, msg: IncomingMessage) -> tuple[Route, str] | None:
         """The intent route and argument of a text message that is a command, else None."""
-        match = self.app.intents.match(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
+        match = self.intents.match(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
         if match is None or match.name not in self.routes.intents:
             return None
         return self.routes.intents[match.name], match.argument
 
-    def _route(self, ctx: Context, msg: IncomingMessage) -> tuple[Route, str]:
+    def _route(self, ctx: Context[Any], msg: IncomingMessage) -> tuple[Route, str]:
         routes = self.routes
         if msg.kind == MessageKind.FOLLOW:
             return routes.welcome, ""
@@ -154,7 +167,7 @@ class Dispatcher:
             return routes.intents["help"], ""
         if len(text) > MAX_TEXT_CHARS:
             return routes.too_long, ""
-        match = self.app.intents.match(text)
+        match = self.intents.match(text)
         if ctx.state and ctx.state in routes.states and (match is None or match.name not in routes.escapes):
             return routes.states[ctx.state], text
         if match is not None and match.name in routes.intents:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.services.datafiles import read_yaml, validate_file
-from bot.services.search import compact
+from bot.datafiles import read_yaml, validate_file
+from bot.textfold import compact
 
 
 class _Rule(BaseModel):

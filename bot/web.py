@@ -35,9 +35,9 @@ from bot.db.engine import once_more_if_dropped
 from bot.metrics import Metrics
 
 if TYPE_CHECKING:
-    from bot.bootstrap import App
+    from bot.bootstrap import Runtime
     from bot.channels.line import LineChannel
-    from bot.services.delivery import DeliveryWorker
+    from bot.services.notices import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ KNOWN_PATHS = ("/webhooks/line", "/healthz", "/metrics")
 class WebServer:
     """The aiohttp application with its channels and background work."""
 
-    def __init__(self, app: App, metrics: Metrics, *, line: LineChannel | None = None,
+    def __init__(self, app: Runtime, metrics: Metrics, *, line: LineChannel | None = None,
                  worker: DeliveryWorker | None = None, max_body: int = MAX_BODY_BYTES,
                  grace: float = SHUTDOWN_GRACE) -> None:
         self.app = app
@@ -176,7 +176,7 @@ class WebServer:
 
     async def _prune_loop(self) -> None:
         """Forget processed webhook event ids after a week (LINE redelivers within hours)."""
-        from bot.services.events import forget_events
+        from bot.db.events import forget_events
 
         while True:
             try:
@@ -187,15 +187,15 @@ class WebServer:
             await asyncio.sleep(PRUNE_EVERY)
 
 
-async def build_server(app: App, metrics: Metrics | None = None) -> WebServer:
-    """The server for an App: the LINE channel when its credentials are set, and the outbox worker."""
+async def build_server(app: Runtime, metrics: Metrics | None = None) -> WebServer:
+    """The server for an Runtime: the LINE channel when its credentials are set, and the outbox worker."""
     from bot.channels.line import CHANNEL, LineChannel
-    from bot.services.delivery import DeliveryWorker
+    from bot.services.notices import DeliveryWorker
 
     metrics = metrics or Metrics()
     line = LineChannel.from_settings(app, metrics) if app.settings.line_enabled else None
     senders = {CHANNEL: line.sender} if line is not None else {}
-    worker = DeliveryWorker(app, senders, metrics=metrics) if senders else None
+    worker = DeliveryWorker(app.sessions, app.clock, senders, metrics=metrics) if senders else None
     return WebServer(app, metrics, line=line, worker=worker)
 
 

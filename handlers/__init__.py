@@ -7,34 +7,14 @@ of ``data/intents.yaml`` (``intents``, keyed by rule name), and anything else to
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import cast
 
-from bot.context import Handler, Route
 from bot.conversation import ActionKind, Intent
+from bot.routing import Handler, Route, RouteTable
 from handlers import account as account_handlers
 from handlers import browse, common, course, image, menu, pending, search
 from handlers import enroll as enroll_handlers
 from handlers import hours as hours_handlers
-
-
-@dataclass(frozen=True)
-class RouteTable:
-    """Every route of the bot, in one place."""
-
-    actions: dict[ActionKind, Route]
-    intents: dict[str, Route]
-    states: dict[str, Route]
-    escapes: frozenset[str]
-    fallback: Route
-    welcome: Route
-    image: Route
-    bad_button: Route
-    unsupported: Route
-    too_long: Route
-    bind_first: Route
-    """Answers a ``needs_link`` route for an unlinked user (its argument is the route's feature name)."""
-    extra: dict[str, Route] = field(default_factory=dict)
 
 
 def build_routes() -> RouteTable:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.context import Context
+from bot.app import Ctx
 from bot.conversation import (
     Action,
     ActionKind,
@@ -22,17 +22,16 @@ from bot.conversation import (
     Intent,
     Reply,
 )
-from bot.services.binding import (
+from bot.services.accounts import (
     BindingPolicy,
     BindResult,
     attempt_bind,
     format_code,
-    load_policy,
     lock_status,
     normalize_code,
     unbind,
 )
-from bot.services.csvio import NATIONAL_ID, parse_employee_no
+from bot.services.common import NATIONAL_ID, parse_employee_no
 from handlers.common import main_menu
 
 STATE_EMPLOYEE_NO = "bind.employee_no"
@@ -40,11 +39,11 @@ STATE_CODE = "bind.code"
 EXAMPLE_CODE = "K7PMQ3XA"
 
 
-def _policy(ctx: Context) -> BindingPolicy:
-    return load_policy(ctx.app.settings.data_dir)
+def _policy(ctx: Ctx) -> BindingPolicy:
+    return ctx.app.binding
 
 
-def _cancel_button(ctx: Context) -> Choice:
+def _cancel_button(ctx: Ctx) -> Choice:
     return Choice(ctx.t("bind.button.cancel"), Action(ActionKind.HELP))
 
 
@@ -53,14 +52,14 @@ def _code_values(policy: BindingPolicy) -> dict[str, Any]:
     return {"length": policy.code_length, "example": format_code(example, policy)}
 
 
-def _ask_number(ctx: Context, prefix: str | None = None) -> HandlerResult:
+def _ask_number(ctx: Ctx, prefix: str | None = None) -> HandlerResult:
     # A prefix (national ID typed, wrong code) already asks for the number again; the greeting would repeat it.
     text = prefix or ctx.t("bind.ask_employee_no")
     return HandlerResult([Reply.plain(text, [_cancel_button(ctx)])], state=STATE_EMPLOYEE_NO,
                          data={"started": ctx.app.clock.now().isoformat()}, intent=Intent.BIND)
 
 
-def _already(ctx: Context) -> HandlerResult | None:
+def _already(ctx: Ctx) -> HandlerResult | None:
     emp = ctx.employee
     if emp is None or not emp.active:
         return None
@@ -82,7 +81,7 @@ def _employee_no(text: str) -> str | None:
         return None
 
 
-async def start_bind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def start_bind(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"綁定" (optionally "綁定 T0001" or "綁定 T0001 K7PM-Q3XA"): ask for what is missing."""
     already = _already(ctx)
     if already is not None:
@@ -98,7 +97,7 @@ async def start_bind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     return await _ask_code(ctx, number)
 
 
-async def _ask_code(ctx: Context, number: str) -> HandlerResult:
+async def _ask_code(ctx: Ctx, number: str) -> HandlerResult:
     policy = _policy(ctx)
     wait = await lock_status(ctx.session, ctx.account.channel, ctx.account.external_id, number, policy=policy,
                              now=ctx.app.clock.now())
@@ -110,7 +109,7 @@ async def _ask_code(ctx: Context, number: str) -> HandlerResult:
                          intent=Intent.BIND)
 
 
-async def _try_code(ctx: Context, number: str, code_text: str) -> HandlerResult:
+async def _try_code(ctx: Ctx, number: str, code_text: str) -> HandlerResult:
     policy = _policy(ctx)
     outcome = await attempt_bind(ctx.session, ctx.account, number, code_text, policy=policy,
                                  now=ctx.app.clock.now())
@@ -127,7 +126,7 @@ async def _try_code(ctx: Context, number: str, code_text: str) -> HandlerResult:
     return HandlerResult([Reply.plain(text, buttons)], state=None, intent=Intent.BIND)
 
 
-def _expired(ctx: Context) -> bool:
+def _expired(ctx: Ctx) -> bool:
     started = ctx.data.get("started")
     if not isinstance(started, str):
         return True
@@ -138,13 +137,13 @@ def _expired(ctx: Context) -> bool:
     return ctx.app.clock.now() - at > timedelta(minutes=_policy(ctx).flow_timeout_minutes)
 
 
-def _aborts(ctx: Context, text: str) -> bool:
+def _aborts(ctx: Ctx, text: str) -> bool:
     """The text is a "stop" word (the ``abort`` rule of data/intents.yaml, also used outside any flow)."""
     match = ctx.app.intents.match(text)
     return match is not None and match.name == "abort"
 
 
-async def _common(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult | None:
+async def _common(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResult | None:
     """What both states do first: time-out, abort words."""
     if _expired(ctx):
         return HandlerResult([Reply.plain(ctx.t("bind.expired"), main_menu(ctx))], state=None, intent=Intent.BIND,
@@ -154,7 +153,7 @@ async def _common(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResul
     return None
 
 
-async def on_employee_no(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult:
+async def on_employee_no(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResult:
     """State ``bind.employee_no``: the text should be the employee number (or number and code)."""
     early = await _common(ctx, msg, text)
     if early is not None:
@@ -171,7 +170,7 @@ async def on_employee_no(ctx: Context, msg: IncomingMessage, text: str) -> Handl
                          or_command=True)
 
 
-async def on_code(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResult:
+async def on_code(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResult:
     """State ``bind.code``: the text should be the one-time code for the number given before."""
     early = await _common(ctx, msg, text)
     if early is not None:
@@ -184,7 +183,7 @@ async def on_code(ctx: Context, msg: IncomingMessage, text: str) -> HandlerResul
                          intent=Intent.BIND, or_command=True)
 
 
-async def ask_unbind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def ask_unbind(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"解除綁定": ask to confirm (an unbound account is told so)."""
     emp = ctx.employee
     if emp is None:
@@ -196,7 +195,7 @@ async def ask_unbind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
                          state=None, intent=Intent.BIND)
 
 
-async def confirm_unbind(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def confirm_unbind(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """The "yes, unlink" button."""
     employee = await unbind(ctx.session, ctx.account)
     key = "unbind.done" if employee is not None else "unbind.not_bound"

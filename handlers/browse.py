@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.app import Ctx
 from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from handlers.common import back_to_menu, item_card, main_menu
 
 CARDS_PER_MESSAGE = 12
 
 
-async def show_tracks(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_tracks(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """List the three ABC tracks as buttons."""
     catalog = ctx.app.catalog
     plan = catalog.spec.plan.title if ctx.lang == "zh-TW" else catalog.spec.plan.title_en
@@ -22,7 +22,7 @@ async def show_tracks(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
                          state=None)
 
 
-async def show_track(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_track(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """Show a track's categories (or, for a track with one category, that category directly)."""
     track = ctx.app.catalog.tracks.get(arg)
     if track is None:
@@ -40,14 +40,14 @@ async def show_track(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
 def track_handler(track_id: str) -> object:
     """A free-text handler for "A" / "track b" … that shows that track."""
 
-    async def handler(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    async def handler(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
         return await show_track(ctx, msg, track_id)
 
     handler.__doc__ = f"Show track {track_id}."
     return handler
 
 
-async def show_category(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_category(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """Show a category's classes and series as cards."""
     catalog = ctx.app.catalog
     category = catalog.categories.get(arg)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.app import Ctx
 from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from bot.services.catalog import CatalogItem
 from handlers.common import audience_text, back_to_menu, item_path, main_menu
 
 
-def detail_reply(ctx: Context, item: CatalogItem) -> Reply:
+def detail_reply(ctx: Ctx, item: CatalogItem) -> Reply:
     """The detail text of an item with its next-step buttons."""
     catalog = ctx.app.catalog
     zh = ctx.lang == "zh-TW"
@@ -44,7 +44,7 @@ def detail_reply(ctx: Context, item: CatalogItem) -> Reply:
     return Reply.plain("\n".join(lines), choices)
 
 
-async def show_item(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_item(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """Show one catalog item by id (a button); an unknown id is a stale button."""
     item = ctx.app.catalog.get(arg)
     if item is None:
@@ -52,7 +52,7 @@ async def show_item(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResu
     return HandlerResult([detail_reply(ctx, item)])
 
 
-async def course_by_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def course_by_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"介紹 python": show the best match's detail, or search results when nothing fits."""
     from handlers.search import search_text
 

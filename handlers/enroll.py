@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.context import Context
+from bot.app import Ctx
 from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
-from bot.db.models_classes import Enrollment, TrainingClass
-from bot.services import class_format as fmt
-from bot.services import roles
-from bot.services.accounts import employee_by_id, employees_by_number
+from bot.db.models.classes import Enrollment, TrainingClass
+from bot.services.accounts import employee_by_id, employees_by_number, roles
 from bot.services.catalog import CatalogItem
-from bot.services.classes import find_class, get_class, open_for_registration, upcoming_classes
-from bot.services.eligibility import Refusal, window_state
-from bot.services.enrollment import (
+from bot.services.classes import (
     ACTIVE,
     SUB_ACTION,
     Deps,
     EnrollmentView,
+    Refusal,
     active_counts,
     cancel,
     cancellable,
@@ -31,14 +28,20 @@ from bot.services.enrollment import (
     enroll_refusal,
     enrollment_of,
     enrollment_with_person,
+    find_class,
+    get_class,
     hr_scope,
     my_enrollments,
+    open_for_registration,
     own_enrollment,
     substitute_as,
     substitute_refusal,
+    upcoming_classes,
     waitlist_length,
+    window_state,
 )
-from bot.services.hours import forfeit_reason_text
+from bot.services.classes import format as fmt
+from bot.services.hours import forfeit_reason_text, format_hours
 from handlers.common import back_to_menu, main_menu
 
 MAX_CARDS = 10
@@ -46,15 +49,15 @@ CLOSE_SCORE = 5.0
 """Search hits this close to the best one count as equally good for "報名 <words>"."""
 
 
-def _deps(ctx: Context) -> Deps:
-    return Deps.of(ctx.app)
+def _deps(ctx: Ctx) -> Deps:
+    return ctx.app.deps
 
 
-def _refusal_text(ctx: Context, refusal: Refusal) -> str:
+def _refusal_text(ctx: Ctx, refusal: Refusal) -> str:
     return refusal.text(ctx.t)
 
 
-def _stale(ctx: Context, intent: Intent) -> HandlerResult:
+def _stale(ctx: Ctx, intent: Intent) -> HandlerResult:
     return HandlerResult([Reply.plain(ctx.t("classes.stale"), main_menu(ctx))], intent=intent)
 
 
@@ -66,14 +69,14 @@ def _row_id(arg: str) -> int | None:
 # ---------------------------------------------------------------- class lists
 
 
-def class_card(ctx: Context, cls: TrainingClass, waiting: int) -> Card:
+def class_card(ctx: Ctx, cls: TrainingClass, waiting: int) -> Card:
     """A class as a card: when, where, hours, seats, registration; "報名這班" while registration is open."""
     now = ctx.app.clock.now()
     lines = [ctx.t("classes.field.when", when=fmt.meetings_text(cls, ctx.lang, ctx.t))]
     place = fmt.place_text(cls, ctx.t)
     if place:
         lines.append(place)
-    lines.append(ctx.t("classes.field.hours", hours=fmt.format_hours(cls.hours), bucket=ctx.t(f"bucket.{cls.bucket}")))
+    lines.append(ctx.t("classes.field.hours", hours=format_hours(cls.hours), bucket=ctx.t(f"bucket.{cls.bucket}")))
     lines.append(ctx.t("classes.field.audience", audience=fmt.audience_text(cls, ctx.t)))
     lines.append(fmt.seats_text(cls, waiting, ctx.t))
     state = window_state(cls.opens_at, cls.closes_at, now)
@@ -92,13 +95,13 @@ def class_card(ctx: Context, cls: TrainingClass, waiting: int) -> Card:
                 buttons=buttons)
 
 
-async def _class_list(ctx: Context, classes: list[TrainingClass], header: str) -> Reply:
+async def _class_list(ctx: Ctx, classes: list[TrainingClass], header: str) -> Reply:
     waiting = await active_counts(ctx.session, [c.id for c in classes])
     cards = [class_card(ctx, cls, waiting.get(cls.id, 0)) for cls in classes[:MAX_CARDS]]
     return Reply.card_list(header, cards, [back_to_menu(ctx)])
 
 
-def _best_courses(ctx: Context, query: str) -> list[CatalogItem]:
+def _best_courses(ctx: Ctx, query: str) -> list[CatalogItem]:
     """The catalog items that match ``query`` about as well as the best one (empty: nothing matches)."""
     hits = ctx.app.search.search(query, limit=5)
     return [h.item for h in hits if h.score >= hits[0].score - CLOSE_SCORE] if hits else []
@@ -109,7 +112,7 @@ def _codes(items: list[CatalogItem]) -> list[str]:
     return [code for item in items for code in (item.id, *item.course_ids)]
 
 
-async def _course_classes(ctx: Context, item: CatalogItem) -> HandlerResult:
+async def _course_classes(ctx: Ctx, item: CatalogItem) -> HandlerResult:
     classes = await upcoming_classes(ctx.session, ctx.app.catalog.year, _codes([item]), now=ctx.app.clock.now(),
                                      limit=MAX_CARDS)
     title = item.localized_title(ctx.lang)
@@ -121,7 +124,7 @@ async def _course_classes(ctx: Context, item: CatalogItem) -> HandlerResult:
                                                                   count=len(classes)))], intent=Intent.ENROLL)
 
 
-async def course_classes(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def course_classes(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """The "開課班期" button of a course: its upcoming classes (an unknown course is a stale button)."""
     item = ctx.app.catalog.get(arg)
     if item is None:
@@ -129,7 +132,7 @@ async def course_classes(ctx: Context, msg: IncomingMessage, arg: str) -> Handle
     return await _course_classes(ctx, item)
 
 
-async def enroll_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"報名 python": the classes of the best-matching course; "報名" alone: what is open for registration now."""
     query = arg.strip()
     if not query:
@@ -156,7 +159,7 @@ async def enroll_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
 # ---------------------------------------------------------------- confirm and enroll
 
 
-async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_class(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"報名這班": the confirmation card, or the one-sentence reason this person cannot enroll."""
     employee = ctx.linked
     class_id = _row_id(arg)
@@ -182,7 +185,7 @@ async def show_class(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     return HandlerResult([Reply.confirm("\n".join(lines), yes, no)], intent=Intent.ENROLL)
 
 
-def _refused(ctx: Context, cls: TrainingClass, refusal: Refusal) -> HandlerResult:
+def _refused(ctx: Ctx, cls: TrainingClass, refusal: Refusal) -> HandlerResult:
     choices = [ctx.choice("classes.button.other_classes", Action(ActionKind.ENROLL, (cls.course_code,))),
                ctx.choice("menu.button.enrollments", Action(ActionKind.MY_ENROLLMENTS)), back_to_menu(ctx)]
     if ctx.app.catalog.get(cls.course_code) is None:
@@ -190,7 +193,7 @@ def _refused(ctx: Context, cls: TrainingClass, refusal: Refusal) -> HandlerResul
     return HandlerResult([Reply.plain(_refusal_text(ctx, refusal), choices)], intent=Intent.ENROLL)
 
 
-async def confirm_enroll(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def confirm_enroll(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"確認報名": take a seat or a waitlist place (the answer says which), or say why not."""
     employee = ctx.linked
     class_id = _row_id(arg)
@@ -220,7 +223,7 @@ async def confirm_enroll(ctx: Context, msg: IncomingMessage, arg: str) -> Handle
 # ---------------------------------------------------------------- my enrollments and cancel
 
 
-def _status_text(ctx: Context, view: EnrollmentView) -> str:
+def _status_text(ctx: Ctx, view: EnrollmentView) -> str:
     e = view.enrollment
     if e.status == "cancelled":
         return ctx.t(f"classes.status.cancelled_{e.cancel_reason or 'self'}")
@@ -238,7 +241,7 @@ def _status_text(ctx: Context, view: EnrollmentView) -> str:
     return ctx.t("classes.status.enrolled")
 
 
-def _enrollment_card(ctx: Context, view: EnrollmentView, can_cancel: bool) -> Card:
+def _enrollment_card(ctx: Ctx, view: EnrollmentView, can_cancel: bool) -> Card:
     cls = view.training_class
     lines = [ctx.t("classes.field.when", when=fmt.meetings_text(cls, ctx.lang, ctx.t))]
     place = fmt.place_text(cls, ctx.t)
@@ -255,7 +258,7 @@ def _enrollment_card(ctx: Context, view: EnrollmentView, can_cancel: bool) -> Ca
                 body="\n".join(lines), buttons=tuple(buttons))
 
 
-async def show_my_enrollments(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_my_enrollments(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"我的報名": upcoming (enrolled, waitlisted #n) and past (attended, absent, hours credited)."""
     employee = ctx.linked
     now = ctx.app.clock.now()
@@ -269,7 +272,7 @@ async def show_my_enrollments(ctx: Context, msg: IncomingMessage, arg: str) -> H
     return HandlerResult([Reply.card_list(header, cards, [back_to_menu(ctx)])], intent=Intent.MY_ENROLLMENTS)
 
 
-async def cancel_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def cancel_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"取消報名": what the person may still cancel (straight to the confirmation when there is one)."""
     employee = ctx.linked
     views = await cancellable(ctx.session, employee.id, now=ctx.app.clock.now())
@@ -292,7 +295,7 @@ async def cancel_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
                          intent=Intent.CANCEL_ENROLLMENT)
 
 
-def _matching_views(ctx: Context, views: list[EnrollmentView], query: str) -> list[EnrollmentView]:
+def _matching_views(ctx: Ctx, views: list[EnrollmentView], query: str) -> list[EnrollmentView]:
     """The enrollments whose class code is ``query``, or whose course is among its best search matches."""
     folded = unicodedata.normalize("NFKC", query).casefold()
     by_code = [v for v in views if v.training_class.code.casefold() == folded]
@@ -302,14 +305,14 @@ def _matching_views(ctx: Context, views: list[EnrollmentView], query: str) -> li
     return [v for v in views if v.training_class.course_code in codes]
 
 
-async def _own_enrollment(ctx: Context, arg: str) -> Enrollment | None:
+async def _own_enrollment(ctx: Ctx, arg: str) -> Enrollment | None:
     enrollment_id = _row_id(arg)
     if enrollment_id is None:
         return None
     return await own_enrollment(ctx.session, enrollment_id, ctx.linked.id)
 
 
-async def ask_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def ask_cancel(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"取消報名" on a card: confirm first (a seat freed goes to the next person waiting)."""
     row = await _own_enrollment(ctx, arg)
     cls = await get_class(ctx.session, row.class_id) if row is not None else None
@@ -327,7 +330,7 @@ async def ask_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
                          intent=Intent.CANCEL_ENROLLMENT)
 
 
-async def confirm_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def confirm_cancel(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"確定取消": cancel; a freed seat goes to the first eligible person waiting, who is told by a queued message."""
     employee = ctx.linked
     enrollment_id = _row_id(arg)
@@ -350,7 +353,7 @@ async def confirm_cancel(ctx: Context, msg: IncomingMessage, arg: str) -> Handle
     return HandlerResult([Reply.plain("\n".join(lines), choices)], intent=Intent.CANCEL_ENROLLMENT)
 
 
-async def decline(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def decline(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"先不要" / "保留報名" on a confirmation: nothing changes."""
     intent = {"cancel": Intent.CANCEL_ENROLLMENT}.get(arg, Intent.ENROLL)
     key = {"cancel": "classes.declined.cancel", "sub": "classes.declined.sub"}.get(arg, "classes.declined.enroll")
@@ -360,7 +363,7 @@ async def decline(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult
 # ---------------------------------------------------------------- substitutes (agency HR)
 
 
-async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def substitute_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"遞補 班期代碼 原報名者員編 遞補者員編" (HR only): check, then ask to confirm."""
     actor = ctx.linked
     scope = await hr_scope(ctx.session, actor)
@@ -399,7 +402,7 @@ async def substitute_text(ctx: Context, msg: IncomingMessage, arg: str) -> Handl
     return HandlerResult([Reply.confirm(text, yes, no)], intent=Intent.ENROLL)
 
 
-async def confirm_substitute(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def confirm_substitute(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """HR confirmed: check the role again (audited), then move the seat in one transaction; both are told."""
     actor = ctx.linked
     args = msg.action.args if msg.action is not None else ()

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from bot.app import Ctx
 from bot.clock import taipei_today
-from bot.context import Context
 from bot.conversation import Action, ActionKind, Card, HandlerResult, IncomingMessage, Intent, Reply
 from bot.dates import format_date
-from bot.db.models import Employee
-from bot.services.accounts import find_employee
-from bot.services.class_format import format_hours
-from bot.services.csvio import parse_employee_no
+from bot.db.models.core import Employee
+from bot.services.accounts import authorize, find_employee, scope_of
+from bot.services.common import parse_employee_no
 from bot.services.hours import (
     BucketStatus,
     HoursStatus,
     forfeit_reason_text,
+    format_hours,
     load_status,
     suggested_courses,
 )
-from bot.services.roles import authorize, scope_of
 from handlers.common import item_card, main_menu
 
 BAR_WIDTH = 10
@@ -42,11 +41,11 @@ def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
-def _bucket_title(ctx: Context, b: BucketStatus) -> str:
+def _bucket_title(ctx: Ctx, b: BucketStatus) -> str:
     return b.title if ctx.lang == "zh-TW" else b.title_en
 
 
-def progress_text(ctx: Context, employee: Employee, status: HoursStatus) -> str:
+def progress_text(ctx: Ctx, employee: Employee, status: HoursStatus) -> str:
     """The first message: header, total, a bar per bucket, the deadlines."""
     lines = [ctx.t("hours.header", name=employee.name, year=status.plan_year,
                    today=format_date(status.today, ctx.lang))]
@@ -87,7 +86,7 @@ def progress_text(ctx: Context, employee: Employee, status: HoursStatus) -> str:
     return "\n".join(lines)
 
 
-def records_text(ctx: Context, status: HoursStatus) -> str:
+def records_text(ctx: Ctx, status: HoursStatus) -> str:
     """The second message: hours per source, then the latest records and every forfeited one."""
     if not status.records:
         return ctx.t("hours.no_records")
@@ -119,7 +118,7 @@ def records_text(ctx: Context, status: HoursStatus) -> str:
     return "\n".join(lines)
 
 
-def suggestion(ctx: Context, employee: Employee, status: HoursStatus) -> Reply | None:
+def suggestion(ctx: Ctx, employee: Employee, status: HoursStatus) -> Reply | None:
     """The third message: what to take next for the largest gap (None when the requirement does not apply)."""
     if not status.applies:
         return None
@@ -150,7 +149,7 @@ def suggestion(ctx: Context, employee: Employee, status: HoursStatus) -> Reply |
     return Reply.plain(text, buttons)
 
 
-async def status_replies(ctx: Context, employee: Employee) -> list[Reply]:
+async def status_replies(ctx: Ctx, employee: Employee) -> list[Reply]:
     """The hours view of ``employee`` for the user of ``ctx``."""
     status = await load_status(ctx.session, ctx.app.rules, employee, today=taipei_today(ctx.app.clock))
     replies = [Reply.plain(progress_text(ctx, employee, status)), Reply.plain(records_text(ctx, status))]
@@ -162,7 +161,7 @@ async def status_replies(ctx: Context, employee: Employee) -> list[Reply]:
     return replies
 
 
-async def show_hours(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_hours(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"我還差幾小時" / the hours button: the user's own status (unbound users are asked to bind)."""
     employee = ctx.linked
     if not employee.active:
@@ -170,7 +169,7 @@ async def show_hours(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRes
     return HandlerResult(await status_replies(ctx, employee), intent=Intent.HOURS)
 
 
-async def hours_of(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def hours_of(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """HR: "查時數 T0002" shows a colleague's status (agency HR: their agency; city admin: anyone).
 
     Without a number it is the user's own status. The role check is audited; a refusal is polite.

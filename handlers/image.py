@@ -6,12 +6,12 @@ The channel has already fetched the photo (size-capped) into ``msg.image`` or se
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.app import Ctx
 from bot.conversation import MAX_IMAGE_BYTES, HandlerResult, IncomingMessage, Intent, Reply
 from handlers.common import main_menu
 
 
-async def received_image(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def received_image(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """Explain the coming certificate flow, or what went wrong with the photo."""
     if msg.image_problem == "too_large":
         text = ctx.t("line.image.too_large", limit_mb=MAX_IMAGE_BYTES // (1024 * 1024))

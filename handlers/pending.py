@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from bot.context import Context, Handler
+from bot.app import Ctx
 from bot.conversation import HandlerResult, IncomingMessage, Reply
+from bot.routing import Handler
 from handlers.common import main_menu
 
 
 def coming_soon(feature: str) -> Handler:
     """A handler telling a linked user the feature is coming (mark its route ``needs_link``)."""
 
-    async def handler(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+    async def handler(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
         name = ctx.t(f"feature.{feature}")
         return HandlerResult([Reply.plain(ctx.t("pending.coming_soon", feature=name), main_menu(ctx))])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from bot.context import Context
+from bot.app import Ctx
 from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from handlers.common import back_to_menu, item_card, main_menu
 
@@ -18,7 +18,7 @@ def query_tag(query: str) -> str:
     return hashlib.blake2s(query.encode(), digest_size=4).hexdigest()
 
 
-def _page(ctx: Context, query: str, offset: int) -> HandlerResult:
+def _page(ctx: Ctx, query: str, offset: int) -> HandlerResult:
     hits = ctx.app.search.search(query, limit=MAX_RESULTS)
     if not hits:
         return HandlerResult([Reply.plain(ctx.t("search.none", query=query), main_menu(ctx))],
@@ -47,7 +47,7 @@ def _page(ctx: Context, query: str, offset: int) -> HandlerResult:
     return HandlerResult([reply], state=None, data={}, intent=Intent.SEARCH)
 
 
-async def search_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def search_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """Search for what the user typed (the fallback for text that is not a command)."""
     query = arg.strip()
     if not query:
@@ -55,7 +55,7 @@ async def search_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerRe
     return _page(ctx, query, 0)
 
 
-async def more_results(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def more_results(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """The "more results" button: the next page of the query kept in the conversation state.
 
     The button carries the page offset and a fingerprint of its query; when the state no longer holds

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.bootstrap import App, build_app
+from bot.bootstrap import Runtime, build_app
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DATA_DIR, Settings
 from bot.db import migrate
@@ -75,12 +75,12 @@ async def drop_pg_connections(database: str | None) -> int:
         await admin.close()
 
 
-async def issue_code(app: App, employee_no: str) -> str:
+async def issue_code(app: Runtime, employee_no: str) -> str:
     """Issue a linking code for one employee; returns it as printed for HR (with the dash)."""
     from sqlalchemy import select
 
-    from bot.db.models import Employee
-    from bot.services.binding import format_code, issue_codes, load_policy
+    from bot.db.models.core import Employee
+    from bot.services.accounts import format_code, issue_codes, load_policy
 
     policy = load_policy(app.settings.data_dir)
     async with app.sessions.begin() as s:
@@ -173,12 +173,12 @@ def clock() -> FrozenClock:
     return FrozenClock(DEFAULT_NOW)
 
 
-async def _app(url: str, clock: FrozenClock) -> App:
+async def _app(url: str, clock: FrozenClock) -> Runtime:
     return await build_app(base_settings(url), clock=clock, demo=True)
 
 
 @pytest.fixture
-async def app(db_url: str, clock: FrozenClock) -> AsyncIterator[App]:
+async def app(db_url: str, clock: FrozenClock) -> AsyncIterator[Runtime]:
     """The app with demo data, on each database."""
     application = await _app(db_url, clock)
     yield application
@@ -186,7 +186,7 @@ async def app(db_url: str, clock: FrozenClock) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def sqlite_app(sqlite_url: str, clock: FrozenClock) -> AsyncIterator[App]:
+async def sqlite_app(sqlite_url: str, clock: FrozenClock) -> AsyncIterator[Runtime]:
     """The app with demo data on SQLite only (conversation tests)."""
     application = await _app(sqlite_url, clock)
     yield application

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.conversation import Choice, IncomingMessage, MessageKind, Reply
 from bot.dispatcher import Outcome
 from bot.services.accounts import bind_console_account
@@ -53,7 +53,7 @@ def buttons_of(replies: list[Reply]) -> list[Choice]:
     return out
 
 
-async def run_dialog(app: App, user: str, steps: list[Say], channel: str = "console") -> list[Outcome]:
+async def run_dialog(app: Runtime, user: str, steps: list[Say], channel: str = "console") -> list[Outcome]:
     """Play the steps against the dispatcher and check every answer; returns the outcomes."""
     outcomes: list[Outcome] = []
     buttons: list[Choice] = []

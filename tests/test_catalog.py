@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot.config import DEFAULT_DATA_DIR
-from bot.services.catalog import DataFileError, load_catalog
-from bot.services.rules import load_rules
+from bot.datafiles import DataFileError
+from bot.services.catalog import load_catalog, load_rules
 
 
 def test_catalog_loads_with_three_tracks() -> None:

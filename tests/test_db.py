@@ -9,31 +9,32 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.bootstrap import App, build_app
+from bot.bootstrap import Runtime, build_app
 from bot.clock import FrozenClock
 from bot.conversation import IncomingMessage
 from bot.db import migrate
-from bot.db.models import CatalogRow, ChannelAccount, Employee
-from bot.services.accounts import get_or_create_account
-from bot.services.seed import seed_demo, sync_catalog
+from bot.db.channel_accounts import get_or_create_account
+from bot.db.models.core import CatalogRow, ChannelAccount, Employee
+from bot.services.catalog import sync_catalog
+from bot.services.demo import seed_demo
 from tests.conftest import base_settings, drop_pg_connections
 
 
-async def test_schema_is_at_every_head(app: App) -> None:
+async def test_schema_is_at_every_head(app: Runtime) -> None:
     assert await migrate.current_revisions(app.engine) == migrate.head_revisions()
 
 
-async def test_catalog_mirror_and_demo_roster_are_idempotent(app: App) -> None:
+async def test_catalog_mirror_and_demo_roster_are_idempotent(app: Runtime) -> None:
     async with app.sessions.begin() as s:
         rows = (await s.execute(select(func.count()).select_from(CatalogRow))).scalar_one()
         assert rows == len(app.catalog)
         assert await sync_catalog(s, app.catalog, now=app.clock.now()) == 0
-        assert await seed_demo(s, app.settings.data_dir, now=app.clock.now()) == 0
+        assert await seed_demo(s, app.settings.data_dir, now=app.clock.now(), deps=app.app.deps) == 0
         demo = (await s.execute(select(Employee).where(Employee.employee_no == "T0001"))).scalar_one()
         assert demo.is_demo and "範例" in demo.name
 
 
-async def test_concurrent_first_messages_create_one_account(app: App) -> None:
+async def test_concurrent_first_messages_create_one_account(app: Runtime) -> None:
     async def first_contact() -> int:
         async with app.sessions.begin() as s:
             account = await get_or_create_account(s, "line", "Urace", lang="zh-TW", now=app.clock.now())
@@ -66,7 +67,7 @@ async def test_state_and_language_survive_a_restart(db_url: str, clock: FrozenCl
         await second.close()
 
 
-async def test_datetimes_come_back_aware_utc(app: App) -> None:
+async def test_datetimes_come_back_aware_utc(app: Runtime) -> None:
     taipei = timezone(timedelta(hours=8))
     at = datetime(2024, 9, 30, 23, 59, 59, tzinfo=taipei)
     async with app.sessions.begin() as s:
@@ -78,19 +79,19 @@ async def test_datetimes_come_back_aware_utc(app: App) -> None:
     assert loaded.created_at.astimezone(UTC).hour == 15
 
 
-async def test_naive_datetimes_are_refused(app: App) -> None:
+async def test_naive_datetimes_are_refused(app: Runtime) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         async with app.sessions.begin() as s:
             await get_or_create_account(s, "line", "Unaive", lang="zh-TW", now=datetime(2024, 1, 1))
 
 
-async def test_a_failing_handler_rolls_back_and_apologises(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failing_handler_rolls_back_and_apologises(app: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     async def boom(ctx: object, msg: object, arg: str) -> object:
         ctx.account.lang = "en"  # type: ignore[attr-defined]
         raise RuntimeError("boom")
 
-    from bot.context import Route
     from bot.conversation import Intent
+    from bot.routing import Route
 
     monkeypatch.setitem(app.dispatcher.routes.intents, "help", Route(Intent.HELP, boom))  # type: ignore[arg-type]
     out = await app.dispatcher.handle(IncomingMessage.from_text("line", "Uboom", "help"))
@@ -100,7 +101,7 @@ async def test_a_failing_handler_rolls_back_and_apologises(app: App, monkeypatch
     assert lang in (None, "zh-TW")  # nothing of the failed transaction stayed
 
 
-async def test_transaction_commits_or_rolls_back_and_always_closes(app: App) -> None:
+async def test_transaction_commits_or_rolls_back_and_always_closes(app: Runtime) -> None:
     from bot.db.engine import transaction
 
     async with transaction(app.sessions) as session:
@@ -137,12 +138,12 @@ async def test_a_message_survives_the_database_dropping_its_connections(pg_url: 
         await app.close()
 
 
-async def test_seeding_the_samples_on_another_day_tells_nobody_their_class_moved(app: App) -> None:
+async def test_seeding_the_samples_on_another_day_tells_nobody_their_class_moved(app: Runtime) -> None:
     """Sample classes are dated from "today"; seeding again a day later moves them, which is not news."""
-    from bot.db.models import OutboxMessage
+    from bot.db.models.core import OutboxMessage
 
     async with app.sessions.begin() as s:
-        await seed_demo(s, app.settings.data_dir, now=app.clock.now() + timedelta(days=1))
+        await seed_demo(s, app.settings.data_dir, now=app.clock.now() + timedelta(days=1), deps=app.app.deps)
     async with app.sessions() as s:
         moved = (await s.execute(select(func.count()).select_from(OutboxMessage).where(
             OutboxMessage.dedupe_key.startswith("class-changed:")))).scalar_one()
@@ -152,7 +153,7 @@ async def test_seeding_the_samples_on_another_day_tells_nobody_their_class_moved
 @pytest.mark.postgres
 async def test_a_connection_lost_while_committing_is_not_run_twice(pg_url: str, clock: FrozenClock) -> None:
     """Lost during the commit, the work may or may not be kept: the message gets the apology, not a second run."""
-    from bot.context import Route
+    from bot.routing import Route
 
     app = await build_app(base_settings(pg_url), clock=clock, demo=True)
     try:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.conversation import IncomingMessage, MessageKind
 from tests.dialog import Press, Say, run_dialog
 
 
-async def test_browse_tracks_categories_and_detail(sqlite_app: App) -> None:
+async def test_browse_tracks_categories_and_detail(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("課程", intent="browse", buttons=["A｜打磨必備職能", "B｜智慧創新素養", "C｜自我覺察療癒"]),
         Press("A｜打磨必備職能", intent="browse", shows=["打磨必備職能"], buttons=["領導管理訓練", "專業職能訓練"]),
@@ -20,7 +20,7 @@ async def test_browse_tracks_categories_and_detail(sqlite_app: App) -> None:
     ])
 
 
-async def test_search_by_words_typos_english_simplified(sqlite_app: App) -> None:
+async def test_search_by_words_typos_english_simplified(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("python", intent="search", shows=["零基礎 Python 入門班"]),
         Say("pyhton", intent="search", shows=["零基礎 Python 入門班"]),
@@ -32,7 +32,7 @@ async def test_search_by_words_typos_english_simplified(sqlite_app: App) -> None
     ])
 
 
-async def test_search_pages_with_more_and_a_stale_more_button(sqlite_app: App) -> None:
+async def test_search_pages_with_more_and_a_stale_more_button(sqlite_app: Runtime) -> None:
     outcomes = await run_dialog(sqlite_app, "T0001", [
         Say("AI", intent="search", shows=["第 1–5 筆"], buttons=["更多結果"]),
         Press("更多結果", intent="search", shows=["第 6–"]),
@@ -53,13 +53,13 @@ async def test_search_pages_with_more_and_a_stale_more_button(sqlite_app: App) -
     assert "過期" in crossed.replies[0].text
 
 
-async def test_nothing_found_offers_the_menu(sqlite_app: App) -> None:
+async def test_nothing_found_offers_the_menu(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("颱風假", intent="unknown", shows=["找不到與「颱風假」相關的課程"], buttons=["瀏覽課程"]),
     ])
 
 
-async def test_language_switch_is_remembered(sqlite_app: App) -> None:
+async def test_language_switch_is_remembered(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("English", intent="help", shows=["Switched to English"], buttons=["Browse courses"]),
         Say("python", intent="search", shows=["Python for Absolute Beginners", "Details"]),
@@ -68,7 +68,7 @@ async def test_language_switch_is_remembered(sqlite_app: App) -> None:
     ])
 
 
-async def test_later_features_answer_honestly(sqlite_app: App) -> None:
+async def test_later_features_answer_honestly(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("我還差幾小時", intent="hours", shows=["還差"]),  # the hours view itself: tests/accounts
         Say("我的報名", intent="my_enrollments"),
@@ -83,14 +83,14 @@ async def test_later_features_answer_honestly(sqlite_app: App) -> None:
     ], channel="line")
 
 
-async def test_forged_button_and_unknown_item_are_answered_politely(sqlite_app: App) -> None:
+async def test_forged_button_and_unknown_item_are_answered_politely(sqlite_app: Runtime) -> None:
     forged = await sqlite_app.dispatcher.handle(IncomingMessage.from_payload("line", "U1", "drop|table"))
     assert forged.intent == "unknown" and "失效" in forged.replies[0].text
     stale = await sqlite_app.dispatcher.handle(IncomingMessage.from_payload("line", "U1", "i|Z9-9"))
     assert stale.intent == "unknown" and "找不到這門課程" in stale.replies[0].text
 
 
-async def test_odd_input(sqlite_app: App) -> None:
+async def test_odd_input(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("", intent="help"),
         Say("🙂🙂", intent="unknown"),
@@ -100,10 +100,10 @@ async def test_odd_input(sqlite_app: App) -> None:
     ])
 
 
-async def test_follow_greets_and_unfollow_marks_unreachable(sqlite_app: App) -> None:
+async def test_follow_greets_and_unfollow_marks_unreachable(sqlite_app: Runtime) -> None:
     from sqlalchemy import select
 
-    from bot.db.models import ChannelAccount
+    from bot.db.models.core import ChannelAccount
 
     hello = await sqlite_app.dispatcher.handle(IncomingMessage("line", "U9", MessageKind.FOLLOW))
     assert "綁定" in "\n".join(r.text for r in hello.replies)
@@ -114,7 +114,7 @@ async def test_follow_greets_and_unfollow_marks_unreachable(sqlite_app: App) -> 
     assert account.reachable is False
 
 
-async def test_every_route_for_linked_employees_asks_a_stranger_to_link_first(sqlite_app: App) -> None:
+async def test_every_route_for_linked_employees_asks_a_stranger_to_link_first(sqlite_app: Runtime) -> None:
     """The dispatcher, not each handler, answers a needs_link route for an unlinked chat user."""
     from bot.conversation import ACTION_ARITY, Action
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.conversation import Reply
-from bot.db.models import OutboxMessage
-from bot.services.accounts import bind_console_account, get_or_create_account
-from bot.services.outbox import enqueue, enqueue_for_employee
+from bot.db.channel_accounts import get_or_create_account
+from bot.db.models.core import OutboxMessage
+from bot.services.accounts import bind_console_account
+from bot.services.notices import enqueue, enqueue_for_employee
 
 
-async def test_enqueue_is_idempotent_and_skips_unreachable(app: App) -> None:
+async def test_enqueue_is_idempotent_and_skips_unreachable(app: Runtime) -> None:
     now = app.clock.now()
     async with app.sessions.begin() as s:
         account = await get_or_create_account(s, "line", "Uo1", lang="zh-TW", now=now)
@@ -28,7 +29,7 @@ async def test_enqueue_is_idempotent_and_skips_unreachable(app: App) -> None:
     assert Reply.from_dict(rows[0].payload[0]).text == "hi"
 
 
-async def test_enqueue_for_employee_reaches_each_bound_account_once(app: App) -> None:
+async def test_enqueue_for_employee_reaches_each_bound_account_once(app: Runtime) -> None:
     now = app.clock.now()
     async with app.sessions.begin() as s:
         console = await bind_console_account(s, "T0002", lang="zh-TW", now=now)

@@ -8,12 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.cli import _setup_logging
 from bot.config import DEFAULT_DATA_DIR
-from bot.services.catalog import load_catalog
-from bot.services.classes import enrollment_settings
-from bot.services.rules import load_rules
+from bot.services.catalog import load_catalog, load_rules
 from bot.texts import MessageCatalog
 from tests.conftest import base_settings, issue_code
 from tests.dialog import Press, Say, run_dialog
@@ -22,7 +20,7 @@ TM = "我要成為時間管理大師｜第1期（範例，名額已滿）"
 PY = "零基礎 Python 入門班｜第1期（範例）"
 
 
-async def test_cancel_with_a_course_name_never_offers_another_class(sqlite_app: App) -> None:
+async def test_cancel_with_a_course_name_never_offers_another_class(sqlite_app: Runtime) -> None:
     # T0001 holds one seat (time management). "取消報名 python" used to ask to cancel THAT seat.
     await run_dialog(sqlite_app, "T0001", [
         Say("取消報名 python", intent="cancel_enrollment", shows=["沒有可以取消的「python」報名", TM],
@@ -37,7 +35,7 @@ async def test_cancel_with_a_course_name_never_offers_another_class(sqlite_app: 
     ])
 
 
-async def test_cancel_typed_in_english_leaves_the_linking_flow(sqlite_app: App) -> None:
+async def test_cancel_typed_in_english_leaves_the_linking_flow(sqlite_app: Runtime) -> None:
     # The prompt says 'type "cancel" to stop'; "cancel" used to be answered as cancel-enrollment, flow kept.
     await run_dialog(sqlite_app, "U-en", [
         Say("English", intent="help"),
@@ -53,7 +51,7 @@ async def test_cancel_typed_in_english_leaves_the_linking_flow(sqlite_app: App) 
     ], channel="line")
 
 
-async def test_cancel_typed_at_a_confirmation_card_only_stops_it(sqlite_app: App) -> None:
+async def test_cancel_typed_at_a_confirmation_card_only_stops_it(sqlite_app: Runtime) -> None:
     # "cancel" at the enrollment confirmation used to open cancelling T0001's other seat (time management).
     await run_dialog(sqlite_app, "T0001", [
         Say("English", intent="help"),
@@ -67,7 +65,7 @@ async def test_cancel_typed_at_a_confirmation_card_only_stops_it(sqlite_app: App
     ])
 
 
-async def test_a_rejected_number_does_not_repeat_the_prompt(sqlite_app: App) -> None:
+async def test_a_rejected_number_does_not_repeat_the_prompt(sqlite_app: Runtime) -> None:
     outcomes = await run_dialog(sqlite_app, "U-id", [
         Say("綁定", intent="bind"),
         Say("A123456789", intent="bind", shows=["請不要輸入身分證字號"], hides=["我們來綁定"]),
@@ -76,7 +74,7 @@ async def test_a_rejected_number_does_not_repeat_the_prompt(sqlite_app: App) -> 
     assert outcomes[1].replies[0].text.count("員工編號（例如 T0001）") == 1
 
 
-async def test_cancel_with_no_flow_open_says_nothing_unconfirmed_happens(sqlite_app: App) -> None:
+async def test_cancel_with_no_flow_open_says_nothing_unconfirmed_happens(sqlite_app: Runtime) -> None:
     # After a confirmation card, people type 取消 instead of pressing 先不要; it used to be searched as a course.
     await run_dialog(sqlite_app, "T0001", [
         Say("報名 python", intent="enroll"),
@@ -89,7 +87,7 @@ async def test_cancel_with_no_flow_open_says_nothing_unconfirmed_happens(sqlite_
     ])
 
 
-async def test_substitute_accepts_any_case_and_full_width_and_reads_well_in_english(sqlite_app: App) -> None:
+async def test_substitute_accepts_any_case_and_full_width_and_reads_well_in_english(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0005", [
         Say("遞補 demo-tm-01 t0001 t0002", intent="enroll", shows=["示範員工甲（範例）（T0001）"],
             hides=["找不到班期"], buttons=["確定遞補"]),
@@ -101,7 +99,7 @@ async def test_substitute_accepts_any_case_and_full_width_and_reads_well_in_engl
     ])
 
 
-async def test_hr_looking_up_an_unknown_number_is_not_told_they_are_not_hr(sqlite_app: App) -> None:
+async def test_hr_looking_up_an_unknown_number_is_not_told_they_are_not_hr(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0005", [        # agency HR of 人事處
         Say("查時數 T0002", intent="hours", shows=["示範員工乙（範例）"]),
         Say("查時數 T9999", intent="hours", shows=["找不到員工編號 T9999，或這位同仁不屬於您可查詢的機關"],
@@ -113,7 +111,7 @@ async def test_hr_looking_up_an_unknown_number_is_not_told_they_are_not_hr(sqlit
     ])
 
 
-async def test_hours_sources_line_in_english_and_when_nothing_is_credited(sqlite_app: App) -> None:
+async def test_hours_sources_line_in_english_and_when_nothing_is_credited(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("English", intent="help"),
         Say("hours", intent="hours", shows=["Where your hours come from: lifelong-learning portal: 4 h"]),
@@ -125,7 +123,7 @@ async def test_hours_sources_line_in_english_and_when_nothing_is_credited(sqlite
     assert outcomes[0].replies[1].text.startswith("最近的學習紀錄")
 
 
-async def test_natural_ways_to_ask_for_hours(sqlite_app: App) -> None:
+async def test_natural_ways_to_ask_for_hours(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("還差多少時數", intent="hours", shows=["還差 7.5 小時"]),
         Say("我還需要多少小時？", intent="hours"),
@@ -133,7 +131,7 @@ async def test_natural_ways_to_ask_for_hours(sqlite_app: App) -> None:
     ])
 
 
-async def test_english_course_and_class_show_audience_and_mode_in_english(sqlite_app: App) -> None:
+async def test_english_course_and_class_show_audience_and_mode_in_english(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("English", intent="help"),
         Say("details of time management", intent="course", shows=["For: all staff"], hides=["全體同仁"]),
@@ -161,9 +159,9 @@ def test_every_mode_and_audience_of_the_plan_has_an_english_term() -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh-TW", "en"])
-async def test_every_delivery_mode_reads_in_the_users_language(sqlite_app: App, lang: str) -> None:
+async def test_every_delivery_mode_reads_in_the_users_language(sqlite_app: Runtime, lang: str) -> None:
     texts = MessageCatalog.load()
-    modes = list(enrollment_settings(sqlite_app).modes)
+    modes = list(sqlite_app.app.enrollment.modes)
     assert modes
     for mode in modes:
         shown = texts.get(f"classes.mode.{mode}", lang)
@@ -198,7 +196,7 @@ def test_debug_logging_does_not_print_sql_parameters(monkeypatch: pytest.MonkeyP
         logging.getLogger("aiosqlite").setLevel(saved[1])
 
 
-async def test_unlinked_users_asked_to_link_get_the_button_that_does_it(sqlite_app: App) -> None:
+async def test_unlinked_users_asked_to_link_get_the_button_that_does_it(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "U-nb", [
         Say("我的報名", intent="my_enrollments", shows=["請先綁定員工帳號"], buttons=["綁定帳號"]),
         Press("綁定帳號", intent="bind", shows=["請輸入您的員工編號"]),
@@ -209,7 +207,7 @@ async def test_unlinked_users_asked_to_link_get_the_button_that_does_it(sqlite_a
     ], channel="line")
 
 
-async def test_linking_still_works_after_the_cancel_changes(sqlite_app: App) -> None:
+async def test_linking_still_works_after_the_cancel_changes(sqlite_app: Runtime) -> None:
     code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-ok", [
         Say("English", intent="help"),
@@ -220,7 +218,7 @@ async def test_linking_still_works_after_the_cancel_changes(sqlite_app: App) -> 
     ], channel="line")
 
 
-async def test_every_stop_word_stops_the_linking_flow_with_its_own_answer(sqlite_app: App) -> None:
+async def test_every_stop_word_stops_the_linking_flow_with_its_own_answer(sqlite_app: Runtime) -> None:
     # The flow had its own list of stop words; "先不要" (a stop word everywhere else) left it generically.
     cancelled = sqlite_app.texts.get("bind.cancelled", "zh-TW")
     steps: list[Say] = []

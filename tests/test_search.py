@@ -9,8 +9,8 @@ import yaml
 
 from bot.config import DEFAULT_DATA_DIR
 from bot.intents import IntentRecognizer
-from bot.services.catalog import load_catalog
-from bot.services.search import SearchEngine, ascii_words, compact, fold
+from bot.services.catalog import SearchEngine, load_catalog
+from bot.textfold import ascii_words, compact, fold
 
 DATA = Path(__file__).resolve().parent / "data"
 TOP3_THRESHOLD = 0.95

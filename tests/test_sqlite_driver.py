@@ -18,7 +18,7 @@ from bot.bootstrap import build_app
 from bot.clock import FrozenClock
 from bot.conversation import IncomingMessage
 from bot.db.engine import create_engine, session_factory
-from bot.db.models import ChannelAccount
+from bot.db.models.core import ChannelAccount
 from bot.db.sqlite_inloop import InLoopConnection, when_unlocked
 from tests.conftest import base_settings
 

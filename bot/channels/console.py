@@ -17,10 +17,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.conversation import Choice, IncomingMessage, Intent, MessageKind, Reply
 from bot.dispatcher import Outcome
-from bot.services.delivery import DeliveryWorker, Recipient
+from bot.services.notices import DeliveryWorker, Recipient
 
 CHANNEL = "console"
 
@@ -83,7 +83,7 @@ def replies_json(replies: list[Reply]) -> list[dict[str, object]]:
 class ConsoleChat:
     """One console conversation: remembers the last numbered buttons so a number presses one."""
 
-    app: App
+    app: Runtime
     user_id: str
     json_mode: bool = False
     out: TextIO = field(default_factory=lambda: sys.stdout)
@@ -102,7 +102,7 @@ class ConsoleChat:
         return IncomingMessage.from_text(CHANNEL, self.user_id, line)
 
     async def _lang(self) -> str:
-        from bot.services.accounts import lang_of
+        from bot.db.channel_accounts import lang_of
 
         async with self.app.sessions() as session:
             return await lang_of(session, CHANNEL, self.user_id, default=self.app.settings.default_lang)
@@ -153,18 +153,19 @@ class ConsoleNoticeSender:
         await self.chat.show_notice(replies)
 
 
-async def _notice_worker(app: App, chat: ConsoleChat) -> DeliveryWorker | None:
-    from bot.services.accounts import find_account
+async def _notice_worker(app: Runtime, chat: ConsoleChat) -> DeliveryWorker | None:
+    from bot.db.channel_accounts import find_account
 
     async with app.sessions() as session:
         account = await find_account(session, CHANNEL, chat.user_id)
     if account is None:
         return None
-    return DeliveryWorker(app, {CHANNEL: ConsoleNoticeSender(chat)}, account_ids=frozenset({account.id}),
+    return DeliveryWorker(app.sessions, app.clock, {CHANNEL: ConsoleNoticeSender(chat)},
+                          account_ids=frozenset({account.id}),
                           poll_interval=3.0)
 
 
-async def run_console(app: App, user_id: str, *, json_mode: bool, stdin: TextIO | None = None,
+async def run_console(app: Runtime, user_id: str, *, json_mode: bool, stdin: TextIO | None = None,
                       out: TextIO | None = None, err: TextIO | None = None, notices: bool = True) -> int:
     """Read lines until end of input, answering each; returns the exit code (0).
 
@@ -184,7 +185,7 @@ async def run_console(app: App, user_id: str, *, json_mode: bool, stdin: TextIO 
             await worker.run_until_idle()
 
 
-async def _chat_loop(app: App, chat: ConsoleChat, stdin: TextIO, json_mode: bool,
+async def _chat_loop(app: Runtime, chat: ConsoleChat, stdin: TextIO, json_mode: bool,
                      worker: DeliveryWorker | None) -> int:
     interactive = stdin.isatty() and not json_mode
     if interactive:

@@ -61,11 +61,11 @@ from linebot.v3.webhooks import (
 from bot.channels.line_render import MAX_MESSAGES_PER_REQUEST, Message, render
 from bot.conversation import MAX_IMAGE_BYTES, IncomingMessage, MessageKind, Reply
 from bot.db.engine import is_sqlite
-from bot.services.delivery import DeliveryError, Recipient
-from bot.services.events import EventLedger
+from bot.db.events import EventLedger
+from bot.services.notices import DeliveryError, Recipient
 
 if TYPE_CHECKING:
-    from bot.bootstrap import App
+    from bot.bootstrap import Runtime
     from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -421,7 +421,7 @@ def _event_type(event: Any) -> str:
 class LineChannel:
     """Receives LINE webhooks and answers them (see the module docstring)."""
 
-    def __init__(self, app: App, metrics: Metrics, *, secret: str, client: LineClient,
+    def __init__(self, app: Runtime, metrics: Metrics, *, secret: str, client: LineClient,
                  sender: LineSender | None = None, concurrency: int = 32, max_image_bytes: int = MAX_IMAGE_BYTES,
                  loading_after: float = LOADING_AFTER) -> None:
         self.app = app
@@ -444,7 +444,7 @@ class LineChannel:
                        if is_sqlite(app.settings.database_url) else None)
 
     @classmethod
-    def from_settings(cls, app: App, metrics: Metrics) -> LineChannel:
+    def from_settings(cls, app: Runtime, metrics: Metrics) -> LineChannel:
         """Build the channel and its SDK client from the settings (call inside the running loop)."""
         settings = app.settings
         if not (settings.line_channel_secret and settings.line_channel_access_token):

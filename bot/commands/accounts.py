@@ -18,11 +18,11 @@ from bot.commands import CommandGroups
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.bootstrap import App
+    from bot.bootstrap import Runtime
     from bot.config import Settings
-    from bot.db.models import Employee
-    from bot.services.binding import BindingPolicy
-    from bot.services.csvio import ImportReport
+    from bot.db.models.core import Employee
+    from bot.services.accounts import BindingPolicy
+    from bot.services.common import ImportReport
     from bot.texts import MessageCatalog
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -34,7 +34,7 @@ def _err(text: str) -> None:
 
 def _number(text: str) -> str | None:
     """An employee number from the command line, or None (and a message) when it cannot be one."""
-    from bot.services.csvio import parse_employee_no
+    from bot.services.common import parse_employee_no
 
     try:
         return parse_employee_no(text)
@@ -78,8 +78,8 @@ def _print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int]
 async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a roster CSV as a whole and upsert it in one transaction."""
     from bot.bootstrap import running_app
-    from bot.services.csvio import ImportFileError
-    from bot.services.roster import import_roster, load_roster_mapping
+    from bot.services.accounts import import_roster, load_roster_mapping
+    from bot.services.common import ImportFileError
 
     async with running_app(settings, demo=False) as app:
         mapping = load_roster_mapping(settings.data_dir, args.mapping)
@@ -100,8 +100,8 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a learning-hours CSV as a whole and upsert its records in one transaction."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
-    from bot.services.csvio import ImportFileError
-    from bot.services.hours_import import import_hours, load_hours_mapping
+    from bot.services.common import ImportFileError
+    from bot.services.hours import import_hours, load_hours_mapping
 
     async with running_app(settings, demo=False) as app:
         mapping = load_hours_mapping(settings.data_dir, args.mapping)
@@ -123,7 +123,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
     """Grant agency HR (for an agency, by default the employee's own) or city admin."""
     from bot.bootstrap import running_app
-    from bot.services.roles import AGENCY_HR, grant
+    from bot.services.accounts import AGENCY_HR, grant
 
     async with running_app(settings, demo=False) as app:
         async with app.sessions.begin() as session:
@@ -142,7 +142,7 @@ async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_revoke(args: argparse.Namespace, settings: Settings) -> int:
     """Revoke a role (agency HR of one agency with --agency, else of all)."""
     from bot.bootstrap import running_app
-    from bot.services.roles import revoke
+    from bot.services.accounts import revoke
 
     async with running_app(settings, demo=False) as app:
         async with app.sessions.begin() as session:
@@ -157,7 +157,7 @@ async def cmd_admin_revoke(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
     """List every HR role."""
     from bot.bootstrap import running_app
-    from bot.services.roles import list_roles
+    from bot.services.accounts import list_roles
 
     async with running_app(settings, demo=False) as app:
         async with app.sessions() as session:
@@ -175,7 +175,7 @@ async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     """Issue one-time binding codes to a CSV file (the only place their plain text ever exists)."""
     from bot.bootstrap import running_app
-    from bot.services.binding import load_policy
+    from bot.services.accounts import load_policy
 
     if not args.agency and not args.employee and not args.all:
         _err("abc-bot: say whose codes: --agency X, --employee N (repeatable) or --all")
@@ -195,16 +195,15 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
 
 
-async def _issue_codes_file(app: App, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
+async def _issue_codes_file(app: Runtime, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
     """Issue the codes and write the CSV in one transaction (an OSError while writing rolls it back)."""
     import csv
     import os
 
     from bot.clock import TAIPEI
     from bot.dates import format_roc
-    from bot.services.binding import format_code, issue_codes
-    from bot.services.csvio import excel_safe
-    from bot.services.roster import employees_for_codes
+    from bot.services.accounts import employees_for_codes, format_code, issue_codes
+    from bot.services.common import excel_safe
 
     async with app.sessions.begin() as session:
         if args.agency and not await _agency_known(session, args.agency):
@@ -242,8 +241,7 @@ async def _issue_codes_file(app: App, args: argparse.Namespace, policy: BindingP
 async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
     """Unbind every chat account of an employee (e.g. a lost phone)."""
     from bot.bootstrap import running_app
-    from bot.services.binding import unbind_employee
-    from bot.services.roles import record
+    from bot.services.accounts import record, unbind_employee
 
     async with running_app(settings, demo=False) as app:
         async with app.sessions.begin() as session:
@@ -263,9 +261,8 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import taipei_today
     from bot.dates import format_roc
     from bot.services.accounts import find_employee
-    from bot.services.class_format import format_hours
-    from bot.services.hours import load_status, status_to_json
-    from bot.services.rules import load_rules
+    from bot.services.catalog import load_rules
+    from bot.services.hours import format_hours, load_status, status_to_json
 
     async with running_app(settings, demo=False) as app:
         rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
@@ -315,7 +312,7 @@ def _exists(path: Path) -> bool:
 
 async def _agency_known(session: AsyncSession, agency: str) -> bool:
     """True when some employee (active or not) of ``agency`` is on the roster; else says so on stderr."""
-    from bot.services.roster import roster_agencies
+    from bot.services.accounts import roster_agencies
 
     agencies = await roster_agencies(session)
     if agency not in agencies:
@@ -329,8 +326,8 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
-    from bot.services.reports import build_report, write_csv, write_xlsx
-    from bot.services.rules import load_rules
+    from bot.services.catalog import load_rules
+    from bot.services.hours import build_report, write_csv, write_xlsx
 
     fmt = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
     async with running_app(settings, demo=False) as app:

@@ -61,9 +61,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
     """Validate the whole file, then create or update every class in one transaction."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
-    from bot.services.class_import import import_classes
-    from bot.services.classes import load_enrollment_settings, read_classes_file
-    from bot.services.enrollment import Deps
+    from bot.services.classes import import_classes, load_enrollment_settings, read_classes_file
 
     async with running_app(settings) as app:
         spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
@@ -72,7 +70,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
         now = app.clock.now()
         try:
             async with app.sessions.begin() as session:
-                report = await import_classes(session, spec, settings=plan_settings, deps=Deps.of(app), now=now,
+                report = await import_classes(session, spec, settings=plan_settings, deps=app.app.deps, now=now,
                                               batch=_batch("classes", now), source=str(args.file))
                 if args.dry_run:
                     raise _DryRun
@@ -88,8 +86,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
 async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the whole file, then record attendance and learning-hours records in one transaction."""
     from bot.bootstrap import running_app
-    from bot.services.attendance import import_attendance, read_attendance_csv
-    from bot.services.classes import enrollment_settings
+    from bot.services.classes import import_attendance, read_attendance_csv
 
     async with running_app(settings) as app:
         lines = read_attendance_csv(args.file, args.mapping, data_dir=settings.data_dir)
@@ -97,7 +94,7 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
         try:
             async with app.sessions.begin() as session:
                 report = await import_attendance(session, lines, rules=app.rules, catalog=app.catalog,
-                                                 settings=enrollment_settings(app), now=now,
+                                                 settings=app.app.enrollment, now=now,
                                                  batch=_batch("attendance", now), source=str(args.file))
                 if args.dry_run:
                     raise _DryRun
@@ -116,9 +113,8 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
     """Move the seat and queue a notice to both people, in one transaction."""
     from bot.bootstrap import running_app
     from bot.services.accounts import employees_by_number
-    from bot.services.classes import find_class
-    from bot.services.csvio import parse_employee_no
-    from bot.services.enrollment import Deps, substitute_as
+    from bot.services.classes import find_class, substitute_as
+    from bot.services.common import parse_employee_no
 
     async with running_app(settings) as app:
         lang = settings.default_lang
@@ -139,7 +135,7 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
             leaving, replacement = people[numbers[0]], people[numbers[1]]
             result = await substitute_as(session, actor, cls, leaving, replacement,
                                          actor_label=f"cli:{actor.employee_no if actor else ''}",
-                                         now=app.clock.now(), deps=Deps.of(app), lang=lang)
+                                         now=app.clock.now(), deps=app.app.deps, lang=lang)
             if not result.ok:
                 assert result.refusal is not None
                 print(result.refusal.text(lambda key, **values: app.texts.get(key, lang, **values)))
@@ -152,8 +148,7 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
 async def cmd_report_class(args: argparse.Namespace, settings: Settings) -> int:
     """Print a class's roster with its gender and agency split and each trainee's classes this year."""
     from bot.bootstrap import running_app
-    from bot.services.class_report import class_report
-    from bot.services.classes import find_class
+    from bot.services.classes import class_report, find_class
 
     async with running_app(settings) as app:
         async with app.sessions() as session:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.config import DEFAULT_DATA_DIR
-from bot.services.rules import RulesFile, load_rules
+from bot.services.catalog import RulesFile, load_rules
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +32,7 @@ def write_file(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-async def snapshot(app: App, model: Any) -> list[tuple[Any, ...]]:
+async def snapshot(app: Runtime, model: Any) -> list[tuple[Any, ...]]:
     """Every row of a table, every column, in primary-key order (to prove an import changed nothing)."""
     cols = list(model.__table__.columns)
     async with app.sessions() as s:

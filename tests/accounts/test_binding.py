@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.bootstrap import App, build_app
+from bot.bootstrap import Runtime, build_app
 from bot.clock import FrozenClock
-from bot.db.models import ChannelAccount, Employee
-from bot.db.models_accounts import BindingAttempt, BindingCode
-from bot.services.binding import load_policy, normalize_code, verify_code
+from bot.db.models.accounts import BindingAttempt, BindingCode
+from bot.db.models.core import ChannelAccount, Employee
+from bot.services.accounts import load_policy, normalize_code, verify_code
 from tests.conftest import base_settings, issue_code
 from tests.dialog import Press, Say, run_dialog
 
@@ -19,7 +19,7 @@ WRONG = "員工編號或綁定碼不正確"
 LOCKED = "嘗試次數過多"
 
 
-async def bound_to(app: App, channel: str, user: str) -> str | None:
+async def bound_to(app: Runtime, channel: str, user: str) -> str | None:
     async with app.sessions() as s:
         stmt = (select(Employee.employee_no).join(ChannelAccount, ChannelAccount.employee_id == Employee.id)
                 .where(ChannelAccount.channel == channel, ChannelAccount.external_id == user))
@@ -31,7 +31,7 @@ def wrong_code(code: str) -> str:
     return "".join("A" if ch != "A" else "B" for ch in code if ch != "-")
 
 
-async def test_bind_step_by_step_then_hours_work_and_the_code_is_spent(sqlite_app: App) -> None:
+async def test_bind_step_by_step_then_hours_work_and_the_code_is_spent(sqlite_app: Runtime) -> None:
     code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-new", [
         Say("我還差幾小時", intent="hours", shows=["請先綁定員工帳號"], buttons=["綁定帳號"]),
@@ -48,7 +48,7 @@ async def test_bind_step_by_step_then_hours_work_and_the_code_is_spent(sqlite_ap
     assert await bound_to(sqlite_app, "line", "U-other") is None
 
 
-async def test_a_wrong_code_and_an_unknown_number_read_the_same(sqlite_app: App) -> None:
+async def test_a_wrong_code_and_an_unknown_number_read_the_same(sqlite_app: Runtime) -> None:
     code = await issue_code(sqlite_app, "T0002")
     first = await run_dialog(sqlite_app, "U-a", [Say("綁定"), Say("T0002"), Say(wrong_code(code))], channel="line")
     second = await run_dialog(sqlite_app, "U-b", [Say("綁定"), Say("X9999"), Say(wrong_code(code))], channel="line")
@@ -59,7 +59,7 @@ async def test_a_wrong_code_and_an_unknown_number_read_the_same(sqlite_app: App)
                      channel="line")
 
 
-async def test_five_failures_lock_the_chat_user_for_an_hour(app: App, clock: FrozenClock) -> None:
+async def test_five_failures_lock_the_chat_user_for_an_hour(app: Runtime, clock: FrozenClock) -> None:
     code = await issue_code(app, "T0002")
     for _ in range(5):
         await run_dialog(app, "U-guess", [Say(f"綁定 T0002 {wrong_code(code)}", shows=[WRONG])], channel="telegram")
@@ -93,7 +93,7 @@ async def test_the_limit_per_employee_holds_across_users_and_processes(db_url: s
         await two.close()
 
 
-async def test_codes_are_stored_hashed_expire_and_reissue_revokes(app: App, clock: FrozenClock) -> None:
+async def test_codes_are_stored_hashed_expire_and_reissue_revokes(app: Runtime, clock: FrozenClock) -> None:
     old = await issue_code(app, "T0004")
     new = await issue_code(app, "T0004")
     async with app.sessions() as s:
@@ -106,7 +106,7 @@ async def test_codes_are_stored_hashed_expire_and_reissue_revokes(app: App, cloc
     await run_dialog(app, "U-x", [Say(f"綁定 T0004 {new}", shows=[WRONG])], channel="line")   # expired
 
 
-async def test_line_and_telegram_both_and_a_new_line_account_replaces_the_old(sqlite_app: App) -> None:
+async def test_line_and_telegram_both_and_a_new_line_account_replaces_the_old(sqlite_app: Runtime) -> None:
     for channel, user in (("line", "U-phone1"), ("telegram", "42")):
         code = await issue_code(sqlite_app, "T0003")
         await run_dialog(sqlite_app, user, [Say(f"綁定 T0003 {code}", shows=["綁定完成"])], channel=channel)
@@ -120,7 +120,7 @@ async def test_line_and_telegram_both_and_a_new_line_account_replaces_the_old(sq
     assert await bound_to(sqlite_app, "telegram", "42") == "T0003"
 
 
-async def test_unbind_asks_first(sqlite_app: App) -> None:
+async def test_unbind_asks_first(sqlite_app: Runtime) -> None:
     code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-u", [
         Say("解除綁定", intent="bind", shows=["沒有綁定"]),
@@ -134,7 +134,7 @@ async def test_unbind_asks_first(sqlite_app: App) -> None:
     ], channel="line")
 
 
-async def test_leaving_the_flow(sqlite_app: App, clock: FrozenClock) -> None:
+async def test_leaving_the_flow(sqlite_app: Runtime, clock: FrozenClock) -> None:
     await run_dialog(sqlite_app, "U-f", [
         Say("綁定", intent="bind"),
         Say("取消", intent="bind", shows=["已取消綁定"]),
@@ -154,7 +154,7 @@ async def test_leaving_the_flow(sqlite_app: App, clock: FrozenClock) -> None:
     assert attempts == 0                                            # nothing was ever checked
 
 
-async def test_never_asks_for_a_national_id_or_password(sqlite_app: App) -> None:
+async def test_never_asks_for_a_national_id_or_password(sqlite_app: Runtime) -> None:
     outcomes = await run_dialog(sqlite_app, "U-n", [
         Say("綁定", shows=["員工編號"]),
         Say("A123456789", shows=["請不要輸入身分證字號"]),
@@ -174,7 +174,7 @@ async def test_never_asks_for_a_national_id_or_password(sqlite_app: App) -> None
     assert "A123456789" not in stored + repr(state) and "B223456789" not in stored + repr(state)
 
 
-async def test_the_flow_in_english(sqlite_app: App) -> None:
+async def test_the_flow_in_english(sqlite_app: Runtime) -> None:
     code = await issue_code(sqlite_app, "T0002")
     await run_dialog(sqlite_app, "U-en", [
         Say("English"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.services.csvio import (
+from bot.services.common import (
     ImportFileError,
     MappingFile,
     map_columns,

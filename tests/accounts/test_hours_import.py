@@ -9,12 +9,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import taipei_today
-from bot.db.models import Employee
-from bot.db.models_hours import LearningRecord
-from bot.services.hours import load_status
-from bot.services.hours_import import HoursImportReport, import_hours, load_hours_mapping
+from bot.db.models.core import Employee
+from bot.db.models.hours import LearningRecord
+from bot.services.hours import HoursImportReport, import_hours, load_hours_mapping, load_status
 from tests.accounts.conftest import snapshot
 
 PORTAL = (
@@ -30,14 +29,14 @@ PORTAL = (
 )
 
 
-async def run(app: App, path: Path, mapping: Path | None = None, **kw: object) -> HoursImportReport:
+async def run(app: Runtime, path: Path, mapping: Path | None = None, **kw: object) -> HoursImportReport:
     async with app.sessions.begin() as s:
         return await import_hours(s, path, mapping=load_hours_mapping(app.settings.data_dir, mapping),
                                   rules=app.rules, today=taipei_today(app.clock), now=app.clock.now(),
                                   **kw)  # type: ignore[arg-type]
 
 
-async def test_portal_export_imports_once(app: App, write_file: Callable[..., Path]) -> None:
+async def test_portal_export_imports_once(app: Runtime, write_file: Callable[..., Path]) -> None:
     path = write_file("portal.csv", PORTAL, "utf-8-sig", newline="\r\n")
     before_records = await snapshot(app, LearningRecord)
     report = await run(app, path)
@@ -60,14 +59,14 @@ async def test_portal_export_imports_once(app: App, write_file: Callable[..., Pa
     assert await snapshot(app, LearningRecord) == after_first
 
 
-async def test_a_corrected_file_updates_only_what_changed(app: App, write_file: Callable[..., Path]) -> None:
+async def test_a_corrected_file_updates_only_what_changed(app: Runtime, write_file: Callable[..., Path]) -> None:
     await run(app, write_file("a.csv", PORTAL))
     fixed = PORTAL.replace("性別主流化進階,G-77,45322,1.5", "性別主流化進階,G-77,45322,2")
     report = await run(app, write_file("b.csv", fixed))
     assert (report.added, report.updated, report.unchanged) == (0, 1, 4)
 
 
-async def test_one_bad_row_rejects_everything(app: App, write_file: Callable[..., Path]) -> None:
+async def test_one_bad_row_rejects_everything(app: Runtime, write_file: Callable[..., Path]) -> None:
     before = await snapshot(app, LearningRecord)
     bad = PORTAL.replace("資安素養,,2024-02-06,2,其他", "資安素養,,2024-02-06,2,烹飪")
     report = await run(app, write_file("bad.csv", bad))
@@ -76,7 +75,7 @@ async def test_one_bad_row_rejects_everything(app: App, write_file: Callable[...
     assert await snapshot(app, LearningRecord) == before
 
 
-async def test_every_kind_of_bad_row_is_named(app: App, write_file: Callable[..., Path]) -> None:
+async def test_every_kind_of_bad_row_is_named(app: Runtime, write_file: Callable[..., Path]) -> None:
     text = ("員工編號,課程名稱,上課日期,時數,類別\n"
             "NOBODY,課程甲,113/1/2,1,其他\n"              # not on the roster
             "T0001,課程乙,113/3/2,1,其他\n"               # after "today" (2024-03-01)
@@ -95,7 +94,7 @@ async def test_every_kind_of_bad_row_is_named(app: App, write_file: Callable[...
     assert [(e.line, "not on the roster" in e.message) for e in only_roster.errors] == [(2, True)]
 
 
-async def test_a_mapping_file_adapts_to_another_export(app: App, write_file: Callable[..., Path]) -> None:
+async def test_a_mapping_file_adapts_to_another_export(app: Runtime, write_file: Callable[..., Path]) -> None:
     mapping = write_file("map.yaml", "columns:\n  employee_no: 人員編碼\n  course_name: 學習名稱\n"
                                      "  date: 完成日\n  hours: 認證時數\n  category: 學習分類\n"
                                      "values:\n  category:\n    environment: [環境保護]\n")
@@ -107,7 +106,7 @@ async def test_a_mapping_file_adapts_to_another_export(app: App, write_file: Cal
         rec = (await s.execute(select(LearningRecord).where(LearningRecord.title == "河川巡守"))).scalar_one()
     assert (rec.bucket, rec.source, rec.plan_year) == ("environment", "hr", 113)
     # without the mapping the headers are not found, and the message says how to fix it
-    from bot.services.csvio import ImportFileError
+    from bot.services.common import ImportFileError
 
     try:
         await run(app, export)
@@ -117,7 +116,7 @@ async def test_a_mapping_file_adapts_to_another_export(app: App, write_file: Cal
         raise AssertionError("expected the missing columns to be named")
 
 
-async def test_the_same_course_from_two_sources_is_two_records(app: App, write_file: Callable[..., Path]) -> None:
+async def test_the_same_course_from_two_sources_is_two_records(app: Runtime, write_file: Callable[..., Path]) -> None:
     path = write_file("p.csv", "員工編號,課程名稱,上課日期,時數,類別\nT0001,課程甲,113/1/2,1,其他\n")
     assert (await run(app, path, default_source="portal")).added == 1
     assert (await run(app, path, default_source="hr")).added == 1

@@ -16,6 +16,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from bot.services.catalog import RulesFile
 from bot.services.hours import (
     FORFEIT_LEAVE_OVER_LIMIT,
     FORFEIT_UNEXCUSED_ABSENCE,
@@ -24,7 +25,6 @@ from bot.services.hours import (
     bucket_status,
     compute_status,
 )
-from bot.services.rules import RulesFile
 
 
 def rec(bucket: str, hours: str, *, credited: bool = True, on: date = date(2024, 2, 1), source: str = "portal",

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import FrozenClock
-from bot.db.models import Employee
-from bot.db.models_accounts import AdminAudit
-from bot.services.roles import grant
+from bot.db.models.accounts import AdminAudit
+from bot.db.models.core import Employee
+from bot.services.accounts import grant
 from handlers.hours import bar
 from tests.dialog import Say, run_dialog
 
@@ -24,7 +24,7 @@ def test_bars_fill_only_when_complete() -> None:
     assert bar(D(12), D(10)) == "▰" * 10
 
 
-async def test_demo_user_sees_buckets_deadlines_sources_and_a_suggestion(sqlite_app: App) -> None:
+async def test_demo_user_sees_buckets_deadlines_sources_and_a_suggestion(sqlite_app: Runtime) -> None:
     [outcome] = await run_dialog(sqlite_app, "T0001", [Say("我還差幾小時", intent="hours", shows=[
         "示範員工甲（範例）｜113年度學習時數（113年3月1日）",
         "當前政府重大政策　1／1 ✔",
@@ -43,7 +43,7 @@ async def test_demo_user_sees_buckets_deadlines_sources_and_a_suggestion(sqlite_
     assert outcome.replies[-1].type == "cards" and outcome.replies[-1].cards        # courses to take next
 
 
-async def test_english_and_iso_dates(sqlite_app: App) -> None:
+async def test_english_and_iso_dates(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("English"),
         Say("how many hours do I still need", intent="hours", shows=[
@@ -52,20 +52,20 @@ async def test_english_and_iso_dates(sqlite_app: App) -> None:
     ])
 
 
-async def test_after_the_deadlines_it_says_so(sqlite_app: App, clock: FrozenClock) -> None:
+async def test_after_the_deadlines_it_says_so(sqlite_app: Runtime, clock: FrozenClock) -> None:
     clock.set(datetime(2024, 10, 2, 4, 0, tzinfo=UTC))
     await run_dialog(sqlite_app, "T0001", [Say("時數", intent="hours", shows=[
         "已於113年9月30日截止，尚差 6 小時", "113年12月31日截止，還有 90 天", "已經過了"], hides=["還有 -"])])
 
 
-async def test_special_cases_complete_exempt_and_new_hire(sqlite_app: App) -> None:
+async def test_special_cases_complete_exempt_and_new_hire(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0003", [Say("時數", shows=["全年時數已完成", "都完成了"])])
     await run_dialog(sqlite_app, "T0006", [Say("時數", shows=["不在此列", "共 3 小時"], hides=["還差"])])
     await run_dialog(sqlite_app, "T0004", [Say("時數", shows=["113年1月2日到職", "不依到職月份折算",
                                                               "有未請假缺課"])])
 
 
-async def test_unbound_and_inactive_users(sqlite_app: App) -> None:
+async def test_unbound_and_inactive_users(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "U-stranger", [Say("我還差幾小時", intent="hours", shows=["請先綁定"],
                                                     buttons=["綁定帳號"])], channel="line")
     async with sqlite_app.sessions.begin() as s:
@@ -73,13 +73,13 @@ async def test_unbound_and_inactive_users(sqlite_app: App) -> None:
     await run_dialog(sqlite_app, "T0002", [Say("時數", intent="hours", shows=["不在本府人員名冊上"])])
 
 
-async def audit(app: App) -> list[tuple[str, str, bool]]:
+async def audit(app: Runtime) -> list[tuple[str, str, bool]]:
     async with app.sessions() as s:
         return [(a.action, a.target, a.allowed) for a in (await s.execute(
             select(AdminAudit).where(AdminAudit.action == "hours.view_other").order_by(AdminAudit.id))).scalars()]
 
 
-async def test_hr_looks_up_colleagues_within_their_scope(app: App) -> None:
+async def test_hr_looks_up_colleagues_within_their_scope(app: Runtime) -> None:
     # T0005 is agency HR of 桃園市政府人事處 in the sample data
     await run_dialog(app, "T0005", [
         Say("查時數 T0002", intent="hours", shows=["示範員工乙（範例）｜113年度"]),

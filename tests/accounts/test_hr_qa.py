@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db.engine import create_engine
-from bot.db.models_accounts import BindingCode
+from bot.db.models.accounts import BindingCode
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -11,14 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.db.base import Base
-from bot.services.reports import agencies_path, build_report, write_csv, write_xlsx
+from bot.services.hours import agencies_path, build_report, write_csv, write_xlsx
 
 MY_TABLES = {"employee_roles", "binding_codes", "binding_attempts", "admin_audit", "learning_records", "employees"}
 
 
-async def test_report_order_and_rates(app: App, tmp_path: Path) -> None:
+async def test_report_order_and_rates(app: Runtime, tmp_path: Path) -> None:
     async with app.sessions() as s:
         report = await build_report(s, app.rules, today=date(2024, 3, 1))
     order = [r.employee_no for r in report.rows]
@@ -81,6 +81,6 @@ def _table_of(diff: object) -> str:
     return ""
 
 
-async def test_migration_0003_matches_the_models(app: App) -> None:
+async def test_migration_0003_matches_the_models(app: Runtime) -> None:
     async with app.engine.connect() as conn:
         assert await conn.run_sync(_diff) == []

@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.bootstrap import App
-from bot.db.models_accounts import BindingAttempt
-from bot.services import binding
-from bot.services.accounts import get_or_create_account
-from bot.services.binding import BindResult, attempt_bind, load_policy
-from bot.services.csvio import ImportFileError, excel_safe, parse_employee_no, read_table
+from bot.bootstrap import Runtime
+from bot.db.channel_accounts import get_or_create_account
+from bot.db.models.accounts import BindingAttempt
+from bot.services.accounts import BindResult, attempt_bind, binding, load_policy
+from bot.services.common import ImportFileError, excel_safe, parse_employee_no, read_table
 from tests.accounts.test_cli import Cli, cli  # noqa: F401  (the fixture)
 
 # ------------------------------------------------------------------------------------ reading files
@@ -79,7 +78,7 @@ def test_report_and_codes_files_do_not_carry_formulas_from_the_roster(tmp_path: 
 # ------------------------------------------------------------------------------------ binding
 
 
-async def _bind(app: App, user: str, employee_no: str) -> BindResult:
+async def _bind(app: Runtime, user: str, employee_no: str) -> BindResult:
     policy = load_policy(app.settings.data_dir)
     now = app.clock.now()
     async with app.sessions.begin() as s:
@@ -87,7 +86,7 @@ async def _bind(app: App, user: str, employee_no: str) -> BindResult:
         return (await attempt_bind(s, account, employee_no, "ABCD-EFGH", policy=policy, now=now)).result
 
 
-async def _failures(app: App, **where: str) -> int:
+async def _failures(app: Runtime, **where: str) -> int:
     async with app.sessions() as s:
         stmt = select(func.count()).select_from(BindingAttempt).where(BindingAttempt.succeeded.is_(False))
         for column, value in where.items():
@@ -96,7 +95,7 @@ async def _failures(app: App, **where: str) -> int:
 
 
 async def test_two_attempts_of_one_chat_user_at_once_cannot_pass_the_limit_together(
-        app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+        app: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     limit = load_policy(app.settings.data_dir).max_failures_per_user
     for n in range(limit - 1):
         assert await _bind(app, "U-racer", f"X{n:04d}") is BindResult.WRONG
@@ -122,7 +121,7 @@ async def test_two_attempts_of_one_chat_user_at_once_cannot_pass_the_limit_toget
     assert await _failures(app, external_id="U-racer") == limit
 
 
-async def test_a_national_id_typed_as_the_employee_number_is_never_stored(app: App) -> None:
+async def test_a_national_id_typed_as_the_employee_number_is_never_stored(app: Runtime) -> None:
     for typed in ("A123456789", "f234567890", "AB12345678"):             # ID, lower case, old resident number
         assert await _bind(app, "U-id", typed) is BindResult.WRONG
     async with app.sessions() as s:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.bootstrap import App
-from bot.db.models import Employee
-from bot.services.roster import RosterReport, import_roster, load_roster_mapping
+from bot.bootstrap import Runtime
+from bot.db.models.core import Employee
+from bot.services.accounts import RosterReport, import_roster, load_roster_mapping
 from tests.accounts.conftest import snapshot
 
 MESSY = (
@@ -25,18 +25,18 @@ MESSY = (
 )
 
 
-async def run(app: App, path: Path, **kw: object) -> RosterReport:
+async def run(app: Runtime, path: Path, **kw: object) -> RosterReport:
     async with app.sessions.begin() as s:
         return await import_roster(s, path, mapping=load_roster_mapping(app.settings.data_dir), now=app.clock.now(),
                                    **kw)  # type: ignore[arg-type]
 
 
-async def employees(app: App) -> dict[str, Employee]:
+async def employees(app: Runtime) -> dict[str, Employee]:
     async with app.sessions() as s:
         return {e.employee_no: e for e in (await s.execute(select(Employee))).scalars()}
 
 
-async def test_messy_roster_imports_and_reimport_changes_nothing(app: App, write_file: Callable[..., Path]) -> None:
+async def test_messy_roster_imports_and_reimport_changes_nothing(app: Runtime, write_file: Callable[..., Path]) -> None:
     path = write_file("roster.csv", MESSY, "utf-8-sig", newline="\r\n")
     first = await run(app, path)
     assert first.ok, first.errors
@@ -56,7 +56,7 @@ async def test_messy_roster_imports_and_reimport_changes_nothing(app: App, write
     assert await snapshot(app, Employee) == before          # not even updated_at moved
 
 
-async def test_one_bad_row_rejects_the_file_and_writes_nothing(app: App, write_file: Callable[..., Path]) -> None:
+async def test_one_bad_row_rejects_the_file_and_writes_nothing(app: Runtime, write_file: Callable[..., Path]) -> None:
     before = await snapshot(app, Employee)
     path = write_file("bad.csv", MESSY.replace("113/02/01,\n", "113/02/30,\n", 1))
     report = await run(app, path)
@@ -65,7 +65,7 @@ async def test_one_bad_row_rejects_the_file_and_writes_nothing(app: App, write_f
     assert await snapshot(app, Employee) == before
 
 
-async def test_row_problems_are_all_listed_with_their_lines(app: App, write_file: Callable[..., Path]) -> None:
+async def test_row_problems_are_all_listed_with_their_lines(app: Runtime, write_file: Callable[..., Path]) -> None:
     text = ("employee_no,name,agency,gender,email\n"
             "A2001,甲,機關一,女,a@b\n"
             "A123456789,乙,機關一,男,\n"      # a national ID where the number should be
@@ -79,7 +79,7 @@ async def test_row_problems_are_all_listed_with_their_lines(app: App, write_file
     assert "gender" in lines[5] and "email" in lines[5] and "line 2" in lines[6]
 
 
-async def test_missing_employees_become_inactive_and_come_back(app: App, write_file: Callable[..., Path]) -> None:
+async def test_missing_employees_become_inactive_and_come_back(app: Runtime, write_file: Callable[..., Path]) -> None:
     full = write_file("full.csv", "employee_no,name,agency\nB1,甲,機關\nB2,乙,機關\n")
     assert (await run(app, full)).added == 2
     report = await run(app, write_file("less.csv", "employee_no,name,agency\nB1,甲,機關\n"))
@@ -90,7 +90,7 @@ async def test_missing_employees_become_inactive_and_come_back(app: App, write_f
     assert partial.deactivated == 0 and (await employees(app))["B1"].active
 
 
-async def test_optional_columns_absent_are_left_alone(app: App, write_file: Callable[..., Path]) -> None:
+async def test_optional_columns_absent_are_left_alone(app: Runtime, write_file: Callable[..., Path]) -> None:
     report = await run(app, write_file("few.csv", "員工編號,姓名,機關\nT0001,示範員工甲（範例）,新機關\n"),
                        deactivate_missing=False)
     assert report.updated == 1 and any("hire_date" in w for w in report.warnings)
@@ -98,7 +98,7 @@ async def test_optional_columns_absent_are_left_alone(app: App, write_file: Call
     assert t1.agency == "新機關" and t1.hire_date == date(2015, 8, 1) and t1.rank == "薦任"
 
 
-async def test_a_big5_excel_file_with_a_national_id_column(app: App, write_file: Callable[..., Path]) -> None:
+async def test_a_big5_excel_file_with_a_national_id_column(app: Runtime, write_file: Callable[..., Path]) -> None:
     text = "員工編號,姓名,身分證字號,服務機關\nC1,張三,A123456789,桃園市政府人事處\n"
     report = await run(app, write_file("big5.csv", text, "cp950", newline="\r\n"), deactivate_missing=False)
     assert report.ok and report.encoding == "cp950" and report.added == 1
@@ -107,7 +107,7 @@ async def test_a_big5_excel_file_with_a_national_id_column(app: App, write_file:
     assert "A123456789" not in dump and "張三" in dump
 
 
-async def test_dry_run_and_the_demo_roster_never_overwrites_real_people(app: App,
+async def test_dry_run_and_the_demo_roster_never_overwrites_real_people(app: Runtime,
                                                                        write_file: Callable[..., Path]) -> None:
     before = await snapshot(app, Employee)
     dry = await run(app, write_file("d.csv", "employee_no,name,agency\nD1,甲,機關\n"), dry_run=True)
@@ -116,9 +116,9 @@ async def test_dry_run_and_the_demo_roster_never_overwrites_real_people(app: App
     # a real import of T0001 makes it a real person; loading the demo roster again leaves them be
     real = write_file("real.csv", "employee_no,name,agency\nT0001,真實姓名,真實機關\n")
     await run(app, real, deactivate_missing=False)
-    from bot.services.seed import seed_demo
+    from bot.services.demo import seed_demo
 
     async with app.sessions.begin() as s:
-        await seed_demo(s, app.settings.data_dir, now=app.clock.now())
+        await seed_demo(s, app.settings.data_dir, now=app.clock.now(), deps=app.app.deps)
     t1 = (await employees(app))["T0001"]
     assert (t1.name, t1.is_demo) == ("真實姓名", False)

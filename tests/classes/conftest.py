@@ -8,12 +8,18 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from bot.bootstrap import App
-from bot.db.models import Employee, OutboxMessage
-from bot.db.models_classes import Enrollment, TrainingClass
-from bot.services.class_import import ClassImportReport, import_classes
-from bot.services.classes import ClassesFile, Fairness, enrollment_settings
-from bot.services.enrollment import Deps, EnrollResult, enroll
+from bot.bootstrap import Runtime
+from bot.db.models.classes import Enrollment, TrainingClass
+from bot.db.models.core import Employee, OutboxMessage
+from bot.services.classes import (
+    ClassesFile,
+    ClassImportReport,
+    Deps,
+    EnrollResult,
+    Fairness,
+    enroll,
+    import_classes,
+)
 
 TEST_AGENCY = "桃園市政府測試局（範例）"
 
@@ -36,9 +42,9 @@ def classes_file(*specs: dict[str, Any], today: date | None = None) -> ClassesFi
     return ClassesFile.model_validate({"plan_year": 113, "classes": list(specs)}, context={"today": today})
 
 
-def deps(app: App, *, cap: int | None = None, period: str = "quarter") -> Deps:
+def deps(app: Runtime, *, cap: int | None = None, period: str = "quarter") -> Deps:
     """The app's enrollment dependencies, optionally with another fairness cap."""
-    base = Deps.of(app)
+    base = app.app.deps
     if cap is None:
         settings = base.settings.model_copy(update={"fairness": Fairness(max_active_per_period=None)})
     else:
@@ -47,20 +53,20 @@ def deps(app: App, *, cap: int | None = None, period: str = "quarter") -> Deps:
     return Deps(base.catalog, base.texts, base.rules, settings)
 
 
-async def add_classes(app: App, *specs: dict[str, Any]) -> ClassImportReport:
+async def add_classes(app: Runtime, *specs: dict[str, Any]) -> ClassImportReport:
     """Import classes through the real importer, in one transaction."""
     async with app.sessions.begin() as s:
-        return await import_classes(s, classes_file(*specs), settings=enrollment_settings(app), deps=Deps.of(app),
+        return await import_classes(s, classes_file(*specs), settings=app.app.enrollment, deps=app.app.deps,
                                     now=app.clock.now(), batch="test", source="test")
 
 
-async def class_id(app: App, code: str) -> int:
+async def class_id(app: Runtime, code: str) -> int:
     """The id of a class by code."""
     async with app.sessions() as s:
         return int((await s.execute(select(TrainingClass.id).where(TrainingClass.code == code))).scalar_one())
 
 
-async def add_people(app: App, n: int, *, prefix: str = "P", agency: str = TEST_AGENCY, rank: str = "薦任",
+async def add_people(app: Runtime, n: int, *, prefix: str = "P", agency: str = TEST_AGENCY, rank: str = "薦任",
                      start: int = 1) -> list[int]:
     """Insert ``n`` employees (genders alternate F, M) in one statement; returns their ids in order."""
     now = app.clock.now()
@@ -73,13 +79,13 @@ async def add_people(app: App, n: int, *, prefix: str = "P", agency: str = TEST_
     return sorted(int(i) for i in ids)
 
 
-async def employee(app: App, employee_id: int) -> Employee:
+async def employee(app: Runtime, employee_id: int) -> Employee:
     """One employee, loaded in a session of its own."""
     async with app.sessions() as s:
         return (await s.execute(select(Employee).where(Employee.id == employee_id))).scalar_one()
 
 
-async def enroll_as(app: App, cls_id: int, employee_id: int, *, d: Deps | None = None) -> EnrollResult:
+async def enroll_as(app: Runtime, cls_id: int, employee_id: int, *, d: Deps | None = None) -> EnrollResult:
     """One enrollment attempt in its own transaction (as one chat message would be)."""
     async with app.sessions.begin() as s:
         person = (await s.execute(select(Employee).where(Employee.id == employee_id))).scalar_one()
@@ -99,7 +105,7 @@ class Seats:
     rows_per_person: int
 
 
-async def seats(app: App, cls_id: int) -> Seats:
+async def seats(app: Runtime, cls_id: int) -> Seats:
     """Counters and rows of a class (enrolled employee ids; waitlisted ids in queue order)."""
     async with app.sessions() as s:
         cls = (await s.execute(select(TrainingClass).where(TrainingClass.id == cls_id)
@@ -114,7 +120,7 @@ async def seats(app: App, cls_id: int) -> Seats:
                  waitlist_seq=[r.seq for r in rows if r.status == "waitlisted"], rows_per_person=int(most or 0))
 
 
-async def outbox_texts(app: App, prefix: str = "") -> list[tuple[str, str]]:
+async def outbox_texts(app: Runtime, prefix: str = "") -> list[tuple[str, str]]:
     """(dedupe key, first reply text) of every outbox row whose key starts with ``prefix``."""
     async with app.sessions() as s:
         rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.dedupe_key.startswith(prefix))

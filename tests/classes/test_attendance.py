@@ -9,23 +9,27 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
-from bot.db.models_classes import Enrollment
-from bot.db.models_hours import LearningRecord
-from bot.services.attendance import AttendanceLine, AttendanceReport, import_attendance, read_attendance_csv
-from bot.services.catalog import DataFileError
-from bot.services.classes import enrollment_settings
+from bot.datafiles import DataFileError
+from bot.db.models.classes import Enrollment
+from bot.db.models.hours import LearningRecord
+from bot.services.classes import (
+    AttendanceLine,
+    AttendanceReport,
+    import_attendance,
+    read_attendance_csv,
+)
 from tests.classes.conftest import add_classes, add_people, class_id, enroll_as, spec
 
 
-async def record(app: App, lines: list[AttendanceLine]) -> AttendanceReport:
+async def record(app: Runtime, lines: list[AttendanceLine]) -> AttendanceReport:
     async with app.sessions.begin() as s:
         return await import_attendance(s, lines, rules=app.rules, catalog=app.catalog,
-                                       settings=enrollment_settings(app), now=app.clock.now(), batch="b", source="f")
+                                       settings=app.app.enrollment, now=app.clock.now(), batch="b", source="f")
 
 
-async def records(app: App, cid: int) -> dict[int, LearningRecord]:
+async def records(app: Runtime, cid: int) -> dict[int, LearningRecord]:
     """The learning records of one class's enrollments, by enrollment id."""
     async with app.sessions() as s:
         rows = (await s.execute(select(LearningRecord).join(Enrollment, Enrollment.id == LearningRecord.enrollment_id)
@@ -33,7 +37,7 @@ async def records(app: App, cid: int) -> dict[int, LearningRecord]:
     return {r.enrollment_id or 0: r for r in rows}
 
 
-async def test_attendance_credits_forfeits_and_re_imports_without_duplicates(app: App, clock: FrozenClock) -> None:
+async def test_attendance_credits_forfeits_and_re_imports_without_duplicates(app: Runtime, clock: FrozenClock) -> None:
     await add_classes(app, spec("T-ATT", course="A3-3", capacity=3, hours="3", mode="混成學習", name="第9期",
                                 meetings=(("2024-03-20", "09:00", "12:00"),)))
     cid = await class_id(app, "T-ATT")
@@ -70,7 +74,7 @@ async def test_attendance_credits_forfeits_and_re_imports_without_duplicates(app
     assert (row.status, row.attendance) == ("enrolled", "absent")       # attendance never frees a seat
 
 
-async def test_a_bad_row_stops_the_whole_file(app: App, clock: FrozenClock) -> None:
+async def test_a_bad_row_stops_the_whole_file(app: Runtime, clock: FrozenClock) -> None:
     await add_classes(app, spec("T-BAD", capacity=1))
     cid = await class_id(app, "T-BAD")
     a, b = await add_people(app, 2, prefix="B")

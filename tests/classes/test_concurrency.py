@@ -11,17 +11,17 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from bot.bootstrap import App
-from bot.db.models import ChannelAccount, Employee, OutboxMessage
-from bot.db.models_classes import Enrollment
+from bot.bootstrap import Runtime
+from bot.db.models.classes import Enrollment
+from bot.db.models.core import ChannelAccount, Employee, OutboxMessage
 from bot.services.accounts import bind_console_account
-from bot.services.enrollment import EnrollResult, cancel
+from bot.services.classes import EnrollResult, cancel
 from tests.classes.conftest import add_classes, add_people, class_id, deps, enroll_as, seats, spec
 
 CAPACITY = 20
 
 
-async def test_200_concurrent_attempts_at_20_seats(app: App) -> None:
+async def test_200_concurrent_attempts_at_20_seats(app: Runtime) -> None:
     await add_classes(app, spec("T-RUSH", capacity=CAPACITY))
     cid = await class_id(app, "T-RUSH")
     people = await add_people(app, 180)
@@ -48,7 +48,7 @@ async def test_200_concurrent_attempts_at_20_seats(app: App) -> None:
     assert [told[i] for i in queue] == list(range(1, len(queue) + 1))
 
 
-async def test_cancels_and_enrolls_interleaved(app: App) -> None:
+async def test_cancels_and_enrolls_interleaved(app: Runtime) -> None:
     await add_classes(app, spec("T-MIX", capacity=CAPACITY))
     cid = await class_id(app, "T-MIX")
     people = await add_people(app, 120)
@@ -98,7 +98,7 @@ async def test_cancels_and_enrolls_interleaved(app: App) -> None:
     assert sorted(told) == sorted(still_waiting[:12])  # each promoted person told once, nobody else
 
 
-async def test_same_person_hammering_one_class(app: App) -> None:
+async def test_same_person_hammering_one_class(app: Runtime) -> None:
     await add_classes(app, spec("T-TAP", capacity=1))
     cid = await class_id(app, "T-TAP")
     (person,) = await add_people(app, 1)
@@ -108,7 +108,7 @@ async def test_same_person_hammering_one_class(app: App) -> None:
     assert (state.taken, state.enrolled, state.rows_per_person) == (1, [person], 1)
 
 
-async def test_one_person_racing_into_clashing_classes_gets_one(app: App) -> None:
+async def test_one_person_racing_into_clashing_classes_gets_one(app: Runtime) -> None:
     codes = [f"T-CLASH{i}" for i in range(8)]
     await add_classes(app, *(spec(code) for code in codes))     # all meet at the same hours: they clash
     ids = [await class_id(app, code) for code in codes]
@@ -121,9 +121,9 @@ async def test_one_person_racing_into_clashing_classes_gets_one(app: App) -> Non
     assert active == 1
 
 
-async def test_a_substitute_racing_the_same_persons_own_clashing_enroll_gets_one(app: App) -> None:
-    from bot.services.enrollment import substitute
-    from bot.services.roles import Scope
+async def test_a_substitute_racing_the_same_persons_own_clashing_enroll_gets_one(app: Runtime) -> None:
+    from bot.services.accounts import Scope
+    from bot.services.classes import substitute
 
     await add_classes(app, spec("T-SUBX", capacity=1), spec("T-OWN"))   # same hours: they clash
     sub_class, own_class = await class_id(app, "T-SUBX"), await class_id(app, "T-OWN")

@@ -11,22 +11,22 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
 from bot.conversation import Action, ActionKind, IncomingMessage, MessageKind
-from bot.db.models_classes import TrainingClass
+from bot.db.models.classes import TrainingClass
 from tests.classes.conftest import add_classes, add_people, class_id, enroll_as, outbox_texts, seats, spec
 from tests.dialog import Press, Say, all_text, run_dialog
 
 
-async def press(app: App, user: str, action: Action) -> str:
+async def press(app: Runtime, user: str, action: Action) -> str:
     await run_dialog(app, user, [])  # binds the console user to that employee, as `abc-bot chat` does
     outcome = await app.dispatcher.handle(IncomingMessage(channel="console", user_id=user, kind=MessageKind.ACTION,
                                                           action=action))
     return all_text(outcome.replies)
 
 
-async def test_find_enroll_see_cancel_and_the_waitlisted_colleague_is_promoted(sqlite_app: App) -> None:
+async def test_find_enroll_see_cancel_and_the_waitlisted_colleague_is_promoted(sqlite_app: Runtime) -> None:
     app = sqlite_app
     await run_dialog(app, "T0001", [
         Say("python", intent="search", shows=["零基礎 Python 入門班"]),
@@ -52,7 +52,7 @@ async def test_find_enroll_see_cancel_and_the_waitlisted_colleague_is_promoted(s
     ])
 
 
-async def test_refusals_say_why_in_one_sentence(sqlite_app: App) -> None:
+async def test_refusals_say_why_in_one_sentence(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
         Say("報名 公共治理", intent="enroll",
             shows=["與「公共治理」相關", "高階人員公共治理班", "本府簡任人員（範例）"]),
@@ -75,7 +75,7 @@ async def test_refusals_say_why_in_one_sentence(sqlite_app: App) -> None:
     ])
 
 
-async def test_old_buttons_get_the_current_answer(sqlite_app: App, clock: FrozenClock) -> None:
+async def test_old_buttons_get_the_current_answer(sqlite_app: Runtime, clock: FrozenClock) -> None:
     app = sqlite_app
     await add_classes(app, spec("T-LAST", course="A2-6-2", capacity=1))
     await run_dialog(app, "T0004", [
@@ -99,7 +99,7 @@ async def test_old_buttons_get_the_current_answer(sqlite_app: App, clock: Frozen
     assert (await seats(app, cid)).taken == 0
 
 
-async def test_lists_need_no_account_but_enrolling_does(sqlite_app: App) -> None:
+async def test_lists_need_no_account_but_enrolling_does(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "U-stranger", [
         Say("報名 python", intent="enroll", shows=["零基礎 Python 入門班｜第1期（範例）"]),
         Press("報名這班", intent="enroll", shows=["請先綁定員工帳號"], hides=["身分證", "密碼"]),
@@ -118,14 +118,14 @@ async def test_lists_need_no_account_but_enrolling_does(sqlite_app: App) -> None
     ])
 
 
-async def test_past_classes_show_attendance_and_hours(sqlite_app: App) -> None:
+async def test_past_classes_show_attendance_and_hours(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0005", [
         Say("我的報名", intent="my_enrollments",
             shows=["ChatGPT Prompt 詠唱技巧班", "已參訓，未登錄時數：請假超過課程時數的規定比例"], hides=["取消報名"]),
     ])
 
 
-async def test_agency_hr_names_a_substitute_in_chat(sqlite_app: App) -> None:
+async def test_agency_hr_names_a_substitute_in_chat(sqlite_app: Runtime) -> None:
     app = sqlite_app
     await run_dialog(app, "T0001", [
         Say("遞補 DEMO-TM-01 T0001 T0002", intent="enroll", shows=["機關人事人員的功能"]),
@@ -147,7 +147,7 @@ async def test_agency_hr_names_a_substitute_in_chat(sqlite_app: App) -> None:
     assert any(k.startswith("class-sub-in:") and "示範員工甲（範例）" in t for k, t in notices.items())
 
 
-async def test_in_english(sqlite_app: App) -> None:
+async def test_in_english(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0003", [
         Say("English"),
         Say("enroll python", intent="enroll", shows=["Upcoming classes of \"Python for Absolute Beginners\"",

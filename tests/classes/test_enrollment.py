@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
-from bot.db.models import ChannelAccount, Employee, OutboxMessage
-from bot.db.models_classes import Enrollment
-from bot.services.accounts import bind_console_account
-from bot.services.enrollment import CLI_SCOPE, cancel, substitute
-from bot.services.roles import Scope
+from bot.db.models.classes import Enrollment
+from bot.db.models.core import ChannelAccount, Employee, OutboxMessage
+from bot.services.accounts import Scope, bind_console_account
+from bot.services.classes import CLI_SCOPE, cancel, substitute
 from tests.classes.conftest import (
     MORNING,
     TEST_AGENCY,
@@ -31,12 +30,12 @@ from tests.classes.conftest import (
 CLOSES = datetime(2024, 3, 10, 17, 0, tzinfo=TAIPEI)
 
 
-async def cancel_as(app: App, enrollment_id: int, employee_id: int) -> object:
+async def cancel_as(app: Runtime, enrollment_id: int, employee_id: int) -> object:
     async with app.sessions.begin() as s:
         return await cancel(s, enrollment_id, employee_id, now=app.clock.now(), deps=deps(app))
 
 
-async def bind(app: App, *employee_ids: int) -> None:
+async def bind(app: Runtime, *employee_ids: int) -> None:
     """Give employees a console chat account, so notices to them have a recipient."""
     async with app.sessions.begin() as s:
         for eid in employee_ids:
@@ -44,7 +43,7 @@ async def bind(app: App, *employee_ids: int) -> None:
             await bind_console_account(s, no, lang="zh-TW", now=app.clock.now())
 
 
-async def test_seats_then_waitlist_in_order_and_no_one_twice(app: App) -> None:
+async def test_seats_then_waitlist_in_order_and_no_one_twice(app: Runtime) -> None:
     await add_classes(app, spec("T-SEAT", capacity=2))
     cid = await class_id(app, "T-SEAT")
     a, b, c, d = await add_people(app, 4)
@@ -61,7 +60,7 @@ async def test_seats_then_waitlist_in_order_and_no_one_twice(app: App) -> None:
     assert (state.taken, state.enrolled, state.waitlisted, state.rows_per_person) == (2, [a, b], [c, d], 1)
 
 
-async def test_cancel_promotes_the_first_eligible_and_tells_them(app: App) -> None:
+async def test_cancel_promotes_the_first_eligible_and_tells_them(app: Runtime) -> None:
     await add_classes(app, spec("T-PROMO", capacity=1))
     cid = await class_id(app, "T-PROMO")
     holder, gone, next_one, last = await add_people(app, 4)
@@ -81,7 +80,7 @@ async def test_cancel_promotes_the_first_eligible_and_tells_them(app: App) -> No
     assert "公假" in notices[0][1] and "職務代理人" in notices[0][1]
 
 
-async def test_cancel_deadline_and_re_enrolling_goes_to_the_back(app: App, clock: FrozenClock) -> None:
+async def test_cancel_deadline_and_re_enrolling_goes_to_the_back(app: Runtime, clock: FrozenClock) -> None:
     await add_classes(app, spec("T-BACK", capacity=1))
     cid = await class_id(app, "T-BACK")
     a, b = await add_people(app, 2)
@@ -101,7 +100,7 @@ async def test_cancel_deadline_and_re_enrolling_goes_to_the_back(app: App, clock
 
 
 @pytest.mark.parametrize(("offset", "outcome"), [(-1, "enrolled"), (0, "refused"), (1, "refused")])
-async def test_enrolling_at_the_second_the_window_closes(app: App, clock: FrozenClock, offset: int,
+async def test_enrolling_at_the_second_the_window_closes(app: Runtime, clock: FrozenClock, offset: int,
                                                          outcome: str) -> None:
     await add_classes(app, spec("T-WIN"))
     cid = await class_id(app, "T-WIN")
@@ -114,7 +113,7 @@ async def test_enrolling_at_the_second_the_window_closes(app: App, clock: Frozen
         assert result.refusal.values == {"closes": "113年3月10日 17:00"}
 
 
-async def test_window_not_open_yet(app: App, clock: FrozenClock) -> None:
+async def test_window_not_open_yet(app: Runtime, clock: FrozenClock) -> None:
     await add_classes(app, spec("T-EARLY", opens="2024-03-02 09:00"))
     cid = await class_id(app, "T-EARLY")
     (person,) = await add_people(app, 1)
@@ -124,7 +123,7 @@ async def test_window_not_open_yet(app: App, clock: FrozenClock) -> None:
     assert (await enroll_as(app, cid, person)).outcome == "enrolled"
 
 
-async def test_refusals_name_eligibility_clash_and_cap(app: App) -> None:
+async def test_refusals_name_eligibility_clash_and_cap(app: Runtime) -> None:
     await add_classes(
         app, spec("T-SENIOR", eligibility={"ranks": ["簡任"]}),
         spec("T-AM", meetings=(("2024-03-21", "09:00", "12:00"),)),
@@ -147,7 +146,7 @@ async def test_refusals_name_eligibility_clash_and_cap(app: App) -> None:
     assert (await enroll_as(app, await class_id(app, "T-Q2"), person, d=deps(app, cap=1))).outcome == "enrolled"
 
 
-async def test_hr_cancels_a_class_everyone_is_told_and_nobody_stays_enrolled(app: App) -> None:
+async def test_hr_cancels_a_class_everyone_is_told_and_nobody_stays_enrolled(app: Runtime) -> None:
     await add_classes(app, spec("T-CXL", capacity=2))
     cid = await class_id(app, "T-CXL")
     people = await add_people(app, 3)
@@ -166,7 +165,7 @@ async def test_hr_cancels_a_class_everyone_is_told_and_nobody_stays_enrolled(app
     assert again.unchanged == ["T-CXL"] and len(await outbox_texts(app, "class-cancelled:")) == 3
 
 
-async def test_a_new_time_or_place_is_told_to_everyone_still_in_the_class(app: App) -> None:
+async def test_a_new_time_or_place_is_told_to_everyone_still_in_the_class(app: Runtime) -> None:
     await add_classes(app, spec("T-MOVE", capacity=2))
     cid = await class_id(app, "T-MOVE")
     stays, leaves, waits, other = await add_people(app, 4)
@@ -197,7 +196,7 @@ async def test_a_new_time_or_place_is_told_to_everyone_still_in_the_class(app: A
     assert told == {stays, waits}
 
 
-async def test_lowering_capacity_below_enrolled_drops_nobody(app: App) -> None:
+async def test_lowering_capacity_below_enrolled_drops_nobody(app: Runtime) -> None:
     await add_classes(app, spec("T-LOW", capacity=4))
     cid = await class_id(app, "T-LOW")
     people = await add_people(app, 6)
@@ -219,7 +218,7 @@ async def test_lowering_capacity_below_enrolled_drops_nobody(app: App) -> None:
     assert (await seats(app, cid)).enrolled == [people[3], people[4], people[5]]
 
 
-async def test_substitute_moves_the_seat_and_tells_both(app: App, clock: FrozenClock) -> None:
+async def test_substitute_moves_the_seat_and_tells_both(app: Runtime, clock: FrozenClock) -> None:
     await add_classes(app, spec("T-SUB", capacity=1))
     cid = await class_id(app, "T-SUB")
     holder, waiting, colleague = await add_people(app, 3)

@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.config import DEFAULT_DATA_DIR
-from bot.db.models_classes import TrainingClass
-from bot.services.catalog import DataFileError
-from bot.services.class_import import import_classes
-from bot.services.classes import load_enrollment_settings, read_classes_file
-from bot.services.enrollment import Deps
+from bot.datafiles import DataFileError
+from bot.db.models.classes import TrainingClass
+from bot.services.classes import import_classes, load_enrollment_settings, read_classes_file
 from tests.classes.conftest import classes_file, spec
 
 
@@ -111,11 +109,11 @@ def test_csv_with_chinese_headers_and_several_meetings(tmp_path: Path) -> None:
         read_classes_file(write(tmp_path, "h.csv", "code,course\nX,B1-3-1\n"), plan_year=113)
 
 
-async def test_import_refuses_unknown_courses_series_and_modes_and_writes_nothing(app: App) -> None:
+async def test_import_refuses_unknown_courses_series_and_modes_and_writes_nothing(app: Runtime) -> None:
     bad = classes_file(spec("T-1"), spec("T-2", course="ZZ-9"), spec("T-3", course="B1-3"), spec("T-4", mode="遠足"))
     with pytest.raises(DataFileError) as err:
         async with app.sessions.begin() as s:
-            await import_classes(s, bad, settings=load_enrollment_settings(DEFAULT_DATA_DIR, 113), deps=Deps.of(app),
+            await import_classes(s, bad, settings=load_enrollment_settings(DEFAULT_DATA_DIR, 113), deps=app.app.deps,
                                  now=app.clock.now(), batch="t", source="f.yaml")
     text = str(err.value)
     assert "[code=T-2].course: ZZ-9 is not in the 113 catalog" in text
@@ -138,7 +136,7 @@ def test_enrollment_settings_errors_name_file_and_key(tmp_path: Path) -> None:
 
 def test_an_hr_mapping_that_renames_one_column_keeps_the_default_names_of_the_others(tmp_path: Path) -> None:
     """--mapping is laid over data/imports/*.yaml (as for the roster and hours), not used instead of it."""
-    from bot.services.attendance import read_attendance_csv
+    from bot.services.classes import read_attendance_csv
 
     mapping = write(tmp_path, "m.yaml", "columns:\n  code: [開班序號]\n  class: [開班序號]\n")
     classes = write(tmp_path, "c.csv", "開班序號,課程代碼,辦理方式,地點,時數,名額,報名開始,報名截止,上課時間\n"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
-from bot.services.attendance import import_attendance, read_attendance_csv
-from bot.services.classes import enrollment_settings, read_classes_file
+from bot.services.classes import import_attendance, read_attendance_csv, read_classes_file
 from tests.classes.conftest import add_classes, add_people, class_id, enroll_as, spec
 
 
@@ -38,7 +37,7 @@ def test_classes_file_still_names_an_impossible_roc_date(tmp_path: Path) -> None
         raise AssertionError("an impossible date was accepted")
 
 
-async def test_attendance_finds_the_class_whatever_the_letter_case(app: App, clock: FrozenClock,
+async def test_attendance_finds_the_class_whatever_the_letter_case(app: Runtime, clock: FrozenClock,
                                                                      tmp_path: Path) -> None:
     # `report class demo-tm-01` finds the class; the attendance sheet HR typed the same way must too.
     await add_classes(app, spec("T-QA-1", course="A3-3", capacity=3, hours="3",
@@ -55,6 +54,6 @@ async def test_attendance_finds_the_class_whatever_the_letter_case(app: App, clo
     lines = read_attendance_csv(path)
     async with app.sessions.begin() as s:
         report = await import_attendance(s, lines, rules=app.rules, catalog=app.catalog,
-                                         settings=enrollment_settings(app), now=app.clock.now(), batch="b",
+                                         settings=app.app.enrollment, now=app.clock.now(), batch="b",
                                          source=str(path))
     assert (report.attended, report.credited, report.forfeited, report.records_created) == (2, 1, 1, 2)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from bot.clock import TAIPEI
-from bot.services.eligibility import (
+from bot.services.classes import (
     EligibilityRule,
     EmployeeFacts,
     check_eligibility,

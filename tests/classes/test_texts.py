@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.db.models_classes import CANCEL_REASONS
-from bot.services.eligibility import PeriodKind
+from bot.db.models.classes import CANCEL_REASONS
+from bot.services.classes import PeriodKind
 from bot.texts import MessageCatalog
 
 REPO = Path(__file__).resolve().parents[2]
-FILES = ["handlers/enroll.py", *(str(p.relative_to(REPO)) for p in (REPO / "bot" / "services").glob("*.py"))]
+FILES = [*(str(p.relative_to(REPO)) for p in (REPO / "handlers").rglob("*.py")),
+         *(str(p.relative_to(REPO)) for p in (REPO / "bot" / "services").rglob("*.py"))]
 LITERAL = re.compile(r"""["'](classes\.[a-z_]+(?:\.[a-z0-9_]+)+)["']""")
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.channels.line import LineChannel, LineClient, LineSender
 from bot.metrics import Metrics
-from bot.services.delivery import DeliveryWorker
+from bot.services.notices import DeliveryWorker
 from bot.web import WebServer
 from tests.line import webhooks
 from tests.line.fake_line import FakeLine
@@ -26,7 +26,7 @@ async def no_sleep(_seconds: float) -> None:
 class Harness:
     """The bot's web server (in this process) talking to the fake LINE API."""
 
-    app: App
+    app: Runtime
     fake: FakeLine
     server: WebServer
     line: LineChannel
@@ -54,21 +54,21 @@ class Harness:
         return status
 
 
-def line_settings(app: App, fake: FakeLine) -> App:
+def line_settings(app: Runtime, fake: FakeLine) -> Runtime:
     """The app with LINE credentials pointing at the fake."""
-    app.settings = replace(app.settings, line_channel_secret=webhooks.SECRET,
-                           line_channel_access_token=webhooks.TOKEN, line_api_base_url=fake.url)
+    app.app = replace(app.app, settings=replace(app.settings, line_channel_secret=webhooks.SECRET,
+                                                line_channel_access_token=webhooks.TOKEN, line_api_base_url=fake.url))
     return app
 
 
-async def make_harness(app: App, fake: FakeLine, **channel: Any) -> Harness:
+async def make_harness(app: Runtime, fake: FakeLine, **channel: Any) -> Harness:
     """Build and start a server for ``app`` (callers stop it)."""
     line_settings(app, fake)
     metrics = Metrics()
     client = LineClient(webhooks.TOKEN, fake.url)
     sender = LineSender(client, metrics, sleep=no_sleep, reply_ttl=channel.pop("reply_ttl", 50.0))
     line = LineChannel(app, metrics, secret=webhooks.SECRET, client=client, sender=sender, **channel)
-    worker = DeliveryWorker(app, {"line": sender}, metrics=metrics)
+    worker = DeliveryWorker(app.sessions, app.clock, {"line": sender}, metrics=metrics)
     server = WebServer(app, metrics, line=line, worker=None, grace=5)
     await server.start("127.0.0.1", 0)
     return Harness(app, fake, server, line, sender, worker, metrics, aiohttp.ClientSession())
@@ -83,7 +83,7 @@ async def fake() -> AsyncIterator[FakeLine]:
 
 
 @pytest.fixture
-async def line(app: App, fake: FakeLine) -> AsyncIterator[Harness]:
+async def line(app: Runtime, fake: FakeLine) -> AsyncIterator[Harness]:
     """The web server on each database, wired to the fake LINE API."""
     harness = await make_harness(app, fake)
     yield harness

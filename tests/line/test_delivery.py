@@ -10,14 +10,14 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.channels.console import run_console
 from bot.clock import FrozenClock
 from bot.conversation import Reply
-from bot.db.models import ChannelAccount, OutboxMessage
-from bot.services.accounts import bind_console_account, get_or_create_account
-from bot.services.delivery import DeliveryError, DeliveryWorker, Recipient, RecipientUnreachable
-from bot.services.outbox import enqueue
+from bot.db.channel_accounts import get_or_create_account
+from bot.db.models.core import ChannelAccount, OutboxMessage
+from bot.services.accounts import bind_console_account
+from bot.services.notices import DeliveryError, DeliveryWorker, Recipient, RecipientUnreachable, enqueue
 from tests.line import webhooks as wh
 from tests.line.conftest import Harness
 
@@ -40,7 +40,7 @@ class Recorder:
         self.changed.set()
 
 
-async def queue(app: App, count: int, channel: str = "line", users: int = 5) -> list[int]:
+async def queue(app: Runtime, count: int, channel: str = "line", users: int = 5) -> list[int]:
     now = app.clock.now()
     ids = []
     async with app.sessions.begin() as s:
@@ -53,15 +53,16 @@ async def queue(app: App, count: int, channel: str = "line", users: int = 5) -> 
     return ids
 
 
-async def statuses(app: App) -> Counter[str]:
+async def statuses(app: Runtime) -> Counter[str]:
     async with app.sessions() as s:
         return Counter((await s.execute(select(OutboxMessage.status))).scalars())
 
 
-async def test_two_workers_deliver_every_row_exactly_once(app: App) -> None:
+async def test_two_workers_deliver_every_row_exactly_once(app: Runtime) -> None:
     await queue(app, 60)
     sender = Recorder()
-    workers = [DeliveryWorker(app, {"line": sender}, batch_size=7, worker_id=f"w{i}") for i in range(2)]
+    workers = [DeliveryWorker(app.sessions, app.clock, {"line": sender}, batch_size=7, worker_id=f"w{i}")
+               for i in range(2)]
     results = await asyncio.gather(*(w.run_until_idle() for w in workers))
     assert sum(r.get("sent", 0) for r in results) == 60
     assert all(r.get("sent", 0) > 0 for r in results), "both workers took part"
@@ -69,17 +70,17 @@ async def test_two_workers_deliver_every_row_exactly_once(app: App) -> None:
     assert await statuses(app) == Counter({"sent": 60})
 
 
-async def test_rows_of_one_user_go_in_order(app: App) -> None:
+async def test_rows_of_one_user_go_in_order(app: Runtime) -> None:
     await queue(app, 12, users=1)
     sender = Recorder()
-    await DeliveryWorker(app, {"line": sender}, batch_size=5).run_until_idle()
+    await DeliveryWorker(app.sessions, app.clock, {"line": sender}, batch_size=5).run_until_idle()
     assert sender.texts == [f"notice {n}" for n in range(12)]
 
 
-async def test_temporary_failure_backs_off_on_the_clock_then_delivers(app: App, clock: FrozenClock) -> None:
+async def test_temporary_failure_backs_off_on_the_clock_then_delivers(app: Runtime, clock: FrozenClock) -> None:
     [row_id] = await queue(app, 1)
     sender = Recorder([DeliveryError("LINE push status 500", retry=True)])
-    worker = DeliveryWorker(app, {"line": sender})
+    worker = DeliveryWorker(app.sessions, app.clock, {"line": sender})
     assert await worker.run_once() == {"retry": 1}
     assert await worker.run_once() == {}  # not due yet: nothing is sent before the backoff ends
     clock.advance(worker.backoff(1) * 1.3)
@@ -89,10 +90,10 @@ async def test_temporary_failure_backs_off_on_the_clock_then_delivers(app: App, 
     assert row is not None and row.status == "sent" and row.attempts == 2 and row.sent_at == clock.now()
 
 
-async def test_gives_up_after_max_attempts_with_the_reason(app: App, clock: FrozenClock) -> None:
+async def test_gives_up_after_max_attempts_with_the_reason(app: Runtime, clock: FrozenClock) -> None:
     [row_id] = await queue(app, 1)
     sender = Recorder([DeliveryError("LINE push status 429", retry=True)] * 3)
-    worker = DeliveryWorker(app, {"line": sender}, max_attempts=3)
+    worker = DeliveryWorker(app.sessions, app.clock, {"line": sender}, max_attempts=3)
     for _ in range(3):
         await worker.run_once()
         clock.advance(worker.max_backoff * 2)
@@ -102,14 +103,14 @@ async def test_gives_up_after_max_attempts_with_the_reason(app: App, clock: Froz
     assert row.attempts == 3 and sender.delivered == Counter()
 
 
-async def test_permanent_failure_and_unreachable_users(app: App) -> None:
+async def test_permanent_failure_and_unreachable_users(app: Runtime) -> None:
     ids = await queue(app, 3, users=3)
     async with app.sessions.begin() as s:
         row = await s.get(OutboxMessage, ids[2])
         assert row is not None
         await s.execute(update(ChannelAccount).where(ChannelAccount.id == row.account_id).values(reachable=False))
     sender = Recorder([DeliveryError("LINE push status 400: Bad Request", retry=False), RecipientUnreachable()])
-    summary = await DeliveryWorker(app, {"line": sender}).run_until_idle()
+    summary = await DeliveryWorker(app.sessions, app.clock, {"line": sender}).run_until_idle()
     assert summary == {"failed": 1, "skipped": 2}
     async with app.sessions() as s:
         rows = (await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
@@ -117,21 +118,21 @@ async def test_permanent_failure_and_unreachable_users(app: App) -> None:
         ("failed", "LINE push status 400: Bad Request"), ("skipped", "unreachable"), ("skipped", "unreachable")]
 
 
-async def test_a_row_left_sending_by_a_dead_worker_is_taken_again_after_the_lease(app: App,
+async def test_a_row_left_sending_by_a_dead_worker_is_taken_again_after_the_lease(app: Runtime,
                                                                                   clock: FrozenClock) -> None:
     await queue(app, 1)
-    dead = DeliveryWorker(app, {"line": Recorder()}, worker_id="dead")
+    dead = DeliveryWorker(app.sessions, app.clock, {"line": Recorder()}, worker_id="dead")
     assert len(await dead.claim()) == 1  # claimed, then the process died
-    survivor = DeliveryWorker(app, {"line": (sender := Recorder())})
+    survivor = DeliveryWorker(app.sessions, app.clock, {"line": (sender := Recorder())})
     assert await survivor.run_once() == {}
     clock.advance(survivor.lease + timedelta(seconds=1))
     assert await survivor.run_once() == {"sent": 1}
     assert len(sender.delivered) == 1
 
 
-async def test_workers_only_take_their_channels_and_accounts(app: App) -> None:
+async def test_workers_only_take_their_channels_and_accounts(app: Runtime) -> None:
     await queue(app, 2, channel="telegram")
-    assert await DeliveryWorker(app, {"line": Recorder()}).run_until_idle() == {}
+    assert await DeliveryWorker(app.sessions, app.clock, {"line": Recorder()}).run_until_idle() == {}
     assert await statuses(app) == Counter({"pending": 2})
 
 
@@ -150,9 +151,9 @@ async def test_line_push_through_the_fake_api_is_sent_once_despite_a_lost_answer
     assert pushes[0].json["messages"] == [{"type": "text", "text": "notice 0"}]
 
 
-async def test_background_worker_delivers_what_is_queued_and_stops_cleanly(app: App) -> None:
+async def test_background_worker_delivers_what_is_queued_and_stops_cleanly(app: Runtime) -> None:
     sender = Recorder()
-    worker = DeliveryWorker(app, {"line": sender})
+    worker = DeliveryWorker(app.sessions, app.clock, {"line": sender})
     worker.start()
     await queue(app, 3)
     worker.wake()  # as enqueuing code does; the loop (not this test) must deliver
@@ -168,7 +169,7 @@ async def test_background_worker_delivers_what_is_queued_and_stops_cleanly(app: 
     assert await worker.run_until_idle() == {}  # nothing was left for anyone else
 
 
-async def test_console_chat_prints_notices_without_breaking_its_json_contract(app: App) -> None:
+async def test_console_chat_prints_notices_without_breaking_its_json_contract(app: Runtime) -> None:
     now = app.clock.now()
     async with app.sessions.begin() as s:
         account = await bind_console_account(s, "T0001", lang="zh-TW", now=now)
@@ -184,7 +185,7 @@ async def test_console_chat_prints_notices_without_breaking_its_json_contract(ap
     assert await statuses(app) == Counter({"sent": 1, "pending": 1})  # T0002's waits for T0002
 
 
-async def test_console_text_mode_shows_the_notice(app: App) -> None:
+async def test_console_text_mode_shows_the_notice(app: Runtime) -> None:
     now = app.clock.now()
     async with app.sessions.begin() as s:
         account = await bind_console_account(s, "T0001", lang="zh-TW", now=now)

@@ -10,10 +10,10 @@ from typing import cast
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.bootstrap import App
+from bot.bootstrap import Runtime
 from bot.clock import FrozenClock
-from bot.db.models import OutboxMessage, ProcessedEvent
-from bot.services.delivery import DeliveryWorker
+from bot.db.models.core import OutboxMessage, ProcessedEvent
+from bot.services.notices import DeliveryWorker
 from tests.line import webhooks as wh
 from tests.line.conftest import Harness
 from tests.line.test_delivery import Recorder, queue
@@ -100,13 +100,13 @@ async def test_a_reply_token_refused_on_a_clean_attempt_still_falls_back_to_push
 # ------------------------------------------------------------------------------------ outbox worker
 
 
-async def test_a_row_whose_workers_keep_dying_is_given_up_after_max_attempts(app: App, clock: FrozenClock) -> None:
+async def test_a_row_whose_workers_keep_dying_is_given_up_after_max_attempts(app: Runtime, clock: FrozenClock) -> None:
     await queue(app, 1)
     for n in range(3):                                  # claimed, then the process died: three times
-        dead = DeliveryWorker(app, {"line": Recorder()}, worker_id=f"dead-{n}", max_attempts=3)
+        dead = DeliveryWorker(app.sessions, app.clock, {"line": Recorder()}, worker_id=f"dead-{n}", max_attempts=3)
         assert len(await dead.claim()) == 1
         clock.advance(dead.lease + timedelta(seconds=1))
-    survivor = DeliveryWorker(app, {"line": (sender := Recorder())}, max_attempts=3)
+    survivor = DeliveryWorker(app.sessions, app.clock, {"line": (sender := Recorder())}, max_attempts=3)
     assert await survivor.run_once() == {"failed": 1}
     assert sender.delivered == Counter()
     async with app.sessions() as s:

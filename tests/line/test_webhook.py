@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from bot.channels.line import signature_ok
 from bot.db.engine import create_engine
-from bot.db.models import ChannelAccount, ProcessedEvent
-from bot.services.outbox import enqueue
+from bot.db.models.core import ChannelAccount, ProcessedEvent
+from bot.services.notices import enqueue
 from tests.conftest import drop_pg_connections
 from tests.line import webhooks as wh
 from tests.line.conftest import Harness, make_harness

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import bot.db.all_models  # noqa: F401  (registers every table on the metadata)
+import bot.db.models  # noqa: F401  (registers every table on the metadata)
 from bot.db.base import Base
 
 connection = context.config.attributes.get("connection")

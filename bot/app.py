@@ -1,0 +1,42 @@
+"""What is loaded once at start-up, as one frozen object: settings, clock, plan data, texts, indexes.
+
+Handlers read it as ``ctx.app``; services never see it (they take the pieces they need as arguments).
+It is built by :func:`bot.bootstrap.load_app`, which loads and validates every data file exactly once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.context import Context
+from bot.intents import IntentRecognizer
+from bot.services.accounts import BindingPolicy
+from bot.services.catalog import Catalog, RulesFile, SearchEngine
+from bot.services.classes import Deps, EnrollmentSettings
+from bot.texts import MessageCatalog
+
+
+@dataclass(frozen=True)
+class App:
+    """Everything loaded at start-up; immutable for the life of the process."""
+
+    settings: Settings
+    clock: Clock
+    catalog: Catalog
+    rules: RulesFile
+    texts: MessageCatalog
+    intents: IntentRecognizer
+    search: SearchEngine
+    enrollment: EnrollmentSettings
+    """The plan year's ``enrollment.yaml``: delivery modes and the fairness cap."""
+    binding: BindingPolicy
+    """``data/accounts.yaml``: code length, attempt limits, the linking flow's time-out."""
+    deps: Deps
+    """What the classes feature's services need besides a session (catalog, texts, rules, settings, notices)."""
+
+
+Ctx: TypeAlias = Context[App]
+"""The context every handler receives."""

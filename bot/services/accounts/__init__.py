@@ -1,0 +1,35 @@
+"""Accounts: employees and their chat accounts, the roster import, one-time binding codes, HR roles and the audit.
+
+Other packages import only what this module exports.
+"""
+
+from bot.services.accounts.binding import (
+    BindingPolicy,
+    BindResult,
+    attempt_bind,
+    format_code,
+    issue_codes,
+    load_policy,
+    lock_status,
+    normalize_code,
+    unbind,
+    unbind_employee,
+    verify_code,
+)
+from bot.services.accounts.employees import bind_console_account, employee_by_id, employees_by_number, find_employee
+from bot.services.accounts.roles import AGENCY_HR, Scope, authorize, grant, list_roles, record, revoke, scope_of
+from bot.services.accounts.roster import (
+    RosterReport,
+    employees_for_codes,
+    import_roster,
+    load_roster_mapping,
+    roster_agencies,
+)
+
+__all__ = [
+    "AGENCY_HR", "BindResult", "BindingPolicy", "RosterReport", "Scope", "attempt_bind", "authorize",
+    "bind_console_account", "employee_by_id", "employees_by_number", "employees_for_codes", "find_employee",
+    "format_code", "grant", "import_roster", "issue_codes", "list_roles", "load_policy", "load_roster_mapping",
+    "lock_status", "normalize_code", "record", "revoke", "roster_agencies", "scope_of", "unbind",
+    "unbind_employee", "verify_code",
+]

@@ -1,0 +1,217 @@
+"""Attendance of our own classes: recorded on the enrollment, and turned into learning-hours records.
+
+``abc-bot import attendance FILE.csv`` reads one row per trainee (class, employee number, attended or
+absent, leave hours, unexcused absence). The file is checked as a whole first; then, in one
+transaction, each enrollment gets its attendance and each attended one a :class:`LearningRecord`
+(``source='class'``, ``natural_key='class:<enrollment id>'``) whose ``credited`` and ``forfeit_reason``
+come from the plan's full-attendance rule (:func:`bot.services.hours.attendance_outcome`). Importing
+again updates those rows; a trainee corrected to absent loses the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import TAIPEI
+from bot.datafiles import DataFileError
+from bot.db.models.classes import Enrollment, TrainingClass
+from bot.db.models.hours import LearningRecord
+from bot.services.accounts import employees_by_number
+from bot.services.catalog import Catalog, RulesFile
+from bot.services.classes.enrollment import enrollment_of
+from bot.services.classes.files import EnrollmentSettings, find_class
+from bot.services.classes.format import class_title
+
+FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
+REQUIRED = ("class", "employee_no", "attendance")
+MAPPING = Path("imports") / "attendance.yaml"
+
+
+@dataclass(frozen=True)
+class AttendanceLine:
+    """One trainee's attendance as the file states it."""
+
+    line: int
+    class_ref: str
+    employee_no: str
+    attendance: Literal["attended", "absent"]
+    leave_hours: Decimal = Decimal(0)
+    unexcused: bool = False
+
+
+@dataclass
+class AttendanceReport:
+    """What an attendance import did."""
+
+    rows: int = 0
+    attended: int = 0
+    absent: int = 0
+    credited: int = 0
+    forfeited: int = 0
+    records_created: int = 0
+    records_updated: int = 0
+    records_removed: int = 0
+    batch: str = ""
+
+
+def _leave(text: str) -> Decimal:
+    from bot.services.common import narrow
+
+    s = narrow(text).removesuffix("小時").removesuffix("h").strip()
+    if not s:
+        return Decimal(0)
+    try:
+        value = Decimal(s)
+    except InvalidOperation:
+        raise ValueError(f"leave hours {text.strip()!r} is not a number") from None
+    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
+        raise ValueError(f"leave hours {text.strip()!r} must be 0 or more, with at most two decimals")
+    return value
+
+
+def read_attendance_csv(path: Path, mapping: Path | None = None, *,
+                        data_dir: Path | None = None) -> list[AttendanceLine]:
+    """Read an attendance CSV (UTF-8, Excel's UTF-16 or Big5), checking every row.
+
+    ``mapping`` (HR's ``--mapping`` file) is laid over ``data_dir``'s ``imports/attendance.yaml``.
+
+    Raises:
+        DataFileError: every problem found, as ``file: line N: problem`` lines.
+    """
+    from bot.config import DEFAULT_DATA_DIR
+    from bot.services.common import (
+        ImportFileError,
+        fold,
+        load_import_mapping,
+        map_columns,
+        narrow,
+        parse_bool,
+        parse_employee_no,
+        read_table,
+        rows_with,
+        value_lookup,
+    )
+
+    spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, MAPPING, mapping)
+    try:
+        table = read_table(path)
+        cmap = map_columns(table, spec, FIELDS, REQUIRED)
+    except ImportFileError as exc:
+        raise DataFileError(str(exc)) from None
+    words = value_lookup(spec, "attendance")
+    out: list[AttendanceLine] = []
+    errors: list[str] = []
+    for line, cells in rows_with(table, cmap):
+        try:
+            status = words.get(fold(cells.get("attendance", "")))
+            if status not in ("attended", "absent"):
+                raise ValueError(f"attendance {cells.get('attendance', '')!r} is not attended or absent (出席/缺席)")
+            if not cells.get("class"):
+                raise ValueError("class is empty")
+            out.append(AttendanceLine(line=line, class_ref=narrow(cells["class"]), attendance=status,  # type: ignore[arg-type]
+                                      employee_no=parse_employee_no(cells.get("employee_no", "")),
+                                      leave_hours=_leave(cells.get("leave_hours", "")),
+                                      unexcused=parse_bool(cells.get("unexcused", ""))))
+        except ValueError as exc:
+            errors.append(f"{path}: line {line}: {exc}")
+    if errors:
+        raise DataFileError("\n".join(errors))
+    if not out:
+        raise DataFileError(f"{path}: no rows")
+    return out
+
+
+async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLine], *, rules: RulesFile,
+                            catalog: Catalog, settings: EnrollmentSettings, now: datetime, batch: str,
+                            source: str = "file") -> AttendanceReport:
+    """Record attendance and write or update the learning-hours records, all or nothing.
+
+    Raises:
+        DataFileError: a row names an unknown class or employee, someone not enrolled, a class that has
+            not started, leave longer than the class, or the same trainee twice (every problem listed;
+            nothing written).
+    """
+    from bot.services.hours import attendance_outcome
+
+    classes: dict[str, TrainingClass | None] = {}
+    people = await employees_by_number(session, {ln.employee_no for ln in lines})
+    problems: list[str] = []
+    planned: list[tuple[AttendanceLine, TrainingClass, Enrollment]] = []
+    seen: dict[tuple[int, int], int] = {}
+    for ln in lines:
+        where = f"{source}: line {ln.line}"
+        if ln.class_ref not in classes:  # as `report class` finds it: any letter case, or its number
+            classes[ln.class_ref] = await find_class(session, ln.class_ref)
+        cls, person = classes[ln.class_ref], people.get(ln.employee_no)
+        if cls is None:
+            problems.append(f"{where}: class {ln.class_ref} does not exist")
+            continue
+        if person is None:
+            problems.append(f"{where}: employee {ln.employee_no} is not on the roster")
+            continue
+        if cls.status == "cancelled":
+            problems.append(f"{where}: class {cls.code} was cancelled")
+            continue
+        if now < cls.starts_at:
+            problems.append(f"{where}: class {cls.code} has not started yet")
+            continue
+        if ln.leave_hours > cls.hours:
+            problems.append(f"{where}: leave {ln.leave_hours} h is more than the class's {cls.hours.normalize()} h")
+            continue
+        key = (cls.id, person.id)
+        if key in seen:
+            problems.append(f"{where}: {ln.employee_no} in {cls.code} is already on line {seen[key]}")
+            continue
+        seen[key] = ln.line
+        row = await enrollment_of(session, cls.id, person.id)
+        if row is None or row.status != "enrolled":
+            state = "not enrolled" if row is None else row.status
+            problems.append(f"{where}: {ln.employee_no} has no seat in {cls.code} ({state})")
+            continue
+        planned.append((ln, cls, row))
+    if problems:
+        raise DataFileError("\n".join(problems))
+
+    report = AttendanceReport(rows=len(lines), batch=batch)
+    keys = [f"class:{row.id}" for _ln, _cls, row in planned]
+    existing = {r.natural_key: r for r in (await session.execute(
+        select(LearningRecord).where(LearningRecord.natural_key.in_(keys)))).scalars()}
+    for ln, cls, row in planned:
+        row.attendance, row.leave_hours, row.unexcused_absence = ln.attendance, ln.leave_hours, ln.unexcused
+        row.attendance_recorded_at = row.updated_at = now
+        natural_key = f"class:{row.id}"
+        record = existing.get(natural_key)
+        if ln.attendance == "absent":
+            report.absent += 1
+            if record is not None:
+                await session.delete(record)
+                report.records_removed += 1
+            continue
+        report.attended += 1
+        credited, reason = attendance_outcome(rules.attendance, Decimal(cls.hours), ln.leave_hours, ln.unexcused)
+        report.credited += credited
+        report.forfeited += not credited
+        title = class_title(catalog, cls, "zh-TW")  # records are titled as the portal's are, in Chinese
+        values = {"employee_id": row.employee_id, "plan_year": cls.plan_year,
+                  "occurred_on": cls.ends_at.astimezone(TAIPEI).date(), "title": title[:200],
+                  "course_code": cls.course_code, "hours": Decimal(cls.hours), "bucket": cls.bucket,
+                  "mode": settings.modes.get(cls.mode, "classroom"), "source": "class", "credited": credited,
+                  "forfeit_reason": reason, "enrollment_id": row.id}
+        if record is None:
+            session.add(LearningRecord(natural_key=natural_key, import_batch=batch, created_at=now, **values))
+            report.records_created += 1
+        elif any(getattr(record, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(record, k, v)
+            record.import_batch = batch
+            report.records_updated += 1
+    await session.flush()
+    return report

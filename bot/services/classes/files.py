@@ -1,0 +1,494 @@
+"""Classes (班期): the enrollment settings file, the classes file HR imports, and read-only queries.
+
+Two data files belong here:
+
+* ``data/plans/<year>/enrollment.yaml`` (:class:`EnrollmentSettings`): the delivery modes a class may
+  have and the fairness cap.
+* a classes file (YAML or CSV, :class:`ClassesFile`) that HR imports with ``abc-bot import classes``;
+  the sample one is ``data/demo/classes.yaml``. Times are Asia/Taipei wall-clock times.
+
+Both are validated as a whole; a problem stops everything with ``file: where: problem`` lines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.clock import TAIPEI
+from bot.datafiles import DataFileError, PlainLoader, read_yaml, validate_file
+from bot.db.models.classes import TrainingClass
+from bot.db.models.core import CatalogRow
+from bot.services.catalog import BucketId, plan_dir
+from bot.services.classes.eligibility import EligibilityRule, PeriodKind
+
+if TYPE_CHECKING:
+    from bot.services.common import MappingFile
+
+SETTINGS_FILE = "enrollment.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------- enrollment settings
+
+
+class Fairness(_Strict):
+    """The plan's fairness aim (捌.一) as a cap on active enrollments per person and period."""
+
+    max_active_per_period: int | None = Field(default=None, ge=1)
+    period: PeriodKind = "year"
+    source: str = ""
+
+
+class EnrollmentSettings(_Strict):
+    """The whole ``enrollment.yaml`` of a plan year."""
+
+    year: int
+    source: str = ""
+    modes: dict[str, Literal["classroom", "digital", "blended"]] = Field(min_length=1)
+    """The plan's delivery modes, each with how learning-hours records name it."""
+    fairness: Fairness = Fairness()
+
+
+def load_enrollment_settings(data_dir: Path, year: int) -> EnrollmentSettings:
+    """Load and validate ``data/plans/<year>/enrollment.yaml``.
+
+    Raises:
+        DataFileError: missing file, bad YAML or a broken rule (names the file and the key).
+    """
+    path = plan_dir(data_dir, year) / SETTINGS_FILE
+    settings = validate_file(EnrollmentSettings, read_yaml(path, loader=PlainLoader), path)
+    if settings.year != year:
+        raise DataFileError(f"{path}: year: is {settings.year}, but the folder is for {year}")
+    return settings
+
+
+# ---------------------------------------------------------------- reading files
+
+
+# ---------------------------------------------------------------- the classes file
+
+_RELATIVE = re.compile(r"^today(?:([+-])(\d{1,4}))?$", re.IGNORECASE)
+_INSTANT = re.compile(r"^(?P<day>\S+?)(?:[ T]+(?P<clock>\d{1,2}:\d{2}))?$", re.IGNORECASE)
+_OFFSET = re.compile(r"\d(?:Z|[+-]\d\d:\d\d)$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+_URL = re.compile(r"^https?://\S+$")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+
+
+def parse_day(text: str, today: date | None) -> date:
+    """A date as HR writes it, or, for samples and tests, ``today``, ``today+14``, ``today-3``.
+
+    Besides ISO (``2024-03-20``) the forms of the roster and hours imports are accepted
+    (:func:`bot.services.csvio.parse_date`): ROC ``113/3/20``, ``113年3月20日``, ``1130320``,
+    ``2024/3/20``, full-width digits.
+    """
+    from bot.services.common import parse_date
+
+    text = text.strip()
+    m = _RELATIVE.match(text)
+    if m:
+        if today is None:
+            raise ValueError("relative dates (today+N) need a reference day")
+        days = int(m.group(2) or 0) * (-1 if m.group(1) == "-" else 1)
+        return today + timedelta(days=days)
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def parse_clock(text: str) -> time:
+    """A wall-clock time ``HH:MM`` (``24:00`` is not allowed; use the next day's 00:00)."""
+    m = _TIME.match(text.strip())
+    if not m:
+        raise ValueError(f"{text!r} is not a time like 09:30")
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{text!r} is not a time of day")
+    return time(hour, minute)
+
+
+def parse_instant(text: str, today: date | None, *, end_of_day: bool) -> datetime:
+    """A Taipei date and time (``2024-03-15 17:00``), an ISO instant with an offset, or a date alone.
+
+    A date alone means the start of that day, or with ``end_of_day`` the end of it (the next day's
+    00:00): ``closes: 2024-03-15`` keeps registration open through all of 3/15.
+    """
+    text = text.strip()
+    if _OFFSET.search(text):
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date and time like 2024-03-15 17:00") from None
+    m = _INSTANT.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a date and time like 2024-03-15 17:00")
+    day = parse_day(m.group("day"), today)
+    if m.group("clock") is None:
+        local = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), TAIPEI)
+    else:
+        local = datetime.combine(day, parse_clock(m.group("clock")), TAIPEI)
+    return local.astimezone(UTC)
+
+
+def _today(info: ValidationInfo) -> date | None:
+    ctx = info.context or {}
+    value = ctx.get("today")
+    return value if isinstance(value, date) else None
+
+
+class MeetingSpec(_Strict):
+    """One meeting: a date and Taipei start and end times."""
+
+    date: str
+    start: str
+    end: str
+    _starts_at: datetime = PrivateAttr()
+    _ends_at: datetime = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _resolve(self, info: ValidationInfo) -> MeetingSpec:
+        day = parse_day(self.date, _today(info))
+        start, end = parse_clock(self.start), parse_clock(self.end)
+        if end <= start:
+            raise ValueError(f"meeting on {day}: ends ({self.end}) before it starts ({self.start})")
+        self._starts_at = datetime.combine(day, start, TAIPEI).astimezone(UTC)
+        self._ends_at = datetime.combine(day, end, TAIPEI).astimezone(UTC)
+        return self
+
+    @property
+    def starts_at(self) -> datetime:
+        """The start as an aware UTC instant."""
+        return self._starts_at
+
+    @property
+    def ends_at(self) -> datetime:
+        """The end as an aware UTC instant."""
+        return self._ends_at
+
+
+class WindowSpec(_Strict):
+    """The registration window: ``opens`` (inclusive) to ``closes`` (exclusive)."""
+
+    opens: str
+    closes: str
+    _opens_at: datetime = PrivateAttr()
+    _closes_at: datetime = PrivateAttr()
+
+    @model_validator(mode="after")
+    def _resolve(self, info: ValidationInfo) -> WindowSpec:
+        self._opens_at = parse_instant(self.opens, _today(info), end_of_day=False)
+        self._closes_at = parse_instant(self.closes, _today(info), end_of_day=True)
+        if self._closes_at <= self._opens_at:
+            raise ValueError("registration closes before it opens")
+        return self
+
+    @property
+    def opens_at(self) -> datetime:
+        """When registration opens (inclusive), aware UTC."""
+        return self._opens_at
+
+    @property
+    def closes_at(self) -> datetime:
+        """When registration closes (exclusive), aware UTC."""
+        return self._closes_at
+
+
+class ClassSpec(_Strict):
+    """One class as HR writes it."""
+
+    code: str = Field(pattern=CODE_PATTERN)
+    course: str = Field(min_length=1, max_length=16)
+    name: str = Field(default="", max_length=100)
+    mode: str
+    host_agency: str = Field(default="", max_length=100)
+    place: str = Field(default="", max_length=200)
+    online_url: str | None = Field(default=None, max_length=500)
+    materials_url: str | None = Field(default=None, max_length=500)
+    hours: Decimal = Field(gt=0, le=999, decimal_places=2)
+    bucket: BucketId | None = None
+    capacity: int = Field(ge=0, le=100000)
+    registration: WindowSpec
+    meetings: tuple[MeetingSpec, ...] = Field(min_length=1)
+    eligibility: EligibilityRule = EligibilityRule()
+    audience_note: str = Field(default="", max_length=200)
+    status: Literal["open", "closed", "cancelled"] = "open"
+
+    @field_validator("online_url", "materials_url", mode="before")
+    @classmethod
+    def _url(cls, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or not _URL.match(value.strip()):
+            raise ValueError("must be a web address starting with http:// or https://")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ClassSpec:
+        spans = sorted((m.starts_at, m.ends_at) for m in self.meetings)
+        for (_s1, e1), (s2, _e2) in pairwise(spans):
+            if s2 < e1:
+                raise ValueError("two meetings overlap")
+        if self.registration.closes_at > spans[0][0]:
+            raise ValueError("registration must close no later than the first meeting starts")
+        if not self.place and not self.online_url:
+            raise ValueError("give a place or an online_url")
+        return self
+
+    @property
+    def starts_at(self) -> datetime:
+        """The first meeting's start."""
+        return min(m.starts_at for m in self.meetings)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The last meeting's end."""
+        return max(m.ends_at for m in self.meetings)
+
+
+class SampleEnrollment(_Strict):
+    """Sample data only: these employees enroll in the class, in this order (seats first, then the waitlist)."""
+
+    code: str
+    employees: tuple[str, ...] = Field(min_length=1)
+
+
+class SampleAttendance(_Strict):
+    """Sample data only: attendance recorded for an enrolled employee of a past class."""
+
+    code: str
+    employee: str
+    attendance: Literal["attended", "absent"]
+    leave_hours: Decimal = Field(default=Decimal(0), ge=0)
+    unexcused: bool = False
+
+
+class Samples(_Strict):
+    """What a sample file sets up beyond its classes: console users, enrollments, attendance."""
+
+    console_users: tuple[str, ...] = ()
+    enrollments: tuple[SampleEnrollment, ...] = ()
+    attendance: tuple[SampleAttendance, ...] = ()
+
+
+class ClassesFile(_Strict):
+    """A whole classes file: the plan year, whether it is sample data, and the classes."""
+
+    plan_year: int = Field(ge=100, le=200)
+    sample: bool = False
+    note: str = ""
+    classes: tuple[ClassSpec, ...] = Field(min_length=1)
+    samples: Samples | None = None
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> ClassesFile:
+        seen: set[str] = set()
+        for spec in self.classes:
+            if spec.code in seen:
+                raise ValueError(f"class code {spec.code} is used twice")
+            seen.add(spec.code)
+        if self.samples is not None:
+            if not self.sample:
+                raise ValueError("samples: only a file marked `sample: true` may set up sample enrollments")
+            for ref in [e.code for e in self.samples.enrollments] + [a.code for a in self.samples.attendance]:
+                if ref not in seen:
+                    raise ValueError(f"samples: class {ref} is not in this file")
+        return self
+
+
+CSV_FIELDS = ("code", "course", "name", "mode", "host_agency", "place", "online_url", "materials_url", "hours",
+              "bucket", "capacity", "opens", "closes", "meetings", "ranks", "supervisors_only",
+              "new_hire_months", "agencies", "audience_note", "status")
+CSV_REQUIRED = ("code", "course", "mode", "hours", "capacity", "opens", "closes", "meetings")
+CSV_MAPPING = Path("imports") / "classes.yaml"
+_LIST_SPLIT = re.compile(r"\s*[;；、]\s*")
+_NARROW_FIELDS = frozenset({"code", "course", "hours", "capacity", "opens", "closes", "meetings", "new_hire_months"})
+_MEETING = re.compile(r"^(\S+)\s+(\d{1,2}:\d{2})\s*[-–~～]\s*(\d{1,2}:\d{2})$")
+
+
+def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """One CSV row in the YAML shape; ``meetings`` is ``2024-03-20 09:00-12:00; 2024-03-27 09:00-12:00``."""
+    from bot.services.common import fold, narrow, parse_bool
+
+    def cell(name: str) -> str:
+        value = (cells.get(name) or "").strip()
+        if name in _NARROW_FIELDS:  # Excel's full-width digits and colons: ５０, ０９：００
+            value = narrow(value)
+        return words.get(name, {}).get(fold(value), value) if value else ""
+
+    meetings: list[dict[str, str] | str] = []
+    for part in _LIST_SPLIT.split(cell("meetings")):
+        if part:
+            m = _MEETING.match(part)
+            meetings.append({"date": m.group(1), "start": m.group(2), "end": m.group(3)} if m else part)
+    eligibility: dict[str, Any] = {}
+    for name in ("ranks", "agencies"):
+        if cell(name):
+            eligibility[name] = [r for r in _LIST_SPLIT.split(cell(name)) if r]
+    if cell("supervisors_only"):
+        eligibility["supervisors_only"] = parse_bool(cell("supervisors_only"))
+    if cell("new_hire_months"):
+        eligibility["new_hire_months"] = cell("new_hire_months")
+    out: dict[str, Any] = {"code": cell("code"), "course": cell("course"), "mode": cell("mode"),
+                           "hours": cell("hours"), "capacity": cell("capacity"),
+                           "registration": {"opens": cell("opens"), "closes": cell("closes")},
+                           "meetings": meetings, "eligibility": eligibility}
+    for name in ("name", "host_agency", "place", "online_url", "materials_url", "bucket", "audience_note",
+                 "status"):
+        if cell(name):
+            out[name] = cell(name)
+    return out
+
+
+def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile) -> tuple[dict[str, Any], dict[int, int]]:
+    from bot.services.common import ImportFileError, map_columns, read_table, rows_with, value_lookup
+
+    try:
+        table = read_table(path)
+        cmap = map_columns(table, spec, CSV_FIELDS, CSV_REQUIRED)
+    except ImportFileError as exc:
+        raise DataFileError(str(exc)) from None
+    words = {name: value_lookup(spec, name) for name in ("status", "bucket")}
+    classes: list[dict[str, Any]] = []
+    line_of: dict[int, int] = {}
+    errors: list[str] = []
+    for line, cells in rows_with(table, cmap):
+        try:
+            classes.append(_csv_row(cells, words))
+            line_of[len(classes) - 1] = line
+        except ValueError as exc:
+            errors.append(f"{path}: line {line}: {exc}")
+    if errors:
+        raise DataFileError("\n".join(errors))
+    return {"plan_year": plan_year, "classes": classes}, line_of
+
+
+def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
+                      mapping: Path | None = None, data_dir: Path | None = None) -> ClassesFile:
+    """Read and validate a classes file (``.yaml``/``.yml``, or ``.csv`` as HR saves it from Excel).
+
+    Args:
+        path: the file.
+        plan_year: the plan year for a CSV file (YAML files say their own ``plan_year``).
+        today: the Taipei day that relative dates (``today+14``) count from; None forbids them.
+        mapping: HR's CSV column mapping, laid over ``data_dir``'s ``imports/classes.yaml``.
+        data_dir: the data folder (default: the project's ``data/``).
+
+    Raises:
+        DataFileError: every problem found, each as ``file: where: problem`` (nothing is imported).
+    """
+    line_of: dict[int, int] = {}
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        raw = read_yaml(path, loader=PlainLoader)
+    elif path.suffix.lower() == ".csv":
+        from bot.config import DEFAULT_DATA_DIR
+        from bot.services.common import load_import_mapping
+
+        spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, CSV_MAPPING, mapping)
+        raw, line_of = _read_classes_csv(path, plan_year, spec)
+    else:
+        raise DataFileError(f"{path}: a classes file must end in .yaml, .yml or .csv")
+    return validate_file(ClassesFile, raw, path, key="code", line_of=line_of, context={"today": today}, limit=20)
+
+
+@dataclass(frozen=True)
+class CourseRef:
+    """What a class needs from its catalog course: kind and default bucket."""
+
+    code: str
+    kind: str
+    bucket: str
+
+
+async def catalog_courses(session: AsyncSession, plan_year: int) -> dict[str, CourseRef]:
+    """The catalog mirror of a plan year, by item id."""
+    rows = (await session.execute(select(CatalogRow).where(CatalogRow.plan_year == plan_year))).scalars()
+    return {r.code: CourseRef(r.code, r.kind, r.bucket) for r in rows}
+
+
+def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], settings: EnrollmentSettings,
+                          source: str) -> list[str]:
+    """Problems the schema cannot see: unknown course, a series instead of a course, unknown mode."""
+    problems = []
+    for c in spec.classes:
+        course = courses.get(c.course)
+        if course is None:
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} catalog")
+        elif course.kind == "series":
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is a series; "
+                            "a class belongs to one of its courses")
+        if c.mode not in settings.modes:
+            problems.append(f"{source}: [code={c.code}].mode: {c.mode!r} is not one of {', '.join(settings.modes)}")
+    return problems
+
+
+# ---------------------------------------------------------------- queries
+
+
+async def get_class(session: AsyncSession, class_id: int) -> TrainingClass | None:
+    """A class with its meetings, by id."""
+    return (await session.execute(select(TrainingClass).options(selectinload(TrainingClass.meetings))
+                                  .where(TrainingClass.id == class_id))).scalar_one_or_none()
+
+
+async def find_class(session: AsyncSession, ref: str) -> TrainingClass | None:
+    """A class by HR's code (any letter case when that is unambiguous) or by its number."""
+    ref = ref.strip()
+    stmt = select(TrainingClass).options(selectinload(TrainingClass.meetings))
+    found = (await session.execute(stmt.where(TrainingClass.code == ref))).scalar_one_or_none()
+    if found is None and ref:
+        same = (await session.execute(stmt.where(func.upper(TrainingClass.code) == ref.upper()).limit(2))).scalars()
+        candidates = list(same)
+        found = candidates[0] if len(candidates) == 1 else None
+    if found is None and ref.isdigit():
+        found = (await session.execute(stmt.where(TrainingClass.id == int(ref)))).scalar_one_or_none()
+    return found
+
+
+async def upcoming_classes(session: AsyncSession, plan_year: int, course_codes: Sequence[str], *,
+                           now: datetime, limit: int = 10) -> list[TrainingClass]:
+    """Classes of these courses that have not started yet and are not cancelled, soonest first."""
+    stmt = (select(TrainingClass).options(selectinload(TrainingClass.meetings))
+            .where(TrainingClass.plan_year == plan_year, TrainingClass.starts_at > now,
+                   TrainingClass.status != "cancelled")
+            .order_by(TrainingClass.starts_at, TrainingClass.id).limit(limit))
+    if course_codes:
+        stmt = stmt.where(TrainingClass.course_code.in_(list(course_codes)))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def open_for_registration(session: AsyncSession, plan_year: int, *, now: datetime,
+                                limit: int = 10) -> list[TrainingClass]:
+    """Classes taking registrations right now, closing soonest first."""
+    stmt = (select(TrainingClass).options(selectinload(TrainingClass.meetings))
+            .where(TrainingClass.plan_year == plan_year, TrainingClass.status == "open",
+                   TrainingClass.opens_at <= now, TrainingClass.closes_at > now)
+            .order_by(TrainingClass.closes_at, TrainingClass.starts_at, TrainingClass.id).limit(limit))
+    return list((await session.execute(stmt)).scalars())

@@ -1,0 +1,228 @@
+"""HR's ``abc-bot import classes``: create or update classes by code, all or nothing, and say what happened.
+
+A class in the file is created, or updated in place (matched by ``code``); classes not in the file are
+left alone. What an update does to people:
+
+* ``status: cancelled`` cancels every enrolled and waitlisted person and tells each of them;
+* a lower ``capacity`` keeps everyone already enrolled and blocks new seats until fewer remain (the
+  report says how many are over);
+* a higher ``capacity`` fills the new seats from the waitlist at once and tells those promoted.
+
+The sample classes (``data/demo/classes.yaml``) go through the same code from :func:`seed_demo_classes`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from bot.clock import TAIPEI
+from bot.datafiles import DataFileError
+from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
+from bot.db.models.core import Employee
+from bot.services.classes.enrollment import ACTIVE, Deps, cancel_class, enroll, set_capacity, tell_class_changed
+from bot.services.classes.files import (
+    ClassesFile,
+    ClassSpec,
+    EnrollmentSettings,
+    catalog_courses,
+    check_against_catalog,
+    read_classes_file,
+)
+
+DEMO_CLASSES = Path("demo") / "classes.yaml"
+
+
+@dataclass
+class ClassImportReport:
+    """What an import did, for HR: codes created, updated and unchanged, and notes about people."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    batch: str = ""
+
+    def lines(self) -> list[str]:
+        """The report as lines of text."""
+        out = [f"classes: {len(self.created)} created, {len(self.updated)} updated, "
+               f"{len(self.unchanged)} unchanged (batch {self.batch})"]
+        out.extend(f"  {note}" for note in self.notes)
+        return out
+
+
+def _values(spec: ClassSpec, plan_year: int, bucket: str) -> dict[str, Any]:
+    return {"plan_year": plan_year, "course_code": spec.course, "name": spec.name, "mode": spec.mode,
+            "host_agency": spec.host_agency, "place": spec.place, "online_url": spec.online_url,
+            "materials_url": spec.materials_url, "hours": Decimal(spec.hours), "bucket": bucket,
+            "opens_at": spec.registration.opens_at, "closes_at": spec.registration.closes_at,
+            "starts_at": spec.starts_at, "ends_at": spec.ends_at,
+            "eligibility": spec.eligibility.model_dump(mode="json", exclude_defaults=True),
+            "audience_note": spec.audience_note}
+
+
+def _change_key(class_id: int, batch: str, spec: ClassSpec) -> str:
+    """Names one change of a class's time or place: the batch and the new values (for notice dedupe keys)."""
+    meetings = [[s.isoformat(), e.isoformat()] for s, e in _meetings(spec)]
+    state = json.dumps([batch, spec.place, spec.online_url, meetings])
+    return f"{class_id}:{hashlib.sha256(state.encode()).hexdigest()[:16]}"
+
+
+def _meetings(spec: ClassSpec) -> list[tuple[datetime, datetime]]:
+    return sorted((m.starts_at, m.ends_at) for m in spec.meetings)
+
+
+async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: EnrollmentSettings, deps: Deps,
+                         now: datetime, batch: str, source: str, is_demo: bool = False) -> ClassImportReport:
+    """Create or update every class of ``spec`` in the caller's transaction.
+
+    Raises:
+        DataFileError: a course not in the catalog, a series, an unknown mode, or a class whose course
+            would change while people are enrolled (every problem listed; nothing written).
+    """
+    courses = await catalog_courses(session, spec.plan_year)
+    problems = check_against_catalog(spec, courses, settings, source)
+    codes = [c.code for c in spec.classes]
+    existing = {row.code: row for row in (await session.execute(
+        select(TrainingClass).options(selectinload(TrainingClass.meetings))
+        .where(TrainingClass.code.in_(codes)))).scalars()}
+    for c in spec.classes:
+        row = existing.get(c.code)
+        if row is not None and (row.course_code, row.plan_year) != (c.course, spec.plan_year):
+            people = (await session.execute(select(func.count()).select_from(Enrollment).where(
+                Enrollment.class_id == row.id, Enrollment.status.in_(ACTIVE)))).scalar_one()
+            if people:
+                problems.append(f"{source}: [code={c.code}].course: cannot move a class with {people} people "
+                                f"from {row.course_code} to {c.course}; cancel it and create a new one")
+    if problems:
+        raise DataFileError("\n".join(problems))
+
+    report = ClassImportReport(batch=batch)
+    for c in spec.classes:
+        values = _values(c, spec.plan_year, c.bucket or courses[c.course].bucket)
+        row = existing.get(c.code)
+        if row is None:
+            row = TrainingClass(code=c.code, capacity=c.capacity, taken=0, over_capacity=0, next_seq=0,
+                                status=c.status, is_demo=is_demo, import_batch=batch, created_at=now,
+                                updated_at=now, **values)
+            row.meetings = [ClassMeeting(starts_at=s, ends_at=e) for s, e in _meetings(c)]
+            session.add(row)  # flushed with the others below
+            report.created.append(c.code)
+            continue
+        changed = [k for k, v in values.items() if getattr(row, k) != v]
+        if [(m.starts_at, m.ends_at) for m in row.meetings] != _meetings(c):
+            changed.append("meetings")
+            row.meetings = [ClassMeeting(starts_at=s, ends_at=e) for s, e in _meetings(c)]
+        for k in changed:
+            if k != "meetings":
+                setattr(row, k, values[k])
+        if changed:
+            row.updated_at, row.import_batch = now, batch
+            await session.flush()
+        time_changed = "meetings" in changed
+        place_changed = bool({"place", "online_url"} & set(changed))
+        # Sample classes move with the demo's "today" each time they are seeded: that is not news.
+        if (time_changed or place_changed) and c.status != "cancelled" and not is_demo:
+            told = await tell_class_changed(session, row.id, time_changed=time_changed, place_changed=place_changed,
+                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps)
+            if told:
+                what = " and ".join(w for w, on in (("schedule", time_changed), ("place", place_changed)) if on)
+                report.notes.append(f"{c.code}: {what} changed; {told} enrolled or waitlisted people were told")
+        status_changed = row.status != c.status
+        capacity_changed = row.capacity != c.capacity
+        if c.status == "cancelled" and status_changed:
+            change = await cancel_class(session, row.id, now=now, deps=deps)
+            report.notes.append(f"{c.code}: cancelled; {change.cancelled_people} enrolled or waitlisted people "
+                                "were cancelled and told")
+        elif status_changed:
+            if row.status == "cancelled":
+                report.notes.append(f"{c.code}: reopened as {c.status}; earlier enrollments stay cancelled")
+            row.status = c.status
+            await session.flush()
+        if capacity_changed and c.status != "cancelled":
+            old = row.capacity
+            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps)
+            if change.over_capacity:
+                report.notes.append(
+                    f"{c.code}: capacity lowered from {old} to {c.capacity} but {c.capacity + change.over_capacity} "
+                    f"people are enrolled: nobody is dropped; {change.over_capacity} over capacity, and no new "
+                    f"seat is given until fewer than {c.capacity} are enrolled")
+            if change.promoted:
+                report.notes.append(f"{c.code}: capacity raised from {old} to {c.capacity}; "
+                                    f"{len(change.promoted)} promoted from the waitlist and told")
+        elif capacity_changed:
+            row.capacity = c.capacity
+            await session.flush()
+        if changed or status_changed or capacity_changed:
+            report.updated.append(c.code)
+        else:
+            report.unchanged.append(c.code)
+    await session.flush()
+    return report
+
+
+# ---------------------------------------------------------------- sample data
+
+
+async def seed_demo_classes(session: AsyncSession, data_dir: Path, *, now: datetime, deps: Deps) -> int:
+    """Load ``data/demo/classes.yaml`` (sample classes, dates relative to today) and its sample people.
+
+    Sample enrollments are made through the real enrollment code, at a moment inside each class's
+    registration window, and only for classes nobody has enrolled in yet; attendance goes through
+    the attendance import. Idempotent: a second run changes nothing. Returns how many classes were created.
+    """
+    path = data_dir / DEMO_CLASSES
+    if not path.exists():
+        return 0
+    today: date = now.astimezone(TAIPEI).date()
+    spec = read_classes_file(path, plan_year=0, today=today)
+    if spec.plan_year != deps.settings.year:
+        raise DataFileError(f"{path}: plan_year: is {spec.plan_year}, but the app runs plan year {deps.settings.year}")
+    settings = deps.settings
+    report = await import_classes(session, spec, settings=settings, deps=deps, now=now,
+                                  batch=f"demo-{today.isoformat()}", source=str(path), is_demo=True)
+    if spec.samples is None:
+        return len(report.created)
+    from bot.services.accounts import bind_console_account
+
+    roster = {e.employee_no: e for e in (await session.execute(select(Employee))).scalars()}
+    named = [*spec.samples.console_users, *(n for e in spec.samples.enrollments for n in e.employees),
+             *(a.employee for a in spec.samples.attendance)]
+    missing = sorted({n for n in named if n not in roster})
+    if missing:
+        raise DataFileError(f"{path}: samples: {', '.join(missing)} not on the demo roster")
+    for employee_no in spec.samples.console_users:
+        await bind_console_account(session, employee_no, lang="zh-TW", now=now)
+    classes = {c.code: c for c in (await session.execute(select(TrainingClass).where(
+        TrainingClass.code.in_([e.code for e in spec.samples.enrollments])))).scalars()}
+    for sample in spec.samples.enrollments:
+        cls = classes[sample.code]
+        anyone = (await session.execute(select(func.count()).select_from(Enrollment)
+                                        .where(Enrollment.class_id == cls.id))).scalar_one()
+        if anyone:
+            continue
+        inside = cls.opens_at <= now < cls.closes_at
+        moment = now if inside else cls.opens_at + (cls.closes_at - cls.opens_at) / 2
+        for employee_no in sample.employees:
+            result = await enroll(session, cls.id, roster[employee_no], now=moment, deps=deps)
+            if result.outcome == "refused":
+                raise DataFileError(f"{path}: samples: {employee_no} cannot enroll in {cls.code} "
+                                    f"({result.refusal.key if result.refusal else '?'})")
+    if spec.samples.attendance:
+        from bot.services.classes.attendance import AttendanceLine, import_attendance
+
+        lines = [AttendanceLine(line=i, class_ref=a.code, employee_no=a.employee, attendance=a.attendance,
+                                leave_hours=a.leave_hours, unexcused=a.unexcused)
+                 for i, a in enumerate(spec.samples.attendance, start=1)]
+        await import_attendance(session, lines, rules=deps.rules, catalog=deps.catalog, settings=settings, now=now,
+                                batch=f"demo-{today.isoformat()}", source=str(path))
+    return len(report.created)

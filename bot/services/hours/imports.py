@@ -1,0 +1,265 @@
+"""The learning-hours import: portal exports and HR's own lists, idempotent by a natural key.
+
+Each row becomes one ``learning_records`` row with source ``portal`` or ``hr``. Its natural key is the
+source, the employee number, the course (its code if given, else its folded name) and the date: the same
+file imported twice changes nothing, and a corrected file updates the rows whose hours, category or mode
+changed. The whole file is validated first; one bad row rejects the file and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dates import roc_year
+from bot.db.models.core import Employee
+from bot.db.models.hours import LearningRecord
+from bot.services.catalog import RulesFile
+from bot.services.common import (
+    ImportReport,
+    MappingFile,
+    RowError,
+    fold,
+    load_import_mapping,
+    map_columns,
+    parse_date,
+    parse_employee_no,
+    parse_hours,
+    read_table,
+    rows_with,
+    value_lookup,
+)
+
+log = logging.getLogger(__name__)
+
+FIELDS = ("employee_no", "course_name", "course_code", "date", "hours", "category", "mode", "source")
+REQUIRED = ("employee_no", "course_name", "date", "hours", "category")
+IMPORT_SOURCES = ("portal", "hr")
+DEFAULT_MAPPING = Path("imports") / "hours.yaml"
+
+
+@dataclass(frozen=True)
+class HoursRow:
+    """One valid row, ready to be a learning record."""
+
+    line: int
+    natural_key: str
+    employee_no: str
+    occurred_on: date
+    title: str
+    course_code: str | None
+    hours: Decimal
+    bucket: str
+    mode: str
+    source: str
+
+    def same_record(self, other: HoursRow) -> bool:
+        """True when two rows say the same thing (a duplicate line, not a conflict)."""
+        return (self.hours, self.bucket, self.mode, self.title) == (other.hours, other.bucket, other.mode,
+                                                                     other.title)
+
+
+@dataclass
+class HoursImportReport(ImportReport):
+    """What an hours import did (or would do); besides the shared counts, rows of other plan years."""
+
+    other_years: int = 0
+    batch: str = ""
+    digest: str = ""
+
+
+def load_hours_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:
+    """The default hours mapping, with HR's mapping file laid over it."""
+    return load_import_mapping(data_dir, DEFAULT_MAPPING, override)
+
+
+def bucket_lookup(rules: RulesFile, mapping: MappingFile) -> dict[str, str]:
+    """Folded category word → bucket id: bucket ids, titles and aliases of the plan, plus the mapping's words."""
+    out: dict[str, str] = {}
+    for b in rules.hours.buckets:
+        for word in (b.id, b.title, b.title_en, *b.aliases):
+            out[fold(word)] = b.id
+    out.update(value_lookup(mapping, "category"))
+    return out
+
+
+def match_bucket(category: str, lookup: dict[str, str]) -> str:
+    """The bucket of a category text: an exact word, else the one bucket whose words the text contains.
+
+    Raises:
+        ValueError: no bucket, or words of two buckets.
+    """
+    key = fold(category)
+    if not key:
+        raise ValueError("category is empty")
+    if key in lookup:
+        return lookup[key]
+    found = {bucket for word, bucket in lookup.items() if len(word) >= 2 and word in key}
+    if len(found) == 1:
+        return found.pop()
+    if found:
+        raise ValueError(f"category {category!r} names more than one bucket ({', '.join(sorted(found))})")
+    raise ValueError(f"category {category!r} matches no bucket; add it to the mapping file (values.category)")
+
+
+def natural_key(source: str, employee_no: str, course_code: str | None, course_name: str, on: date) -> str:
+    """The record's identity across imports (see the module docstring)."""
+    course = f"code:{fold(course_code)}" if course_code else f"name:{fold(course_name)}"
+    digest = hashlib.sha256(f"{employee_no}\x1f{course}\x1f{on.isoformat()}".encode()).hexdigest()[:40]
+    return f"{source}:{digest}"
+
+
+def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, today: date,
+                     default_source: str | None = None) -> tuple[list[HoursRow], HoursImportReport]:
+    """Read and validate an hours file; nothing touches the database.
+
+    Raises:
+        ImportFileError: the file cannot be read or lacks a required column.
+    """
+    table = read_table(path)
+    cmap = map_columns(table, mapping, FIELDS, REQUIRED)
+    report = HoursImportReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
+    for header in cmap.ignored_national_id:
+        report.warnings.append(f"column {header!r} ignored: national ID numbers are never read or stored")
+    buckets = bucket_lookup(rules, mapping)
+    modes = value_lookup(mapping, "mode")
+    sources = value_lookup(mapping, "source")
+    for s in IMPORT_SOURCES:
+        sources.setdefault(fold(s), s)
+    fallback_source = default_source or mapping.defaults.get("source", "portal")
+    rows: list[HoursRow] = []
+    seen: dict[str, HoursRow] = {}
+    for line, cells in rows_with(table, cmap):
+        problems: list[str] = []
+        try:
+            no = parse_employee_no(cells["employee_no"])
+        except ValueError as exc:
+            problems.append(str(exc))
+            no = ""
+        title = cells["course_name"]
+        if not title:
+            problems.append("course name is empty")
+        elif len(title) > 200:
+            problems.append("course name is longer than 200 characters")
+        code = cells.get("course_code") or None
+        if code and len(code) > 64:
+            problems.append("course code is longer than 64 characters")
+        on: date | None = None
+        try:
+            on = parse_date(cells["date"])
+            if on > today:
+                problems.append(f"date {on.isoformat()} is in the future")
+        except ValueError as exc:
+            problems.append(f"date: {exc}")
+        hours = Decimal(0)
+        try:
+            hours = parse_hours(cells["hours"])
+        except ValueError as exc:
+            problems.append(f"hours: {exc}")
+        bucket = ""
+        try:
+            bucket = match_bucket(cells["category"], buckets)
+        except ValueError as exc:
+            problems.append(str(exc))
+        mode = ""
+        if cells.get("mode"):
+            mode = modes.get(fold(cells["mode"]), "")
+            if not mode:
+                problems.append(f"mode {cells['mode']!r} is not digital or classroom (數位/實體/混成)")
+        source = fallback_source
+        if default_source is None and cells.get("source"):
+            found = sources.get(fold(cells["source"]))
+            if found is None:
+                problems.append(f"source {cells['source']!r} is not the portal or HR (終身學習入口網站/人事)")
+            else:
+                source = found
+        if source not in IMPORT_SOURCES:
+            problems.append(f"source {source!r}: only portal or hr records are imported")
+        if problems or on is None:
+            report.errors.append(RowError(line, "; ".join(problems)))
+            continue
+        row = HoursRow(line=line, natural_key=natural_key(source, no, code, title, on), employee_no=no,
+                       occurred_on=on, title=title, course_code=code, hours=hours, bucket=bucket, mode=mode,
+                       source=source)
+        earlier = seen.get(row.natural_key)
+        if earlier is not None:
+            if earlier.same_record(row):
+                report.duplicates += 1
+                continue
+            report.errors.append(RowError(line, f"same employee, course and date as line {earlier.line}, "
+                                                "but different hours, category or mode"))
+            continue
+        seen[row.natural_key] = row
+        rows.append(row)
+    return rows, report
+
+
+async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFile, rules: RulesFile,
+                       today: date, now: datetime, default_source: str | None = None,
+                       dry_run: bool = False) -> HoursImportReport:
+    """Validate ``path`` as a whole and upsert its records in the caller's transaction.
+
+    Every employee must be on the roster (active or not). ``plan_year`` of a record is the ROC year of
+    its date; records of other years than the rules' are kept and counted in ``other_years``.
+
+    Raises:
+        ImportFileError: the file cannot be read or lacks a required column.
+    """
+    rows, report = parse_hours_file(path, mapping, rules, today=today, default_source=default_source)
+    numbers = sorted({r.employee_no for r in rows})
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), 500):
+        chunk = numbers[start:start + 500]
+        for number, emp_id in (await session.execute(
+                select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(chunk)))).all():
+            ids[number] = emp_id
+    for r in rows:
+        if r.employee_no not in ids:
+            report.errors.append(RowError(r.line, f"employee {r.employee_no} is not on the roster"))
+    if report.errors:
+        report.errors.sort(key=lambda e: e.line)
+        return report
+    existing: dict[str, LearningRecord] = {}
+    keys = [r.natural_key for r in rows]
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for found in (await session.execute(
+                select(LearningRecord).where(LearningRecord.natural_key.in_(chunk)))).scalars():
+            existing[found.natural_key] = found
+    report.batch = f"{now:%Y%m%dT%H%M%S}-{report.digest[:12]}"
+    for r in rows:
+        plan_year = roc_year(r.occurred_on.year)
+        if plan_year != rules.year:
+            report.other_years += 1
+        values = {"employee_id": ids[r.employee_no], "plan_year": plan_year, "occurred_on": r.occurred_on,
+                  "title": r.title, "course_code": r.course_code, "hours": r.hours, "bucket": r.bucket,
+                  "mode": r.mode, "source": r.source}
+        rec = existing.get(r.natural_key)
+        if rec is None:
+            report.added += 1
+            if not dry_run:
+                session.add(LearningRecord(natural_key=r.natural_key, credited=True, forfeit_reason=None,
+                                           enrollment_id=None, import_batch=report.batch, created_at=now, **values))
+            continue
+        changes = {k: v for k, v in values.items() if getattr(rec, k) != v}
+        if changes:
+            report.updated += 1
+            if not dry_run:
+                for k, v in changes.items():
+                    setattr(rec, k, v)
+                rec.import_batch = report.batch
+        else:
+            report.unchanged += 1
+    if not dry_run:
+        await session.flush()
+        report.written = True
+    log.info("hours import rows=%d added=%d updated=%d unchanged=%d dry_run=%s", report.rows, report.added,
+             report.updated, report.unchanged, dry_run)
+    return report
