@@ -6,6 +6,7 @@ import hashlib
 
 from bot.context import Context
 from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.services.search import compact
 from handlers.common import back_to_menu, item_card, main_menu
 
 PAGE_SIZE = 5
@@ -48,9 +49,12 @@ def _page(ctx: Context, query: str, offset: int) -> HandlerResult:
 
 
 async def search_text(ctx: Context, msg: IncomingMessage, arg: str) -> HandlerResult:
-    """Search for what the user typed (the fallback for text that is not a command)."""
+    """Search for what the user typed (the fallback for text that is not a command).
+
+    Text that folds to nothing (punctuation, emoji) is not searched: the user gets the menu.
+    """
     query = arg.strip()
-    if not query:
+    if not compact(query):
         return HandlerResult([Reply.plain(ctx.t("search.empty"), main_menu(ctx))], intent=Intent.UNKNOWN)
     return _page(ctx, query, 0)
 
