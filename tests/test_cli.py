@@ -17,7 +17,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(CLI_ENV_PREFIXES)}
-    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", **env})
+    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+                        "LOG_FILE": str(tmp_path / "abc-bot.log"), **env})
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
                           cwd=tmp_path, env=environment, timeout=120, check=False)
 
@@ -61,6 +62,29 @@ def test_run_without_credentials_is_the_console(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "[1] 瀏覽課程" in result.stdout
     assert (tmp_path / "cli.sqlite3").exists()
+
+
+@pytest.mark.parametrize("command", [["chat", "--user", "NOBODY"], ["run"]])
+def test_console_chat_logs_to_its_file_not_into_the_conversation(tmp_path: Path, command: list[str]) -> None:
+    # A wrong linking code logs "WARNING bot.services.binding: binding failed …": not on the terminal.
+    result = abc_bot(command, tmp_path, "綁定 T0001 AAAA-BBBB\nhelp\n", LOG_LEVEL="INFO",
+                     LOG_FILE=str(tmp_path / "logs" / "chat.log"), DEMO_EMPLOYEE_NO="NOBODY")
+    assert result.returncode == 0, result.stderr
+    assert "綁定碼不正確" in result.stdout and "[1] 瀏覽課程" in result.stdout
+    assert result.stderr == "note: employee NOBODY is not on the roster; chatting as an unbound user\n"
+    assert "WARNING" not in result.stdout and "INFO" not in result.stdout
+    log = (tmp_path / "logs" / "chat.log").read_text(encoding="utf-8")
+    assert "WARNING bot.services.binding: binding failed account=" in log
+    assert "INFO bot.bootstrap: migrating database" in log  # LOG_LEVEL still sets the level
+    assert "AAAA-BBBB" not in log and "T0001" not in log  # no message bodies
+
+
+def test_console_chat_refuses_a_log_file_it_cannot_write(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    result = abc_bot(["chat"], tmp_path, "help\n", LOG_FILE=str(tmp_path / "not-a-folder" / "chat.log"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("abc-bot: configuration error: cannot write the log file (LOG_FILE)")
+    assert "Traceback" not in result.stderr and result.stdout == ""
 
 
 def test_search_json_one_line_per_query(tmp_path: Path) -> None:
