@@ -21,6 +21,8 @@ from bot.config import ConfigError, Settings, load_settings
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141
+"""stdout's reader closed early (``abc-bot … | head -1``): what a shell reports for a process ended by SIGPIPE."""
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
@@ -213,6 +215,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_went_away() -> int:
+    """The reader closed stdout's pipe: stop quietly, as Python's documentation advises for SIGPIPE.
+
+    stdout is pointed at /dev/null, so what is still buffered for it cannot fail again (with a traceback)
+    when the interpreter flushes it on the way out.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``abc-bot``."""
     from bot.services.catalog import DataFileError
@@ -232,7 +246,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     command: Command = args.func
     try:
-        return asyncio.run(command(args, settings))
+        code = asyncio.run(command(args, settings))
+        sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except DataFileError as exc:
         print(f"abc-bot: bad data file:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
