@@ -78,6 +78,7 @@ def _print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int]
 async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a roster CSV as a whole and upsert it in one transaction."""
     from bot.bootstrap import running_app
+    from bot.db.engine import ImportBusy
     from bot.services.csvio import ImportFileError
     from bot.services.roster import import_roster, load_roster_mapping
 
@@ -88,7 +89,7 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                 report = await import_roster(session, args.file, mapping=mapping, now=app.clock.now(),
                                              deactivate_missing=not args.partial, dry_run=args.dry_run)
                 await (session.commit() if report.ok and not args.dry_run else session.rollback())
-        except ImportFileError as exc:
+        except (ImportFileError, ImportBusy) as exc:
             _err(f"abc-bot: {exc}")
             return EXIT_REFUSED
         return _print_import(report, as_json=args.json, counts={
@@ -100,6 +101,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a learning-hours CSV as a whole and upsert its records in one transaction."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
+    from bot.db.engine import ImportBusy
     from bot.services.csvio import ImportFileError
     from bot.services.hours_import import import_hours, load_hours_mapping
 
@@ -111,7 +113,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
                                             today=taipei_today(app.clock), now=app.clock.now(),
                                             default_source=args.source, dry_run=args.dry_run)
                 await (session.commit() if report.ok and not args.dry_run else session.rollback())
-        except ImportFileError as exc:
+        except (ImportFileError, ImportBusy) as exc:
             _err(f"abc-bot: {exc}")
             return EXIT_REFUSED
         if report.ok and report.other_years:
