@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a roster CSV as a whole and upsert it in one transaction."""
     from bot.bootstrap import running_app
+    from bot.db.engine import ImportBusy
     from bot.services.accounts import import_roster, load_roster_mapping
     from bot.services.common import ImportFileError
 
@@ -46,7 +47,7 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                 report = await import_roster(session, args.file, mapping=mapping, now=app.clock.now(),
                                              deactivate_missing=not args.partial, dry_run=args.dry_run)
                 await (session.commit() if report.ok and not args.dry_run else session.rollback())
-        except ImportFileError as exc:
+        except (ImportFileError, ImportBusy) as exc:
             err(f"abc-bot: {exc}")
             return EXIT_REFUSED
         return print_import(report, as_json=args.json, counts={

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -61,6 +62,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
     """Validate the whole file, then create or update every class in one transaction."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
+    from bot.db.engine import ImportBusy
     from bot.services.classes import import_classes, load_enrollment_settings, read_classes_file
 
     async with running_app(settings) as app:
@@ -76,6 +78,9 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
                     raise _DryRun
         except _DryRun:
             pass
+        except ImportBusy as exc:
+            print(f"abc-bot: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
         for line in report.lines():
             print(line)
         if args.dry_run:
@@ -86,6 +91,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
 async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) -> int:
     """Validate the whole file, then record attendance and learning-hours records in one transaction."""
     from bot.bootstrap import running_app
+    from bot.db.engine import ImportBusy
     from bot.services.classes import import_attendance, read_attendance_csv
 
     async with running_app(settings) as app:
@@ -100,6 +106,9 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
                     raise _DryRun
         except _DryRun:
             pass
+        except ImportBusy as exc:
+            print(f"abc-bot: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
         print(f"attendance: {report.rows} rows, {report.attended} attended ({report.credited} credited, "
               f"{report.forfeited} without hours), {report.absent} absent; learning records "
               f"{report.records_created} created, {report.records_updated} updated, {report.records_removed} removed "

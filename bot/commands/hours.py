@@ -20,6 +20,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a learning-hours CSV as a whole and upsert its records in one transaction."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
+    from bot.db.engine import ImportBusy
     from bot.services.common import ImportFileError
     from bot.services.hours import import_hours, load_hours_mapping
 
@@ -31,7 +32,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
                                             today=taipei_today(app.clock), now=app.clock.now(),
                                             default_source=args.source, dry_run=args.dry_run)
                 await (session.commit() if report.ok and not args.dry_run else session.rollback())
-        except ImportFileError as exc:
+        except (ImportFileError, ImportBusy) as exc:
             err(f"abc-bot: {exc}")
             return EXIT_REFUSED
         if report.ok and report.other_years:

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.core import ChannelAccount, Employee
 from bot.services.common import (
     ImportFileError,
@@ -154,10 +155,13 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
     rows, report = parse_roster(path, mapping)
     if report.errors:
         return report
+    if not dry_run:  # imports run one at a time, each reading what the one before wrote
+        await one_import_at_a_time(session)
     existing = {e.employee_no: e for e in (await session.execute(select(Employee))).scalars()}
     in_file = {r.employee_no for r in rows}
     for row in rows:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.classes import Enrollment, TrainingClass
 from bot.db.models.hours import LearningRecord
 from bot.services.accounts import employees_by_number
@@ -138,9 +139,11 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
         DataFileError: a row names an unknown class or employee, someone not enrolled, a class that has
             not started, leave longer than the class, or the same trainee twice (every problem listed;
             nothing written).
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
     from bot.services.hours import attendance_outcome
 
+    await one_import_at_a_time(session)  # each import reads what the one before wrote (a dry run writes too)
     classes: dict[str, TrainingClass | None] = {}
     people = await employees_by_number(session, {ln.employee_no for ln in lines})
     problems: list[str] = []

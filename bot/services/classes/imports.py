@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
 from bot.db.models.core import Employee
 from bot.services.classes.enrollment import ACTIVE, Deps, cancel_class, enroll, set_capacity, tell_class_changed
@@ -88,7 +89,9 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
     Raises:
         DataFileError: a course not in the catalog, a series, an unknown mode, or a class whose course
             would change while people are enrolled (every problem listed; nothing written).
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
+    await one_import_at_a_time(session)  # each import reads what the one before wrote (a dry run writes too)
     courses = await catalog_courses(session, spec.plan_year)
     problems = check_against_catalog(spec, courses, settings, source)
     codes = [c.code for c in spec.classes]
