@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 
 from bot.bootstrap import Runtime
-from bot.channels.line import LineChannel, LineClient, LineSender
+from bot.channels.line import LineChannel
+from bot.channels.line_client import LineClient
+from bot.channels.line_sender import LineSender
 from bot.metrics import Metrics
 from bot.services.notices import DeliveryWorker
 from bot.web import WebServer
