@@ -1,16 +1,17 @@
 """The LINE channel: webhook intake (signature, parsing, per-user queues) and events → the dispatcher.
 
 The modules of the channel, by reason to change (only ``bot/channels/line*`` import ``linebot``):
-this one (intake and events),
+this one (the :class:`~bot.channels.base.Channel` implementation, intake and events),
 :mod:`~bot.channels.line_client` (the SDK client and the content download),
 :mod:`~bot.channels.line_sender` (reply versus push, retry keys, 409), :mod:`~bot.channels.line_render`
 (replies → LINE messages) and :mod:`~bot.channels.line_richmenu`. The flow of one webhook request (see
 docs/line.md):
 
-1. :meth:`LineChannel.receive` gets the raw body and the ``X-Line-Signature`` header: the signature is
-   checked in constant time before anything is parsed; the body is parsed with the v3 ``WebhookParser``
-   (events the SDK cannot read are logged by type only and acknowledged). Each event is queued for its
-   user and the request is answered 200 straight away.
+1. :meth:`LineChannel.webhook` (``POST /webhooks/line``) caps the body at 1 MiB (413) and hands it with
+   the ``X-Line-Signature`` header to :meth:`LineChannel.receive`: the signature is checked in constant
+   time before anything is parsed (400); the body is parsed with the v3 ``WebhookParser`` (events the SDK
+   cannot read are logged by type only and acknowledged). Each event is queued for its user and the
+   request is answered 200 straight away; once the channel stops, requests are answered 503.
 2. :class:`~bot.channels.queues.UserQueues` runs events with bounded concurrency, one at a time per user
    (in arrival order).
 3. :meth:`LineChannel.handle_event` turns an event into an :class:`IncomingMessage` (fetching an image
@@ -29,9 +30,11 @@ import hmac
 import json
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
 from linebot.v3 import WebhookParser
 from linebot.v3.models.events import UnknownEvent  # what the parser returns for what it cannot read
 from linebot.v3.webhooks import (
@@ -45,6 +48,7 @@ from linebot.v3.webhooks import (
     UserSource,
 )
 
+from bot.channels.base import DEFAULT_MAX_BODY, Route, shutting_down
 from bot.channels.line_client import API_ERRORS, LineClient, status_of
 from bot.channels.line_render import render
 from bot.channels.line_sender import LineSender
@@ -54,12 +58,15 @@ from bot.db.engine import is_sqlite
 from bot.db.events import EventLedger
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Runtime
     from bot.metrics import Metrics
+    from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "line"
+WEBHOOK_PATH = "/webhooks/line"
+MAX_BODY_BYTES = DEFAULT_MAX_BODY
+"""The largest webhook body accepted (1 MiB; LINE's own are far smaller); larger ones are answered 413."""
 LOADING_AFTER = 1.0
 """Seconds of handling after which the user sees LINE's loading animation."""
 
@@ -104,11 +111,11 @@ def _event_type(event: Any) -> str:
 
 
 class LineChannel:
-    """Receives LINE webhooks and answers them (see the module docstring)."""
+    """Receives LINE webhooks and answers them (see the module docstring); a :class:`~bot.channels.base.Channel`."""
 
     def __init__(self, app: Runtime, metrics: Metrics, *, secret: str, client: LineClient,
                  sender: LineSender | None = None, concurrency: int = 32, max_image_bytes: int = MAX_IMAGE_BYTES,
-                 loading_after: float = LOADING_AFTER) -> None:
+                 loading_after: float = LOADING_AFTER, max_body: int = MAX_BODY_BYTES) -> None:
         self.app = app
         self.metrics = metrics
         self.secret = secret
@@ -118,6 +125,9 @@ class LineChannel:
         self.queues = UserQueues(concurrency=concurrency, label="LINE")
         self.max_image_bytes = max_image_bytes
         self.loading_after = loading_after
+        self.max_body = max_body
+        self.closing = False
+        """Set when the channel begins to stop: webhook requests are then answered 503 (LINE redelivers)."""
         self._loading_tasks: set[asyncio.Task[None]] = set()
         # SQLite has one writer: transactions that overlap wait in its busy handler (sleeps of up to
         # 100 ms). Queueing them here instead keeps latency flat; PostgreSQL runs them in parallel.
@@ -137,16 +147,60 @@ class LineChannel:
         client = LineClient(settings.line_channel_access_token, settings.line_api_base_url)
         return cls(app, metrics, secret=settings.line_channel_secret, client=client)
 
+    # -------------------------------------------------------------- the Channel protocol
+
+    @property
+    def name(self) -> str:
+        """``line``."""
+        return CHANNEL
+
     @property
     def sender(self) -> LineSender:
         """The one sender to LINE users, also the outbox worker's."""
         return self._sender
 
-    async def close(self) -> None:
-        """Close the SDK client."""
-        await self.client.close()
+    def routes(self) -> Sequence[Route]:
+        """``POST /webhooks/line``."""
+        return (Route("POST", WEBHOOK_PATH, self.webhook, max_body=self.max_body),)
+
+    async def start(self) -> None:
+        """Accept webhooks (the SDK client was made with the channel, inside the running loop)."""
+        self.closing = False
+
+    async def stop(self, grace: float) -> None:
+        """Answer 503 from now on, finish queued events within ``grace`` seconds, close the SDK client."""
+        self.closing = True
+        try:
+            await self.drain(grace)
+        finally:
+            await self.client.close()
 
     # -------------------------------------------------------------- intake
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """``POST /webhooks/line``: verify, parse and queue a webhook request; answer at once."""
+        if self.closing:
+            return shutting_down()
+        if request.content_length is not None and request.content_length > self.max_body:
+            return self._reject(413, "too_large")
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._reject(413, "too_large")
+        if len(body) > self.max_body:  # a chunked body under the server's cap but over this one's
+            return self._reject(413, "too_large")
+        if self.closing:  # the stop began while the body was arriving: its events would be queued too late
+            return shutting_down()
+        try:
+            await self.receive(body, request.headers.get("X-Line-Signature"))
+        except WebhookRejected as exc:
+            return self._reject(exc.status, exc.reason)
+        return web.Response(text="OK")
+
+    def _reject(self, status: int, reason: str) -> web.Response:
+        self.metrics.webhooks_rejected.inc(reason)
+        log.warning("LINE webhook refused status=%s reason=%s", status, reason)
+        return web.Response(status=status, text=reason.replace("_", " "))
 
     def parse(self, body: bytes, signature: str | None) -> list[Event]:
         """Verify and parse a webhook body, or raise :class:`WebhookRejected` (nothing was processed)."""

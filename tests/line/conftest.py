@@ -71,7 +71,7 @@ async def make_harness(app: Runtime, fake: FakeLine, **channel: Any) -> Harness:
     sender = LineSender(client, metrics, sleep=no_sleep, reply_ttl=channel.pop("reply_ttl", 50.0))
     line = LineChannel(app, metrics, secret=webhooks.SECRET, client=client, sender=sender, **channel)
     worker = DeliveryWorker(app.sessions, app.clock, {"line": sender}, metrics=metrics)
-    server = WebServer(app, metrics, line=line, worker=None, grace=5)
+    server = WebServer(app, metrics, channels=[line], worker=None, grace=5)
     await server.start("127.0.0.1", 0)
     return Harness(app, fake, server, line, sender, worker, metrics, aiohttp.ClientSession())
 
