@@ -30,6 +30,7 @@ typecheck: $(STAMP)  ## mypy (strict)
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## print the benchmark figures

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.datafiles import DataFileError
 from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.db.models import Employee
@@ -70,10 +71,15 @@ async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_d
     from handlers import build_routes
 
     app = load_app(settings, clock=clock)
+    routes = build_routes()
+    unrouted = app.intents.names - set(routes.intents)
+    if unrouted:
+        path = settings.data_dir / "intents.yaml"
+        raise DataFileError(f"{path}: rules no feature answers: {', '.join(sorted(unrouted))}")
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     dispatcher = Dispatcher(sessions=sessions, clock=app.clock, texts=app.texts, intents=app.intents,
-                            default_lang=settings.default_lang, routes=build_routes(), app=app)
+                            default_lang=settings.default_lang, routes=routes, app=app)
     runtime = Runtime(app=app, engine=engine, sessions=sessions, dispatcher=dispatcher)
     if prepare_db:
         try:

@@ -6,10 +6,12 @@ channel adapters in ``bot/channels`` turn replies into LINE, Telegram or console
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 MAX_PAYLOAD_BYTES = 64
 """Telegram's callback_data limit, the tightest of our channels (LINE allows 300 chars)."""
@@ -49,96 +51,91 @@ class MessageKind(StrEnum):
     OTHER = "other"
 
 
-class ActionKind(StrEnum):
-    """Every kind of button the bot shows; the first field of a packed payload."""
-
-    MENU = "m"
-    HELP = "h"
-    TRACK = "t"
-    CATEGORY = "c"
-    ITEM = "i"
-    MORE = "mo"
-    LANG = "l"
-    HOURS = "hr"
-    MY_ENROLLMENTS = "me"
-    CLASS = "cl"
-    ENROLL = "en"
-    ENROLL_CONFIRM = "ey"
-    CANCEL = "cx"
-    CANCEL_CONFIRM = "cy"
-    DECLINE = "dn"  # "not now" on an enroll/cancel/substitute confirmation; arg: which flow
-    SUBSTITUTE = "sb"  # HR confirms a substitute: (enrollment id, substitute's employee id)
-    CERTIFICATE = "ce"
-    BIND = "b"
-    UNBIND_CONFIRM = "ub"
-    NOOP = "no"
-
-
-# How many arguments each action carries; unpack() rejects anything else.
-ACTION_ARITY: dict[ActionKind, int] = {
-    ActionKind.MENU: 0,
-    ActionKind.HELP: 0,
-    ActionKind.TRACK: 1,
-    ActionKind.CATEGORY: 1,
-    ActionKind.ITEM: 1,
-    ActionKind.MORE: 2,
-    ActionKind.LANG: 1,
-    ActionKind.HOURS: 0,
-    ActionKind.MY_ENROLLMENTS: 0,
-    ActionKind.CLASS: 1,
-    ActionKind.ENROLL: 1,
-    ActionKind.ENROLL_CONFIRM: 1,
-    ActionKind.CANCEL: 1,
-    ActionKind.CANCEL_CONFIRM: 1,
-    ActionKind.DECLINE: 1,
-    ActionKind.SUBSTITUTE: 2,
-    ActionKind.CERTIFICATE: 0,
-    ActionKind.BIND: 0,
-    ActionKind.UNBIND_CONFIRM: 0,
-    ActionKind.NOOP: 0,
-}
-
-
 class PayloadError(ValueError):
     """A button payload that is malformed, unknown or too long (stale or forged)."""
 
 
-@dataclass(frozen=True)
-class Action:
-    """A typed button press: a kind plus a few short string arguments."""
+_INT = re.compile(r"^(0|[1-9][0-9]{0,17})$")
 
-    kind: ActionKind
-    args: tuple[str, ...] = ()
+
+class Action:
+    """Base of the typed button payloads (aiogram's ``CallbackData``, channel-neutral).
+
+    Each feature declares its buttons as frozen dataclasses with ``str`` or ``int`` fields and a short
+    ``kind`` that is the first field of the packed form::
+
+        @dataclass(frozen=True)
+        class ConfirmEnroll(Action, kind="ey"):
+            class_id: int
+
+    ``ConfirmEnroll(12).pack() == "ey|12"`` (at most 64 bytes: Telegram's limit, LINE allows 300), and
+    :meth:`Action.unpack` gives the typed object back, or raises :class:`PayloadError` for anything forged,
+    garbled or of another shape, so a handler receives parsed fields and never splits strings. Kinds are
+    unique across the bot (checked when a class is declared).
+    """
+
+    kind: ClassVar[str] = ""
+    _kinds: ClassVar[dict[str, type[Action]]] = {}
+
+    def __init_subclass__(cls, /, kind: str = "", **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not kind:
+            raise TypeError(f"{cls.__name__}: a button payload needs a kind")
+        if _SEP in kind or kind in Action._kinds:
+            raise TypeError(f"{cls.__name__}: kind {kind!r} is malformed or taken by {Action._kinds.get(kind)}")
+        cls.kind = kind
+        Action._kinds[kind] = cls
 
     def __post_init__(self) -> None:
-        if ACTION_ARITY[self.kind] != len(self.args):
-            raise PayloadError(f"action {self.kind.name} takes {ACTION_ARITY[self.kind]} arguments")
-        for arg in self.args:
-            if _SEP in arg:
-                raise PayloadError("an action argument may not contain the separator")
+        for name, type_ in _field_types(type(self)):
+            value = getattr(self, name)
+            if type_ is int and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise PayloadError(f"{self.kind}.{name} must be a whole number ≥ 0")
+            if type_ is str and (not isinstance(value, str) or _SEP in value):
+                raise PayloadError(f"{self.kind}.{name} must be text without {_SEP!r}")
         if len(self.pack().encode()) > MAX_PAYLOAD_BYTES:
             raise PayloadError("action payload longer than 64 bytes")
 
     def pack(self) -> str:
         """Serialise to the string sent as postback/callback data (≤ 64 bytes)."""
-        return _SEP.join((self.kind.value, *self.args))
-
-    @property
-    def arg(self) -> str:
-        """The first argument (most actions have exactly one)."""
-        return self.args[0]
+        return _SEP.join((self.kind, *(str(getattr(self, name)) for name, _ in _field_types(type(self)))))
 
     @classmethod
     def unpack(cls, data: str) -> Action:
-        """Parse a packed payload, raising :class:`PayloadError` on anything unexpected."""
+        """Parse a packed payload into its typed action, raising :class:`PayloadError` on anything unexpected."""
         if not data or len(data.encode("utf-8", "replace")) > MAX_PAYLOAD_BYTES:
             raise PayloadError("empty or oversized payload")
-        kind_text, *args = data.split(_SEP)
-        try:
-            kind = ActionKind(kind_text)
-        except ValueError as exc:
-            raise PayloadError("unknown action kind") from exc
-        return cls(kind, tuple(args))
+        kind, *parts = data.split(_SEP)
+        target = Action._kinds.get(kind)
+        if target is None:
+            raise PayloadError("unknown action kind")
+        fields = _field_types(target)
+        if len(parts) != len(fields):
+            raise PayloadError(f"action {kind} takes {len(fields)} arguments")
+        values: list[object] = []
+        for part, (_, type_) in zip(parts, fields, strict=True):
+            if type_ is int and not _INT.match(part):
+                raise PayloadError("not a whole number")
+            values.append(int(part) if type_ is int else part)
+        return target(*values)
+
+
+_FIELDS: dict[type[Action], tuple[tuple[str, type], ...]] = {}
+
+
+def _field_types(cls: type[Action]) -> tuple[tuple[str, type], ...]:
+    """The (name, str|int) of each field of a payload class, in order (worked out once per class)."""
+    known = _FIELDS.get(cls)
+    if known is not None:
+        return known
+    out: list[tuple[str, type]] = []
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        declared = {"int": int, "str": str}.get(f.type, f.type) if isinstance(f.type, str) else f.type
+        if declared not in (int, str):
+            raise TypeError(f"{cls.__name__}.{f.name}: payload fields are str or int")
+        out.append((f.name, declared))
+    _FIELDS[cls] = tuple(out)
+    return _FIELDS[cls]
 
 
 @dataclass(frozen=True)

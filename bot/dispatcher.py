@@ -1,7 +1,7 @@
 """The dispatcher: one transaction per incoming message, routed through ``handlers/__init__.py``.
 
-A button goes by its action kind; free text goes to the active state's handler, else to the first
-matching intent, else to search.
+A button goes by its payload type (the feature that declared it); free text goes to the active state's
+handler, else to the first matching intent, else to search.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class Dispatcher:
                 account.state_data = result.data
             return Outcome(result.replies, result.intent or route.intent)
 
-    async def _run(self, ctx: Context[Any], msg: IncomingMessage, route: Route, argument: str) -> HandlerResult:
+    async def _run(self, ctx: Context[Any], msg: IncomingMessage, route: Route, argument: object) -> HandlerResult:
         """Call the route's handler; a ``needs_link`` route of an unlinked user gets the table's bind_first."""
         handler = route.handler
         if route.needs_link and ctx.employee is None:
@@ -150,16 +150,17 @@ class Dispatcher:
             return None
         return self.routes.intents[match.name], match.argument
 
-    def _route(self, ctx: Context[Any], msg: IncomingMessage) -> tuple[Route, str]:
+    def _route(self, ctx: Context[Any], msg: IncomingMessage) -> tuple[Route, object]:
         routes = self.routes
         if msg.kind == MessageKind.FOLLOW:
             return routes.welcome, ""
         if msg.kind == MessageKind.IMAGE:
             return routes.image, ""
         if msg.kind == MessageKind.ACTION:
-            if msg.action is None or msg.action.kind not in routes.actions:
+            route = routes.actions.get(type(msg.action)) if msg.action is not None else None
+            if route is None:
                 return routes.bad_button, ""
-            return routes.actions[msg.action.kind], (msg.action.args[0] if msg.action.args else "")
+            return route, msg.action
         if msg.kind != MessageKind.TEXT:
             return routes.unsupported, ""
         text = clean_text(msg.text)

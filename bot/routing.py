@@ -6,12 +6,12 @@ features in order and :func:`build_table` joins them into one :class:`RouteTable
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.context import Context
-from bot.conversation import ActionKind, HandlerResult, IncomingMessage, Intent
+from bot.conversation import Action, HandlerResult, IncomingMessage, Intent
 
 Handler = Callable[[Context[Any], IncomingMessage, Any], Awaitable[HandlerResult]]
 """A handler: (context, message, argument) → result. The argument is the rest of a command's text,
@@ -32,10 +32,42 @@ class Route:
 
 
 @dataclass(frozen=True)
-class RouteTable:
-    """Every route of the bot, in one place."""
+class Feature:
+    """What one feature module declares: its buttons, the intents it answers, its flow states.
 
-    actions: dict[ActionKind, Route]
+    ``intents`` are keyed by rule name in ``data/intents.yaml``; ``states`` by the named states the
+    module owns; ``escapes`` are those of its intents that leave any open flow (help, browse, language).
+    """
+
+    name: str
+    actions: Mapping[type[Action], Route] = field(default_factory=dict)
+    intents: Mapping[str, Route] = field(default_factory=dict)
+    states: Mapping[str, Route] = field(default_factory=dict)
+    escapes: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Slots:
+    """The answers that belong to no button or intent."""
+
+    fallback: Route
+    """Text that is no command and no flow's answer (search)."""
+    welcome: Route
+    """A new or returning follower."""
+    image: Route
+    bad_button: Route
+    """A forged or garbled payload, or a payload kind no feature routes."""
+    unsupported: Route
+    too_long: Route
+    bind_first: Route
+    """Answers a ``needs_link`` route for an unlinked user (its argument is the route's feature name)."""
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """Every route of the bot, in one place (built by :func:`build_table`)."""
+
+    actions: dict[type[Action], Route]
     intents: dict[str, Route]
     states: dict[str, Route]
     escapes: frozenset[str]
@@ -47,4 +79,29 @@ class RouteTable:
     too_long: Route
     bind_first: Route
     """Answers a ``needs_link`` route for an unlinked user (its argument is the route's feature name)."""
-    extra: dict[str, Route] = field(default_factory=dict)
+
+
+def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
+    """Join the features' declarations, in order, into the dispatcher's table.
+
+    Raises:
+        ValueError: two features route the same payload type, intent or state.
+    """
+    actions: dict[type[Action], Route] = {}
+    intents: dict[str, Route] = {}
+    states: dict[str, Route] = {}
+    escapes: set[str] = set()
+    for feature in features:
+        for table, part, what in ((actions, feature.actions, "button"), (intents, feature.intents, "intent"),
+                                  (states, feature.states, "state")):
+            for key, route in part.items():
+                if key in table:
+                    raise ValueError(f"feature {feature.name}: {what} {key!r} is routed twice")
+                table[key] = route  # type: ignore[index]
+        unknown = feature.escapes - set(feature.intents)
+        if unknown:
+            raise ValueError(f"feature {feature.name}: escapes {sorted(unknown)} are not its intents")
+        escapes |= feature.escapes
+    return RouteTable(actions=actions, intents=intents, states=states, escapes=frozenset(escapes),
+                      fallback=slots.fallback, welcome=slots.welcome, image=slots.image, bad_button=slots.bad_button,
+                      unsupported=slots.unsupported, too_long=slots.too_long, bind_first=slots.bind_first)

@@ -9,19 +9,13 @@ command. The bot never asks for a national ID or a password.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app import Ctx
-from bot.conversation import (
-    Action,
-    ActionKind,
-    Choice,
-    HandlerResult,
-    IncomingMessage,
-    Intent,
-    Reply,
-)
+from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.routing import Feature, Route
 from bot.services.accounts import (
     BindingPolicy,
     BindResult,
@@ -32,7 +26,13 @@ from bot.services.accounts import (
     unbind,
 )
 from bot.services.common import NATIONAL_ID, parse_employee_no
-from handlers.common import main_menu
+from handlers.common import ShowHelp, ShowHours, StartBind, main_menu
+
+
+@dataclass(frozen=True)
+class ConfirmUnbind(Action, kind="ub"):
+    """"Yes, unlink" on the unbind confirmation."""
+
 
 STATE_EMPLOYEE_NO = "bind.employee_no"
 STATE_CODE = "bind.code"
@@ -44,7 +44,7 @@ def _policy(ctx: Ctx) -> BindingPolicy:
 
 
 def _cancel_button(ctx: Ctx) -> Choice:
-    return Choice(ctx.t("bind.button.cancel"), Action(ActionKind.HELP))
+    return Choice(ctx.t("bind.button.cancel"), ShowHelp())
 
 
 def _code_values(policy: BindingPolicy) -> dict[str, Any]:
@@ -81,12 +81,12 @@ def _employee_no(text: str) -> str | None:
         return None
 
 
-async def start_bind(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
-    """"綁定" (optionally "綁定 T0001" or "綁定 T0001 K7PM-Q3XA"): ask for what is missing."""
+async def start_bind(ctx: Ctx, msg: IncomingMessage, arg: object) -> HandlerResult:
+    """"綁定" (optionally "綁定 T0001" or "綁定 T0001 K7PM-Q3XA"), or its button: ask for what is missing."""
     already = _already(ctx)
     if already is not None:
         return already
-    parts = arg.split()
+    parts = arg.split() if isinstance(arg, str) else []
     if parts and NATIONAL_ID.match(parts[0].upper()):
         return _ask_number(ctx, ctx.t("bind.no_national_id"))
     number = _employee_no(parts[0]) if parts else None
@@ -121,8 +121,8 @@ async def _try_code(ctx: Ctx, number: str, code_text: str) -> HandlerResult:
     text = ctx.t("bind.done", name=outcome.employee.name)
     if outcome.replaced:
         text += "\n" + ctx.t("bind.replaced")
-    buttons = [ctx.choice("hours.button.refresh", Action(ActionKind.HOURS)), *main_menu(ctx)[:1],
-               ctx.choice("menu.button.menu", Action(ActionKind.HELP))]
+    buttons = [ctx.choice("hours.button.refresh", ShowHours()), *main_menu(ctx)[:1],
+               ctx.choice("menu.button.menu", ShowHelp())]
     return HandlerResult([Reply.plain(text, buttons)], state=None, intent=Intent.BIND)
 
 
@@ -183,20 +183,30 @@ async def on_code(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResult:
                          intent=Intent.BIND, or_command=True)
 
 
-async def ask_unbind(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def ask_unbind(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """"解除綁定": ask to confirm (an unbound account is told so)."""
     emp = ctx.employee
     if emp is None:
         return HandlerResult([Reply.plain(ctx.t("unbind.not_bound"), main_menu(ctx))], state=None,
                              intent=Intent.BIND)
     return HandlerResult([Reply.confirm(ctx.t("unbind.confirm", name=emp.name, employee_no=emp.employee_no),
-                                        Choice(ctx.t("unbind.button.yes"), Action(ActionKind.UNBIND_CONFIRM)),
-                                        Choice(ctx.t("unbind.button.no"), Action(ActionKind.HELP)))],
+                                        Choice(ctx.t("unbind.button.yes"), ConfirmUnbind()),
+                                        Choice(ctx.t("unbind.button.no"), ShowHelp()))],
                          state=None, intent=Intent.BIND)
 
 
-async def confirm_unbind(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def confirm_unbind(ctx: Ctx, msg: IncomingMessage, _: ConfirmUnbind) -> HandlerResult:
     """The "yes, unlink" button."""
     employee = await unbind(ctx.session, ctx.account)
     key = "unbind.done" if employee is not None else "unbind.not_bound"
     return HandlerResult([Reply.plain(ctx.t(key), main_menu(ctx))], state=None, intent=Intent.BIND)
+
+
+BIND = Route(Intent.BIND, start_bind)
+
+FEATURE = Feature(
+    name="account",
+    actions={StartBind: BIND, ConfirmUnbind: Route(Intent.BIND, confirm_unbind)},
+    intents={"unbind": Route(Intent.BIND, ask_unbind), "bind": BIND},
+    states={STATE_EMPLOYEE_NO: Route(Intent.BIND, on_employee_no), STATE_CODE: Route(Intent.BIND, on_code)},
+)

@@ -1,35 +1,89 @@
-"""Pieces several handlers share: the main-menu buttons, the "link first" answer, how a catalog item is described."""
+"""Pieces several handlers share: the main menu's buttons, the "link first" answer, how a catalog item is described.
+
+The payloads declared here are the destinations of the main menu, which any screen may offer; each is
+routed by the feature that answers it. Buttons that only one feature shows are declared in that feature.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.app import Ctx
-from bot.conversation import Action, ActionKind, Card, Choice, HandlerResult, IncomingMessage, Reply
+from bot.conversation import Action, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from bot.services.catalog import CatalogItem
 from bot.services.classes import term_text
+
+
+@dataclass(frozen=True)
+class ShowTracks(Action, kind="m"):
+    """The three ABC tracks (routed by handlers.browse)."""
+
+
+@dataclass(frozen=True)
+class ShowHelp(Action, kind="h"):
+    """Greeting, help and the main menu (handlers.menu)."""
+
+
+@dataclass(frozen=True)
+class SetLang(Action, kind="l"):
+    """Switch the chat's language (handlers.menu)."""
+
+    lang: str
+
+
+@dataclass(frozen=True)
+class ShowHours(Action, kind="hr"):
+    """The user's learning hours (handlers.hours)."""
+
+
+@dataclass(frozen=True)
+class MyEnrollments(Action, kind="me"):
+    """The user's enrollments (handlers.my_enrollments)."""
+
+
+@dataclass(frozen=True)
+class Certificate(Action, kind="ce"):
+    """Certificate rewards (handlers.pending until the certificate feature)."""
+
+
+@dataclass(frozen=True)
+class StartBind(Action, kind="b"):
+    """Link the chat account to an employee (handlers.account)."""
+
+
+@dataclass(frozen=True)
+class ShowItem(Action, kind="i"):
+    """A catalog item's details (handlers.course)."""
+
+    item_id: str
 
 
 def main_menu(ctx: Ctx) -> list[Choice]:
     """The buttons of the main menu."""
     return [
-        ctx.choice("menu.button.browse", Action(ActionKind.MENU)),
-        ctx.choice("menu.button.hours", Action(ActionKind.HOURS)),
-        ctx.choice("menu.button.enrollments", Action(ActionKind.MY_ENROLLMENTS)),
-        ctx.choice("menu.button.certificate", Action(ActionKind.CERTIFICATE)),
-        ctx.choice("menu.button.help", Action(ActionKind.HELP)),
-        ctx.choice("menu.button.lang", Action(ActionKind.LANG, ("en" if ctx.lang == "zh-TW" else "zh-TW",))),
+        ctx.choice("menu.button.browse", ShowTracks()),
+        ctx.choice("menu.button.hours", ShowHours()),
+        ctx.choice("menu.button.enrollments", MyEnrollments()),
+        ctx.choice("menu.button.certificate", Certificate()),
+        ctx.choice("menu.button.help", ShowHelp()),
+        ctx.choice("menu.button.lang", SetLang("en" if ctx.lang == "zh-TW" else "zh-TW")),
     ]
 
 
 def back_to_menu(ctx: Ctx) -> Choice:
     """A single "main menu" button."""
-    return ctx.choice("menu.button.menu", Action(ActionKind.HELP))
+    return ctx.choice("menu.button.menu", ShowHelp())
+
+
+def answer(ctx: Ctx, key: str, intent: Intent | None = None, **values: object) -> HandlerResult:
+    """One text from the catalog with the main menu under it (the most common answer)."""
+    return HandlerResult([Reply.plain(ctx.t(key, **values), main_menu(ctx))], intent=intent)
 
 
 async def bind_first(ctx: Ctx, msg: IncomingMessage, feature: str) -> HandlerResult:
     """An unlinked user asked for something personal (``feature``): explain linking, offer its button."""
     text = ctx.t("pending.bind_first", feature=ctx.t(f"feature.{feature}"))
-    return HandlerResult([Reply.plain(text, [Choice(ctx.t("bind.button.start"), Action(ActionKind.BIND)),
-                                             back_to_menu(ctx)])])
+    return HandlerResult([Reply.plain(text, [Choice(ctx.t("bind.button.start"), StartBind()), back_to_menu(ctx)])])
 
 
 def item_path(ctx: Ctx, item: CatalogItem) -> str:
@@ -58,4 +112,4 @@ def item_card(ctx: Ctx, item: CatalogItem, note: str = "") -> Card:
     if note:
         body = f"{note}\n{body}" if body else note
     return Card(title=item.localized_title(ctx.lang), subtitle=subtitle, body=body,
-                buttons=(ctx.choice("course.detail_button", Action(ActionKind.ITEM, (item.id,))),))
+                buttons=(ctx.choice("course.detail_button", ShowItem(item.id)),))

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from bot.app import Ctx
-from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.routing import Feature, Route
 from bot.services.catalog import CatalogItem
-from handlers.common import audience_text, back_to_menu, item_path, main_menu
+from handlers.browse import ShowCategory
+from handlers.common import ShowItem, answer, audience_text, back_to_menu, item_path
+from handlers.enroll import CourseClasses
+from handlers.search import search_text
 
 
 def detail_reply(ctx: Ctx, item: CatalogItem) -> Reply:
@@ -32,33 +36,38 @@ def detail_reply(ctx: Ctx, item: CatalogItem) -> Reply:
         lines.append(ctx.t("course.series_courses", count=len(item.course_ids)))
         for i, cid in enumerate(item.course_ids, start=1):
             lines.append(f"{i}. {catalog.items[cid].localized_title(ctx.lang)}")
-        choices.extend(Choice(catalog.items[cid].localized_title(ctx.lang), Action(ActionKind.ITEM, (cid,)))
+        choices.extend(Choice(catalog.items[cid].localized_title(ctx.lang), ShowItem(cid))
                        for cid in item.course_ids)
     else:
         lines.append(ctx.t("course.classes_hint"))
-        choices.append(ctx.choice("course.button.classes", Action(ActionKind.ENROLL, (item.id,))))
+        choices.append(ctx.choice("course.button.classes", CourseClasses(item.id)))
     if item.series_id:
-        choices.append(ctx.choice("course.button.series", Action(ActionKind.ITEM, (item.series_id,))))
-    choices.append(Choice(ctx.t("browse.back_to_track"), Action(ActionKind.CATEGORY, (item.category_id,))))
+        choices.append(ctx.choice("course.button.series", ShowItem(item.series_id)))
+    choices.append(Choice(ctx.t("browse.back_to_track"), ShowCategory(item.category_id)))
     choices.append(back_to_menu(ctx))
     return Reply.plain("\n".join(lines), choices)
 
 
-async def show_item(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_item(ctx: Ctx, msg: IncomingMessage, action: ShowItem) -> HandlerResult:
     """Show one catalog item by id (a button); an unknown id is a stale button."""
-    item = ctx.app.catalog.get(arg)
+    item = ctx.app.catalog.get(action.item_id)
     if item is None:
-        return HandlerResult([Reply.plain(ctx.t("course.not_found"), main_menu(ctx))], intent=Intent.UNKNOWN)
+        return answer(ctx, "course.not_found", Intent.UNKNOWN)
     return HandlerResult([detail_reply(ctx, item)])
 
 
 async def course_by_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """"介紹 python": show the best match's detail, or search results when nothing fits."""
-    from handlers.search import search_text
-
     if not arg.strip():
-        return HandlerResult([Reply.plain(ctx.t("search.empty"), main_menu(ctx))], intent=Intent.UNKNOWN)
+        return answer(ctx, "search.empty", Intent.UNKNOWN)
     hits = ctx.app.search.search(arg, limit=2)
     if hits and (len(hits) == 1 or hits[0].score > hits[1].score):
         return HandlerResult([detail_reply(ctx, hits[0].item)])
     return await search_text(ctx, msg, arg)
+
+
+FEATURE = Feature(
+    name="course",
+    actions={ShowItem: Route(Intent.COURSE, show_item)},
+    intents={"course": Route(Intent.COURSE, course_by_text)},
+)

@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from bot.app import Ctx
 from bot.clock import taipei_today
-from bot.conversation import Action, ActionKind, Card, HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import Card, HandlerResult, IncomingMessage, Intent, Reply
 from bot.dates import format_date
 from bot.db.models.core import Employee
+from bot.routing import Feature, Route
 from bot.services.accounts import authorize, find_employee, scope_of
 from bot.services.common import parse_employee_no
 from bot.services.hours import (
@@ -24,7 +25,7 @@ from bot.services.hours import (
     load_status,
     suggested_courses,
 )
-from handlers.common import item_card, main_menu
+from handlers.common import ShowHelp, ShowHours, ShowTracks, item_card, main_menu
 
 BAR_WIDTH = 10
 RECORDS_SHOWN = 8
@@ -123,8 +124,7 @@ def suggestion(ctx: Ctx, employee: Employee, status: HoursStatus) -> Reply | Non
     if not status.applies:
         return None
     focus = status.next_focus()
-    buttons = [ctx.choice("menu.button.browse", Action(ActionKind.MENU)), ctx.choice("menu.button.menu",
-                                                                                      Action(ActionKind.HELP))]
+    buttons = [ctx.choice("menu.button.browse", ShowTracks()), ctx.choice("menu.button.menu", ShowHelp())]
     if focus is None:
         return Reply.plain(ctx.t("hours.all_done"), buttons)
     mandatory, missing, gap = focus
@@ -161,7 +161,7 @@ async def status_replies(ctx: Ctx, employee: Employee) -> list[Reply]:
     return replies
 
 
-async def show_hours(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_hours(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """"我還差幾小時" / the hours button: the user's own status (unbound users are asked to bind)."""
     employee = ctx.linked
     if not employee.active:
@@ -192,3 +192,12 @@ async def hours_of(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
         return HandlerResult([Reply.plain(ctx.t("hours.of_not_found", employee_no=number), main_menu(ctx))],
                              intent=Intent.HOURS)
     return HandlerResult(await status_replies(ctx, target), intent=Intent.HOURS)
+
+
+HOURS = Route(Intent.HOURS, show_hours, needs_link="hours")
+
+FEATURE = Feature(
+    name="hours",
+    actions={ShowHours: HOURS},
+    intents={"hours_of": Route(Intent.HOURS, hours_of, needs_link="hours"), "hours": HOURS},
+)

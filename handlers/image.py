@@ -11,7 +11,7 @@ from bot.conversation import MAX_IMAGE_BYTES, HandlerResult, IncomingMessage, In
 from handlers.common import main_menu
 
 
-async def received_image(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def received_image(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """Explain the coming certificate flow, or what went wrong with the photo."""
     if msg.image_problem == "too_large":
         text = ctx.t("line.image.too_large", limit_mb=MAX_IMAGE_BYTES // (1024 * 1024))

@@ -1,10 +1,11 @@
-"""Greeting, help/main menu and language switching."""
+"""Greeting, help/main menu and language switching; the answers to what no feature handles."""
 
 from __future__ import annotations
 
 from bot.app import Ctx
 from bot.conversation import HandlerResult, IncomingMessage, Intent, Reply
-from handlers.common import main_menu
+from bot.routing import Feature, Route
+from handlers.common import SetLang, ShowHelp, answer, main_menu
 
 
 def _greeting(ctx: Ctx) -> str:
@@ -13,18 +14,18 @@ def _greeting(ctx: Ctx) -> str:
     return ctx.t("menu.greeting_anonymous")
 
 
-async def show_help(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def show_help(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """Greet, explain what the bot does and show the main menu; leaves any flow (state cleared)."""
     return HandlerResult([Reply.plain(_greeting(ctx)), Reply.plain(ctx.t("menu.help"), main_menu(ctx))],
                          state=None)
 
 
-async def nothing_to_cancel(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def nothing_to_cancel(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """"取消" / "never mind" outside any flow (e.g. instead of pressing "先不要"): nothing was changed; the menu."""
     return HandlerResult([Reply.plain(ctx.t("menu.nothing_changed"), main_menu(ctx))], state=None)
 
 
-async def welcome(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def welcome(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """A new or returning follower: greet, show the menu, and say how to link the account."""
     replies = [Reply.plain(_greeting(ctx), main_menu(ctx))]
     if ctx.employee is None:
@@ -37,32 +38,46 @@ async def _switch(ctx: Ctx, lang: str) -> HandlerResult:
     return HandlerResult([Reply.plain(ctx.t("lang.switched"), main_menu(ctx))], intent=Intent.HELP)
 
 
-async def lang_en(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def lang_en(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """Switch the user's language to English."""
     return await _switch(ctx, "en")
 
 
-async def lang_zh(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def lang_zh(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """Switch the user's language to Traditional Chinese."""
     return await _switch(ctx, "zh-TW")
 
 
-async def lang_button(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
-    """The language button: its argument is the language to switch to."""
-    return await _switch(ctx, "en" if arg == "en" else "zh-TW")
+async def lang_button(ctx: Ctx, msg: IncomingMessage, action: SetLang) -> HandlerResult:
+    """The language button: it carries the language to switch to."""
+    return await _switch(ctx, "en" if action.lang == "en" else "zh-TW")
 
 
-async def bad_button(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def bad_button(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """A stale or forged button payload: say so politely and offer the menu."""
-    return HandlerResult([Reply.plain(ctx.t("error.bad_button"), main_menu(ctx))], intent=Intent.UNKNOWN)
+    return answer(ctx, "error.bad_button", Intent.UNKNOWN)
 
 
-async def unsupported(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def unsupported(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """A sticker, video, location …: say what the bot understands."""
-    return HandlerResult([Reply.plain(ctx.t("error.unsupported_message"), main_menu(ctx))],
-                         intent=Intent.UNKNOWN)
+    return answer(ctx, "error.unsupported_message", Intent.UNKNOWN)
 
 
-async def too_long(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def too_long(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """A message over the length limit."""
     return HandlerResult([Reply.plain(ctx.t("error.too_long"))], intent=Intent.UNKNOWN)
+
+
+HELP = Route(Intent.HELP, show_help)
+
+FEATURE = Feature(
+    name="menu",
+    actions={ShowHelp: HELP, SetLang: Route(Intent.HELP, lang_button)},
+    intents={
+        "lang_en": Route(Intent.HELP, lang_en),
+        "lang_zh": Route(Intent.HELP, lang_zh),
+        "help": HELP,
+        "abort": Route(Intent.HELP, nothing_to_cancel),
+    },
+    escapes=frozenset({"help", "lang_en", "lang_zh"}),
+)

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from bot.app import Ctx
-from bot.conversation import Action, ActionKind, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.routing import Feature, Route
 from handlers.common import back_to_menu, item_card, main_menu
+
+
+@dataclass(frozen=True)
+class MoreResults(Action, kind="mo"):
+    """The next page of a search: where it starts, and a fingerprint of the query it pages."""
+
+    offset: int
+    query_tag: str
+
 
 PAGE_SIZE = 5
 MAX_RESULTS = 30
@@ -37,8 +48,7 @@ def _page(ctx: Ctx, query: str, offset: int) -> HandlerResult:
                        count=len(hits))
     choices: list[Choice] = []
     if offset + PAGE_SIZE < len(hits):
-        choices.append(ctx.choice("search.more",
-                                  Action(ActionKind.MORE, (str(offset + PAGE_SIZE), query_tag(query)))))
+        choices.append(ctx.choice("search.more", MoreResults(offset + PAGE_SIZE, query_tag(query))))
     choices.append(back_to_menu(ctx))
     reply = Reply.card_list(header, cards, choices)
     if offset + PAGE_SIZE < len(hits):
@@ -55,14 +65,19 @@ async def search_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
     return _page(ctx, query, 0)
 
 
-async def more_results(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
+async def more_results(ctx: Ctx, msg: IncomingMessage, action: MoreResults) -> HandlerResult:
     """The "more results" button: the next page of the query kept in the conversation state.
 
     The button carries the page offset and a fingerprint of its query; when the state no longer holds
     that query (the user searched again, or the state was cleared), the button is stale.
     """
     query = ctx.data.get("q") if ctx.state == SEARCH_STATE else None
-    tag = msg.action.args[1] if msg.action is not None and len(msg.action.args) > 1 else ""
-    if not isinstance(query, str) or not arg.isdigit() or tag != query_tag(query):
+    if not isinstance(query, str) or action.query_tag != query_tag(query):
         return HandlerResult([Reply.plain(ctx.t("search.stale"), [back_to_menu(ctx)])], intent=Intent.SEARCH)
-    return _page(ctx, query, int(arg))
+    return _page(ctx, query, action.offset)
+
+
+SEARCH = Route(Intent.SEARCH, search_text)
+"""The fallback: text that is no command is searched."""
+
+FEATURE = Feature(name="search", actions={MoreResults: Route(Intent.SEARCH, more_results)})

@@ -116,7 +116,9 @@ async def test_follow_greets_and_unfollow_marks_unreachable(sqlite_app: Runtime)
 
 async def test_every_route_for_linked_employees_asks_a_stranger_to_link_first(sqlite_app: Runtime) -> None:
     """The dispatcher, not each handler, answers a needs_link route for an unlinked chat user."""
-    from bot.conversation import ACTION_ARITY, Action
+    import dataclasses
+
+    from bot.conversation import Action
 
     routes = sqlite_app.dispatcher.routes
     gated_actions = [kind for kind, route in routes.actions.items() if route.needs_link]
@@ -124,11 +126,12 @@ async def test_every_route_for_linked_employees_asks_a_stranger_to_link_first(sq
                    "取消報名": "cancel_enrollment", "遞補 DEMO-TM-01 T0001 T0002": "substitute"}
     assert len(gated_actions) >= 6 and all(routes.intents[name].needs_link for name in gated_texts.values())
     messages = [IncomingMessage(channel="line", user_id="U-stranger", kind=MessageKind.ACTION,
-                                action=Action(kind, ("1",) * ACTION_ARITY[kind])) for kind in gated_actions]
+                                action=Action.unpack("|".join([kind.kind, *["1"] * len(dataclasses.fields(kind))])))
+                for kind in gated_actions]
     messages += [IncomingMessage.from_text("line", "U-stranger", text) for text in gated_texts]
     for msg in messages:
         outcome = await sqlite_app.dispatcher.handle(msg)
-        expected = (routes.actions[msg.action.kind] if msg.action else routes.intents[gated_texts[msg.text]])
+        expected = (routes.actions[type(msg.action)] if msg.action else routes.intents[gated_texts[msg.text]])
         feature = sqlite_app.texts.get(f"feature.{expected.needs_link}", "zh-TW")
         assert outcome.intent == expected.intent, msg
         assert f"使用「{feature}」前，請先綁定員工帳號" in outcome.replies[0].text, msg

@@ -17,8 +17,10 @@ from typing import Any
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.channels.line_render import MAX_ACTION_LABEL, fit
-from bot.conversation import Action, ActionKind
+from bot.conversation import Action
 from bot.texts import MessageCatalog
+from handlers.browse import ShowTrack
+from handlers.common import MyEnrollments, ShowHelp, ShowHours
 
 WIDTH, HEIGHT = 2500, 1686
 MENU_NAME = "abc-bot main menu"
@@ -43,12 +45,12 @@ class Area:
 
 
 AREAS = (
-    Area("line.richmenu.track_a", Action(ActionKind.TRACK, ("A",)), "A"),
-    Area("line.richmenu.track_b", Action(ActionKind.TRACK, ("B",)), "B"),
-    Area("line.richmenu.track_c", Action(ActionKind.TRACK, ("C",)), "C"),
-    Area("line.richmenu.hours", Action(ActionKind.HOURS), "◔"),
-    Area("line.richmenu.enrollments", Action(ActionKind.MY_ENROLLMENTS), "✓"),
-    Area("line.richmenu.help", Action(ActionKind.HELP), "?"),
+    Area("line.richmenu.track_a", ShowTrack("A"), "A"),
+    Area("line.richmenu.track_b", ShowTrack("B"), "B"),
+    Area("line.richmenu.track_c", ShowTrack("C"), "C"),
+    Area("line.richmenu.hours", ShowHours(), "◔"),
+    Area("line.richmenu.enrollments", MyEnrollments(), "✓"),
+    Area("line.richmenu.help", ShowHelp(), "?"),
 )
 
 

@@ -10,7 +10,7 @@ import argparse
 import importlib
 from dataclasses import dataclass
 
-FEATURE_MODULES = ("bot.commands.accounts", "bot.commands.classes", "bot.commands.line")
+FEATURE_MODULES = ("bot.commands.accounts", "bot.commands.hours", "bot.commands.classes", "bot.commands.line")
 
 
 @dataclass(frozen=True)

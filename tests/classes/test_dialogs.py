@@ -13,8 +13,10 @@ from sqlalchemy import select
 
 from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
-from bot.conversation import Action, ActionKind, IncomingMessage, MessageKind
+from bot.conversation import Action, IncomingMessage, MessageKind
 from bot.db.models.classes import TrainingClass
+from handlers.enroll import ConfirmEnroll, ShowClass
+from handlers.my_enrollments import AskCancel
 from tests.classes.conftest import add_classes, add_people, class_id, enroll_as, outbox_texts, seats, spec
 from tests.dialog import Press, Say, all_text, run_dialog
 
@@ -85,17 +87,17 @@ async def test_old_buttons_get_the_current_answer(sqlite_app: Runtime, clock: Fr
     cid = await class_id(app, "T-LAST")
     (someone,) = await add_people(app, 1)
     assert (await enroll_as(app, cid, someone)).outcome == "enrolled"        # the last seat went meanwhile
-    confirm = Action(ActionKind.ENROLL_CONFIRM, (str(cid),))
+    confirm = ConfirmEnroll(cid)
     assert "此班期已額滿，已為您登記候補第 1 位" in await press(app, "T0004", confirm)
     clock.set(datetime(2024, 3, 10, 17, 0, tzinfo=TAIPEI))                   # the window closes at this second
     late = await press(app, "T0005", confirm)
     assert "這個班期的報名已於 113年3月10日 17:00 截止。" in late
     clock.set(datetime(2024, 3, 2, 9, 0, tzinfo=TAIPEI))
     await add_classes(app, spec("T-LAST", course="A2-6-2", capacity=1, status="cancelled"))
-    assert "這個班期已經取消" in await press(app, "T0005", Action(ActionKind.CLASS, (str(cid),)))
+    assert "這個班期已經取消" in await press(app, "T0005", ShowClass(cid))
     await run_dialog(app, "T0004", [Say("我的報名", shows=["說話高手養成班", "班期已取消"], hides=["候補第"])])
-    assert "這個班期或報名已經不存在" in await press(app, "T0005", Action(ActionKind.ENROLL_CONFIRM, ("999999",)))
-    assert "這個班期或報名已經不存在" in await press(app, "T0005", Action(ActionKind.CANCEL, ("1",)))  # not theirs
+    assert "這個班期或報名已經不存在" in await press(app, "T0005", ConfirmEnroll(999999))
+    assert "這個班期或報名已經不存在" in await press(app, "T0005", AskCancel(1))  # not theirs
     assert (await seats(app, cid)).taken == 0
 
 

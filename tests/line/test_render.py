@@ -8,7 +8,10 @@ import pytest
 from linebot.v3.messaging import Message
 
 from bot.channels.line_render import fit, render, split_text, utf16_len
-from bot.conversation import Action, ActionKind, Card, Choice, Reply
+from bot.conversation import Card, Choice, Reply
+from handlers.common import ShowHelp, ShowItem
+from handlers.enroll import ConfirmEnroll
+from handlers.search import MoreResults
 from tests.line.spec import message_problems
 
 SPEC = "fixtures/line/messaging-api.yml"
@@ -16,7 +19,7 @@ LONG_TITLE = "數位轉型與人工智慧應用於公共治理之跨域協作實
 
 
 def item(i: int) -> Choice:
-    return Choice(f"{LONG_TITLE}{i}", Action(ActionKind.ITEM, (f"A1-{i}",)))
+    return Choice(f"{LONG_TITLE}{i}", ShowItem(f"A1-{i}"))
 
 
 def test_fit_cuts_by_utf16_units_and_marks_the_cut() -> None:
@@ -60,7 +63,7 @@ def test_more_than_thirteen_choices_become_button_bubbles() -> None:
 
 def test_cards_become_carousels_of_at_most_twelve_bubbles() -> None:
     cards = [Card(LONG_TITLE, "課程｜A 打磨必備職能", "說明" * 300, (item(i),)) for i in range(14)]
-    more = Choice("更多結果", Action(ActionKind.MORE, ("5", "a1b2c3d4")))
+    more = Choice("更多結果", MoreResults(5, "a1b2c3d4"))
     messages = render([Reply.card_list("找到 14 筆", cards, [more])])
     assert [m["type"] for m in messages] == ["text", "flex", "flex"]
     assert [len(m["contents"]["contents"]) for m in messages[1:]] == [12, 2]
@@ -69,8 +72,8 @@ def test_cards_become_carousels_of_at_most_twelve_bubbles() -> None:
 
 
 def test_confirm_is_a_card_with_two_buttons() -> None:
-    yes = Choice("確定報名", Action(ActionKind.ENROLL_CONFIRM, ("17",)))
-    no = Choice("先不要", Action(ActionKind.HELP))
+    yes = Choice("確定報名", ConfirmEnroll(17))
+    no = Choice("先不要", ShowHelp())
     [message] = render([Reply.confirm("要報名「" + LONG_TITLE + "」嗎？", yes, no)])
     footer = message["contents"]["footer"]["contents"]
     assert [b["action"]["data"] for b in footer] == ["ey|17", "h"] and footer[0]["style"] == "primary"

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from bot.clock import TAIPEI
-from bot.conversation import Action, ActionKind, Choice, Reply
+from bot.conversation import Action, Choice, Reply
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
 from bot.db.models.core import ChannelAccount, Employee
 from bot.services.accounts import Scope, record, scope_of
@@ -632,7 +632,7 @@ def notice_replies(deps: Deps, kind: NoticeKind, cls: TrainingClass, lang: str, 
             lines.append(t("classes.field.materials", url=cls.materials_url))
         lines.append(fmt.reminders_text(deps.rules, t))
         lines.append(t("classes.notice.cancel_hint", closes=fmt.instant_text(cls.closes_at, lang, is_end=True)))
-    return [Reply.plain("\n".join(lines), [Choice(t("menu.button.enrollments"), Action(ActionKind.MY_ENROLLMENTS))])]
+    return [Reply.plain("\n".join(lines), [Choice(t("menu.button.enrollments"), Action.unpack("me"))])]
 
 
 async def notify(session: AsyncSession, deps: Deps, employee_id: int, kind: NoticeKind, cls: TrainingClass, *,
@@ -705,7 +705,7 @@ async def cancellable(session: AsyncSession, employee_id: int, *, now: datetime)
             and _cancel_refusal(v.enrollment, v.training_class, now, "zh-TW") is None]
 
 
-async def active_counts(session: AsyncSession, class_ids: Sequence[int]) -> dict[int, int]:
+async def waitlist_lengths(session: AsyncSession, class_ids: Sequence[int]) -> dict[int, int]:
     """Waitlist length per class."""
     if not class_ids:
         return {}
