@@ -85,15 +85,17 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the whole bot: the web server when LINE/Telegram credentials are set, else the console."""
-    if settings.line_enabled:  # the only channel `serve` has so far
+    """Run the whole bot: the web server when a channel's credentials are set (LINE), else the console."""
+    from bot.bootstrap import configured_channels
+
+    if configured_channels(settings):
         return await cmd_serve(args, settings)
     args.user, args.lang, args.json = None, None, False
     return await cmd_chat(args, settings)
 
 
 async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the LINE (and Telegram) webhooks, health and metrics."""
+    """Serve the configured channels' webhooks (LINE), health and metrics."""
     from bot.web import serve
 
     if settings.demo_today is not None:

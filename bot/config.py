@@ -70,11 +70,6 @@ class Settings:
     demo_today: date | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def line_enabled(self) -> bool:
-        """True when both LINE credentials are set."""
-        return bool(self.line_channel_secret and self.line_channel_access_token)
-
 
 def default_database_url() -> str:
     """The embedded SQLite database under the project's ``var/`` folder."""

@@ -196,3 +196,13 @@ def test_db_seed_demo_follows_demo_today(tmp_path: Path) -> None:
     assert seed.returncode == 0, seed.stderr
     chat = abc_bot(["chat", "--json"], tmp_path, "我的報名\n", DEMO_TODAY="2024-03-01")
     assert "113年3月" in chat.stdout and "115年" not in chat.stdout
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({}, "no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"),
+    ({"LINE_CHANNEL_SECRET": "s"}, "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (or neither)"),
+])
+def test_serve_without_a_whole_channel_exits_2(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    result = abc_bot(["serve", "--port", "0"], tmp_path, **env)
+    assert result.returncode == 2 and f"abc-bot serve: {message}" in result.stderr
+    assert not (tmp_path / "cli.sqlite3").exists()  # refused before touching the database

@@ -3,9 +3,16 @@
 Other packages import only what this module exports.
 """
 
-from bot.services.notices.delivery import DeliveryError, DeliveryWorker, Recipient, RecipientUnreachable
+from bot.services.notices.delivery import (
+    ChannelSender,
+    DeliveryError,
+    DeliveryWorker,
+    Recipient,
+    RecipientUnreachable,
+)
 from bot.services.notices.outbox import enqueue, enqueue_for_employee
 
 __all__ = [
-    "DeliveryError", "DeliveryWorker", "Recipient", "RecipientUnreachable", "enqueue", "enqueue_for_employee",
+    "ChannelSender", "DeliveryError", "DeliveryWorker", "Recipient", "RecipientUnreachable",
+    "enqueue", "enqueue_for_employee",
 ]
