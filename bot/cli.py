@@ -52,7 +52,11 @@ def _setup_logging(settings: Settings, default: str, *, log_file: Path | None = 
 
 def _is_console_chat(args: argparse.Namespace, settings: Settings) -> bool:
     """True for ``chat`` and for ``run`` without credentials: the terminal is the conversation."""
-    return bool(args.func is cmd_chat or (args.func is cmd_run and not settings.line_enabled))
+    if args.func is cmd_chat:
+        return True
+    from bot.bootstrap import configured_channels
+
+    return args.func is cmd_run and not configured_channels(settings)
 
 
 def _console_clock(settings: Settings) -> Clock | None:
