@@ -94,7 +94,8 @@ class OutboxMessage(Base):
     """A message that is not a reply (a promotion notice, a reminder, a broadcast), one row per recipient.
 
     ``dedupe_key`` makes enqueueing idempotent; ``retry_key`` is sent as ``X-Line-Retry-Key`` so a
-    retried push is delivered once.
+    retried push is delivered once. ``kind`` names what the message is about (``classes.promoted``) and
+    ``batch_id`` groups the rows of one sending (an import, a broadcast) for the delivery report.
     """
 
     __tablename__ = "outbox"
@@ -117,6 +118,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ProcessedEvent(Base):
