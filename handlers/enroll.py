@@ -21,7 +21,6 @@ from bot.services.classes import (
     Deps,
     EnrollmentView,
     Refusal,
-    active_counts,
     cancel,
     cancellable,
     enroll,
@@ -38,6 +37,7 @@ from bot.services.classes import (
     substitute_refusal,
     upcoming_classes,
     waitlist_length,
+    waitlist_lengths,
     window_state,
 )
 from bot.services.classes import format as fmt
@@ -96,7 +96,7 @@ def class_card(ctx: Ctx, cls: TrainingClass, waiting: int) -> Card:
 
 
 async def _class_list(ctx: Ctx, classes: list[TrainingClass], header: str) -> Reply:
-    waiting = await active_counts(ctx.session, [c.id for c in classes])
+    waiting = await waitlist_lengths(ctx.session, [c.id for c in classes])
     cards = [class_card(ctx, cls, waiting.get(cls.id, 0)) for cls in classes[:MAX_CARDS]]
     return Reply.card_list(header, cards, [back_to_menu(ctx)])
 

@@ -1,9 +1,16 @@
 """Classes (班期) and enrollment: the classes file, eligibility, seats and waitlists, HR's class changes, attendance.
 
+Modules, one reason to change each: ``files`` (the settings and classes files), ``eligibility`` (pure
+rules), ``refusals`` (every "why not"), ``locks`` (the guarded UPDATEs), ``transitions`` (every status
+change of an enrollment), ``enrollment`` (enroll, cancel, promote, substitute), ``changes`` (HR's class
+changes), ``notices`` (what people are told), ``queries`` and ``views`` (reads), ``imports``,
+``attendance``, ``report`` (HR's files and report), ``format`` (how a class reads).
+
 Other packages import only what this module exports.
 """
 
 from bot.services.classes.attendance import AttendanceLine, AttendanceReport, import_attendance, read_attendance_csv
+from bot.services.classes.deps import Deps
 from bot.services.classes.eligibility import (
     EligibilityRule,
     EmployeeFacts,
@@ -15,26 +22,16 @@ from bot.services.classes.eligibility import (
     window_state,
 )
 from bot.services.classes.enrollment import (
-    ACTIVE,
     CLI_SCOPE,
     SUB_ACTION,
-    Deps,
-    EnrollmentView,
+    CancelResult,
     EnrollResult,
-    active_counts,
+    SubstituteResult,
     cancel,
-    cancellable,
     enroll,
-    enroll_refusal,
-    enrollment_of,
-    enrollment_with_person,
     hr_scope,
-    my_enrollments,
-    own_enrollment,
     substitute,
     substitute_as,
-    substitute_refusal,
-    waitlist_length,
 )
 from bot.services.classes.files import (
     ClassesFile,
@@ -49,15 +46,25 @@ from bot.services.classes.files import (
 )
 from bot.services.classes.format import term_text
 from bot.services.classes.imports import ClassImportReport, import_classes, seed_demo_classes
+from bot.services.classes.queries import (
+    enrollment_of,
+    enrollment_with_person,
+    own_enrollment,
+    waitlist_length,
+    waitlist_lengths,
+)
+from bot.services.classes.refusals import enroll_refusal, substitute_refusal
 from bot.services.classes.report import class_report
+from bot.services.classes.transitions import ACTIVE
+from bot.services.classes.views import EnrollmentView, cancellable, my_enrollments
 
 __all__ = [
-    "ACTIVE", "CLI_SCOPE", "SUB_ACTION", "AttendanceLine", "AttendanceReport", "ClassImportReport",
+    "ACTIVE", "CLI_SCOPE", "SUB_ACTION", "AttendanceLine", "AttendanceReport", "CancelResult", "ClassImportReport",
     "ClassesFile", "Deps", "EligibilityRule", "EmployeeFacts", "EnrollResult", "EnrollmentSettings",
-    "EnrollmentView", "Fairness", "PeriodKind", "Refusal", "active_counts", "cancel", "cancellable",
+    "EnrollmentView", "Fairness", "PeriodKind", "Refusal", "SubstituteResult", "cancel", "cancellable",
     "check_eligibility", "class_report", "enroll", "enroll_refusal", "enrollment_of", "enrollment_with_person",
     "find_class", "get_class", "hr_scope", "import_attendance", "import_classes", "load_enrollment_settings",
     "months_before", "my_enrollments", "open_for_registration", "own_enrollment", "period_bounds",
     "read_attendance_csv", "read_classes_file", "seed_demo_classes", "substitute", "substitute_as",
-    "substitute_refusal", "term_text", "upcoming_classes", "waitlist_length", "window_state",
+    "substitute_refusal", "term_text", "upcoming_classes", "waitlist_length", "waitlist_lengths", "window_state",
 ]

@@ -29,7 +29,9 @@ from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
 from bot.db.models.core import Employee
-from bot.services.classes.enrollment import ACTIVE, Deps, cancel_class, enroll, set_capacity, tell_class_changed
+from bot.services.classes.changes import cancel_class, set_capacity, tell_class_changed
+from bot.services.classes.deps import Deps
+from bot.services.classes.enrollment import enroll
 from bot.services.classes.files import (
     ClassesFile,
     ClassSpec,
@@ -38,6 +40,7 @@ from bot.services.classes.files import (
     check_against_catalog,
     read_classes_file,
 )
+from bot.services.classes.transitions import ACTIVE
 
 DEMO_CLASSES = Path("demo") / "classes.yaml"
 
