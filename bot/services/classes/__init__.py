@@ -46,6 +46,18 @@ from bot.services.classes.files import (
 )
 from bot.services.classes.format import term_text
 from bot.services.classes.imports import ClassImportReport, import_classes, seed_demo_classes
+from bot.services.classes.notices import (
+    CLASS_CANCELLED,
+    CLASS_MOVED,
+    CLASS_RESCHEDULED,
+    CLASS_RESCHEDULED_MOVED,
+    NOTICE_KINDS,
+    PROMOTED,
+    SUBSTITUTED_IN,
+    SUBSTITUTED_OUT,
+    ClassFacts,
+    MeetingFacts,
+)
 from bot.services.classes.queries import (
     enrollment_of,
     enrollment_with_person,
@@ -59,12 +71,14 @@ from bot.services.classes.transitions import ACTIVE
 from bot.services.classes.views import EnrollmentView, cancellable, my_enrollments
 
 __all__ = [
-    "ACTIVE", "CLI_SCOPE", "SUB_ACTION", "AttendanceLine", "AttendanceReport", "CancelResult", "ClassImportReport",
-    "ClassesFile", "Deps", "EligibilityRule", "EmployeeFacts", "EnrollResult", "EnrollmentSettings",
-    "EnrollmentView", "Fairness", "PeriodKind", "Refusal", "SubstituteResult", "cancel", "cancellable",
-    "check_eligibility", "class_report", "enroll", "enroll_refusal", "enrollment_of", "enrollment_with_person",
-    "find_class", "get_class", "hr_scope", "import_attendance", "import_classes", "load_enrollment_settings",
-    "months_before", "my_enrollments", "open_for_registration", "own_enrollment", "period_bounds",
-    "read_attendance_csv", "read_classes_file", "seed_demo_classes", "substitute", "substitute_as",
-    "substitute_refusal", "term_text", "upcoming_classes", "waitlist_length", "waitlist_lengths", "window_state",
+    "ACTIVE", "CLASS_CANCELLED", "CLASS_MOVED", "CLASS_RESCHEDULED", "CLASS_RESCHEDULED_MOVED", "CLI_SCOPE",
+    "NOTICE_KINDS", "PROMOTED", "SUBSTITUTED_IN", "SUBSTITUTED_OUT", "SUB_ACTION", "AttendanceLine",
+    "AttendanceReport", "CancelResult", "ClassFacts", "ClassImportReport", "ClassesFile", "Deps", "EligibilityRule",
+    "EmployeeFacts", "EnrollResult", "EnrollmentSettings", "EnrollmentView", "Fairness", "MeetingFacts",
+    "PeriodKind", "Refusal", "SubstituteResult", "cancel", "cancellable", "check_eligibility", "class_report",
+    "enroll", "enroll_refusal", "enrollment_of", "enrollment_with_person", "find_class", "get_class", "hr_scope",
+    "import_attendance", "import_classes", "load_enrollment_settings", "months_before", "my_enrollments",
+    "open_for_registration", "own_enrollment", "period_bounds", "read_attendance_csv", "read_classes_file",
+    "seed_demo_classes", "substitute", "substitute_as", "substitute_refusal", "term_text", "upcoming_classes",
+    "waitlist_length", "waitlist_lengths", "window_state",
 ]

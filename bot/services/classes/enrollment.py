@@ -23,7 +23,7 @@ from bot.services.classes.deps import Deps
 from bot.services.classes.eligibility import Refusal, check_eligibility
 from bot.services.classes.files import get_class
 from bot.services.classes.locks import lock_class, lock_person, release_seat, take_seat
-from bot.services.classes.notices import notify
+from bot.services.classes.notices import PROMOTED, SUBSTITUTED_IN, SUBSTITUTED_OUT, class_notice
 from bot.services.classes.queries import (
     enrollment_of,
     enrollment_with_person,
@@ -43,6 +43,7 @@ from bot.services.classes.refusals import (
     substitute_refusal,
 )
 from bot.services.classes.transitions import cancel_row, open_row, promote_row, reopen_row
+from bot.services.notices import NoticeTo
 
 
 @dataclass(frozen=True)
@@ -135,10 +136,12 @@ async def enroll(session: AsyncSession, class_id: int, employee: Employee, *, no
 # ---------------------------------------------------------------- promote, cancel
 
 
-async def promote(session: AsyncSession, class_id: int, *, now: datetime, deps: Deps) -> list[int]:
+async def promote(session: AsyncSession, class_id: int, *, now: datetime, deps: Deps,
+                  batch_id: str | None = None) -> list[int]:
     """Fill free seats from the waitlist in ``seq`` order, skipping people no longer eligible; tell each one.
 
     The caller holds the class lock. Nothing happens for a cancelled class or one that has started.
+    ``batch_id`` labels the notices (an HR import's batch).
     """
     cls = await fresh_class(session, class_id)
     if cls.status == "cancelled" or now >= cls.starts_at:
@@ -149,16 +152,18 @@ async def promote(session: AsyncSession, class_id: int, *, now: datetime, deps: 
         .order_by(Enrollment.seq).execution_options(populate_existing=True))).all()
     rule, day = rule_of(cls), class_day(cls)
     promoted: list[int] = []
+    told: list[NoticeTo] = []
+    notice = class_notice(PROMOTED, cls)
     for row, person in waiting:
         if check_eligibility(rule, facts_of(person), day) is not None:
             continue
         if not await take_seat(session, class_id):
             break
         promote_row(row, now=now)  # under the class lock
-        await session.flush()
         promoted.append(row.id)
-        await notify(session, deps, person.id, "promoted", cls, dedupe_key=f"class-promoted:{row.id}:{row.seq}",
-                     now=now)
+        told.append(NoticeTo(person.id, notice, f"class-promoted:{row.id}:{row.seq}"))
+    await session.flush()
+    await deps.notices.notify(session, told, now=now, batch_id=batch_id)
     return promoted
 
 
@@ -239,10 +244,11 @@ async def substitute(session: AsyncSession, enrollment_id: int, replacement: Emp
     else:
         reopen_row(theirs, seated=True, seq=seq, now=now, substitute_for_id=original.id)
     await session.flush()
-    await notify(session, deps, leaving.id, "substituted_out", cls, dedupe_key=f"class-sub-out:{original.id}:{seq}",
-                 now=now, other=replacement.name)
-    await notify(session, deps, replacement.id, "substituted_in", cls, dedupe_key=f"class-sub-in:{theirs.id}:{seq}",
-                 now=now, other=leaving.name)
+    await deps.notices.notify(session, [
+        NoticeTo(leaving.id, class_notice(SUBSTITUTED_OUT, cls, other=replacement.name),
+                 f"class-sub-out:{original.id}:{seq}"),
+        NoticeTo(replacement.id, class_notice(SUBSTITUTED_IN, cls, other=leaving.name),
+                 f"class-sub-in:{theirs.id}:{seq}")], now=now)
     return SubstituteResult(True, theirs.id)
 
 

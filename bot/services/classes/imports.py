@@ -136,14 +136,15 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         # Sample classes move with the demo's "today" each time they are seeded: that is not news.
         if (time_changed or place_changed) and c.status != "cancelled" and not is_demo:
             told = await tell_class_changed(session, row.id, time_changed=time_changed, place_changed=place_changed,
-                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps)
+                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps,
+                                            batch_id=batch)
             if told:
                 what = " and ".join(w for w, on in (("schedule", time_changed), ("place", place_changed)) if on)
                 report.notes.append(f"{c.code}: {what} changed; {told} enrolled or waitlisted people were told")
         status_changed = row.status != c.status
         capacity_changed = row.capacity != c.capacity
         if c.status == "cancelled" and status_changed:
-            change = await cancel_class(session, row.id, now=now, deps=deps)
+            change = await cancel_class(session, row.id, now=now, deps=deps, batch_id=batch)
             report.notes.append(f"{c.code}: cancelled; {change.cancelled_people} enrolled or waitlisted people "
                                 "were cancelled and told")
         elif status_changed:
@@ -153,7 +154,7 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
             await session.flush()
         if capacity_changed and c.status != "cancelled":
             old = row.capacity
-            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps)
+            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps, batch_id=batch)
             if change.over_capacity:
                 report.notes.append(
                     f"{c.code}: capacity lowered from {old} to {c.capacity} but {c.capacity + change.over_capacity} "
