@@ -1,15 +1,17 @@
 """Classes (班期) and enrollment: the classes file, eligibility, seats and waitlists, HR's class changes, attendance.
 
-Modules, one reason to change each: ``files`` (the settings and classes files), ``eligibility`` (pure
-rules), ``refusals`` (every "why not"), ``locks`` (the guarded UPDATEs), ``transitions`` (every status
-change of an enrollment), ``enrollment`` (enroll, cancel, promote, substitute), ``changes`` (HR's class
-changes), ``notices`` (what people are told), ``queries`` and ``views`` (reads), ``imports``,
-``attendance``, ``report`` (HR's files and report), ``format`` (how a class reads).
+Modules, one reason to change each: ``settings`` (``enrollment.yaml``), ``classes_file`` (the file HR
+imports), ``eligibility`` (pure rules), ``refusals`` (every "why not"), ``locks`` (the guarded UPDATEs),
+``transitions`` (every status change of an enrollment), ``enrollment`` (enroll, cancel, promote,
+substitute), ``changes`` (HR's class changes), ``notices`` (what people are told), ``queries`` and
+``views`` (reads), ``imports``, ``attendance``, ``report`` (HR's files and report), ``format`` (how a
+class reads).
 
 Other packages import only what this module exports.
 """
 
 from bot.services.classes.attendance import AttendanceLine, AttendanceReport, import_attendance, read_attendance_csv
+from bot.services.classes.classes_file import ClassesFile, read_classes_file
 from bot.services.classes.deps import Deps
 from bot.services.classes.eligibility import (
     EligibilityRule,
@@ -33,17 +35,6 @@ from bot.services.classes.enrollment import (
     substitute,
     substitute_as,
 )
-from bot.services.classes.files import (
-    ClassesFile,
-    EnrollmentSettings,
-    Fairness,
-    find_class,
-    get_class,
-    load_enrollment_settings,
-    open_for_registration,
-    read_classes_file,
-    upcoming_classes,
-)
 from bot.services.classes.format import term_text
 from bot.services.classes.imports import ClassImportReport, import_classes, seed_demo_classes
 from bot.services.classes.notices import (
@@ -61,12 +52,17 @@ from bot.services.classes.notices import (
 from bot.services.classes.queries import (
     enrollment_of,
     enrollment_with_person,
+    find_class,
+    get_class,
+    open_for_registration,
     own_enrollment,
+    upcoming_classes,
     waitlist_length,
     waitlist_lengths,
 )
 from bot.services.classes.refusals import enroll_refusal, substitute_refusal
 from bot.services.classes.report import class_report
+from bot.services.classes.settings import EnrollmentSettings, Fairness, load_enrollment_settings
 from bot.services.classes.transitions import ACTIVE
 from bot.services.classes.views import EnrollmentView, cancellable, my_enrollments
 

@@ -26,9 +26,9 @@ from bot.db.models.classes import Enrollment, TrainingClass
 from bot.db.models.hours import LearningRecord
 from bot.services.accounts import employees_by_number
 from bot.services.catalog import Catalog, RulesFile
-from bot.services.classes.files import EnrollmentSettings, find_class
 from bot.services.classes.format import class_title
-from bot.services.classes.queries import enrollment_of
+from bot.services.classes.queries import enrollment_of, find_class
+from bot.services.classes.settings import EnrollmentSettings
 from bot.services.classes.transitions import record_attendance
 
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.catalog import Catalog, RulesFile
-from bot.services.classes.files import EnrollmentSettings
 from bot.services.classes.format import Translate
+from bot.services.classes.settings import EnrollmentSettings
 from bot.services.notices import Notifier
 from bot.texts import MessageCatalog
 

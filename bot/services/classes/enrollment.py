@@ -21,13 +21,13 @@ from bot.db.models.core import Employee
 from bot.services.accounts import Scope, record, scope_of
 from bot.services.classes.deps import Deps
 from bot.services.classes.eligibility import Refusal, check_eligibility
-from bot.services.classes.files import get_class
 from bot.services.classes.locks import lock_class, lock_person, release_seat, take_seat
 from bot.services.classes.notices import PROMOTED, SUBSTITUTED_IN, SUBSTITUTED_OUT, class_notice
 from bot.services.classes.queries import (
     enrollment_of,
     enrollment_with_person,
     fresh_class,
+    get_class,
     own_enrollment,
     waitlist_position,
 )

@@ -28,21 +28,46 @@ from sqlalchemy.orm import selectinload
 from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
-from bot.db.models.core import Employee
+from bot.db.models.core import CatalogRow, Employee
 from bot.services.classes.changes import cancel_class, set_capacity, tell_class_changed
+from bot.services.classes.classes_file import ClassesFile, ClassSpec, read_classes_file
 from bot.services.classes.deps import Deps
 from bot.services.classes.enrollment import enroll
-from bot.services.classes.files import (
-    ClassesFile,
-    ClassSpec,
-    EnrollmentSettings,
-    catalog_courses,
-    check_against_catalog,
-    read_classes_file,
-)
+from bot.services.classes.settings import EnrollmentSettings
 from bot.services.classes.transitions import ACTIVE
 
 DEMO_CLASSES = Path("demo") / "classes.yaml"
+
+
+@dataclass(frozen=True)
+class CourseRef:
+    """What a class needs from its catalog course: kind and default bucket."""
+
+    code: str
+    kind: str
+    bucket: str
+
+
+async def catalog_courses(session: AsyncSession, plan_year: int) -> dict[str, CourseRef]:
+    """The catalog mirror of a plan year, by item id."""
+    rows = (await session.execute(select(CatalogRow).where(CatalogRow.plan_year == plan_year))).scalars()
+    return {r.code: CourseRef(r.code, r.kind, r.bucket) for r in rows}
+
+
+def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], settings: EnrollmentSettings,
+                          source: str) -> list[str]:
+    """Problems the schema cannot see: unknown course, a series instead of a course, unknown mode."""
+    problems = []
+    for c in spec.classes:
+        course = courses.get(c.course)
+        if course is None:
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} catalog")
+        elif course.kind == "series":
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is a series; "
+                            "a class belongs to one of its courses")
+        if c.mode not in settings.modes:
+            problems.append(f"{source}: [code={c.code}].mode: {c.mode!r} is not one of {', '.join(settings.modes)}")
+    return problems
 
 
 @dataclass

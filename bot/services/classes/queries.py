@@ -1,4 +1,4 @@
-"""Read-only queries of classes and enrollments (no locks, no writes).
+"""Read-only queries of classes and enrollments (no locks, no writes): by id, by HR's code, upcoming, open.
 
 The ``*_of`` and ``fresh_class`` reads bypass the session's identity map (``populate_existing``): under the
 class lock a change must see the row as the database has it now, not the copy loaded before the lock.
@@ -7,6 +7,7 @@ class lock a change must see the row as the database has it now, not the copy lo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal, overload
 
 from sqlalchemy import func, select
@@ -15,6 +16,48 @@ from sqlalchemy.orm import selectinload
 
 from bot.db.models.classes import Enrollment, TrainingClass
 from bot.db.models.core import Employee
+
+
+async def get_class(session: AsyncSession, class_id: int) -> TrainingClass | None:
+    """A class with its meetings, by id."""
+    return (await session.execute(select(TrainingClass).options(selectinload(TrainingClass.meetings))
+                                  .where(TrainingClass.id == class_id))).scalar_one_or_none()
+
+
+async def find_class(session: AsyncSession, ref: str) -> TrainingClass | None:
+    """A class by HR's code (any letter case when that is unambiguous) or by its number."""
+    ref = ref.strip()
+    stmt = select(TrainingClass).options(selectinload(TrainingClass.meetings))
+    found = (await session.execute(stmt.where(TrainingClass.code == ref))).scalar_one_or_none()
+    if found is None and ref:
+        same = (await session.execute(stmt.where(func.upper(TrainingClass.code) == ref.upper()).limit(2))).scalars()
+        candidates = list(same)
+        found = candidates[0] if len(candidates) == 1 else None
+    if found is None and ref.isdigit():
+        found = (await session.execute(stmt.where(TrainingClass.id == int(ref)))).scalar_one_or_none()
+    return found
+
+
+async def upcoming_classes(session: AsyncSession, plan_year: int, course_codes: Sequence[str], *,
+                           now: datetime, limit: int = 10) -> list[TrainingClass]:
+    """Classes of these courses that have not started yet and are not cancelled, soonest first."""
+    stmt = (select(TrainingClass).options(selectinload(TrainingClass.meetings))
+            .where(TrainingClass.plan_year == plan_year, TrainingClass.starts_at > now,
+                   TrainingClass.status != "cancelled")
+            .order_by(TrainingClass.starts_at, TrainingClass.id).limit(limit))
+    if course_codes:
+        stmt = stmt.where(TrainingClass.course_code.in_(list(course_codes)))
+    return list((await session.execute(stmt)).scalars())
+
+
+async def open_for_registration(session: AsyncSession, plan_year: int, *, now: datetime,
+                                limit: int = 10) -> list[TrainingClass]:
+    """Classes taking registrations right now, closing soonest first."""
+    stmt = (select(TrainingClass).options(selectinload(TrainingClass.meetings))
+            .where(TrainingClass.plan_year == plan_year, TrainingClass.status == "open",
+                   TrainingClass.opens_at <= now, TrainingClass.closes_at > now)
+            .order_by(TrainingClass.closes_at, TrainingClass.starts_at, TrainingClass.id).limit(limit))
+    return list((await session.execute(stmt)).scalars())
 
 
 @overload
