@@ -15,20 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models.core import ChannelAccount
 from bot.services.notices.notice import NoticeTo, Renderer
 from bot.services.notices.outbox import MAX_PARAMETERS, OutboxRow, enqueue_many
 
-
-@dataclass(frozen=True)
-class _Account:
-    id: int
-    channel: str
-    lang: str
-    reachable: bool
+_AccountRow = Row[int | None, int, str, str, bool]
+"""employee_id, id, channel, lang, reachable of a channel account."""
 
 
 @dataclass(frozen=True)
@@ -64,22 +59,21 @@ class Notifier:
                 payload = rendered.get(cache_key)
                 if payload is None:
                     payload = rendered[cache_key] = [r.to_dict() for r in self.render(notice, account.lang)]
-                rows.append(OutboxRow(account.id, account.channel, account.reachable, payload,
+                rows.append(OutboxRow(account.id, account.channel, bool(account.reachable), payload,
                                       f"{item.dedupe_key}:{account.channel}", notice.kind, batch_id, not_before))
         return await enqueue_many(session, rows, now=now)
 
     @staticmethod
-    async def _accounts(session: AsyncSession, employee_ids: set[int]) -> dict[int, list[_Account]]:
-        """The chat accounts of these employees (in account order), by employee."""
+    async def _accounts(session: AsyncSession, employee_ids: set[int]) -> dict[int | None, list[_AccountRow]]:
+        """The chat accounts of these employees (``id, channel, lang, reachable``, in account order), by employee."""
         ids = sorted(employee_ids)
-        found: dict[int, list[_Account]] = defaultdict(list)
+        found: dict[int | None, list[_AccountRow]] = defaultdict(list)
         for start in range(0, len(ids), MAX_PARAMETERS):
             rows = await session.execute(
                 select(ChannelAccount.employee_id, ChannelAccount.id, ChannelAccount.channel, ChannelAccount.lang,
                        ChannelAccount.reachable)
                 .where(ChannelAccount.employee_id.in_(ids[start:start + MAX_PARAMETERS]))
                 .order_by(ChannelAccount.id))
-            for employee_id, account_id, channel, lang, reachable in rows.all():
-                assert employee_id is not None  # selected by employee
-                found[employee_id].append(_Account(account_id, channel, lang, bool(reachable)))
+            for row in rows:
+                found[row.employee_id].append(row)
         return found

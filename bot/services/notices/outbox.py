@@ -4,21 +4,28 @@ Enqueueing is idempotent through ``dedupe_key``; each row carries its own ``retr
 ``X-Line-Retry-Key``), so a push retried after a timeout is delivered once. This module only writes
 rows and counts them; :mod:`bot.services.notices.delivery` sends them.
 
-:func:`enqueue_many` writes any number of rows with ONE ``INSERT … ON CONFLICT (dedupe_key) DO NOTHING``
-(the SQLite and PostgreSQL dialects' own insert constructs), split only where a statement would pass
-:data:`MAX_PARAMETERS`. An existing key is skipped by the database, not by a read first, so two
-transactions queueing the same notice at once still make one row. Measured with ``bench/enqueue.py``.
+:func:`enqueue_many` writes any number of rows as ONE ``INSERT … VALUES (…), (…), … ON CONFLICT
+(dedupe_key) DO NOTHING RETURNING id`` (the SQLite and PostgreSQL dialects' own insert constructs),
+split only where a statement would pass :data:`MAX_PARAMETERS` bound values (2,666 rows). An existing
+key is skipped by the database, not by a read first, so two transactions queueing the same notice at
+once still make one row. How it is sent, and why (``bench/enqueue.py``, 30,000 rows):
+
+* as an executemany that SQLAlchemy batches into multi-row VALUES ("insertmanyvalues"): the statement
+  is compiled once. Building the same statement with ``.values([...])`` compiled 32,000 bind parameters
+  per chunk: 14 s on SQLite against about 3 s, measured side by side on the same busy machine;
+* a payload shared by many rows (one notice, one language) is serialised once and bound as JSON text.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import JSON, Table, Text, bindparam, cast, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,10 +63,10 @@ class OutboxRow:
                    dedupe_key, kind, batch_id, not_before)
 
 
-def _values(row: OutboxRow, now: datetime) -> dict[str, Any]:
+def _values(row: OutboxRow, payload_json: str, now: datetime) -> dict[str, Any]:
     """The row's columns; an unreachable account's row is ``skipped`` at once, so the decision is visible."""
     return {"dedupe_key": row.dedupe_key, "channel": row.channel, "account_id": row.account_id,
-            "payload": row.payload, "retry_key": str(uuid.uuid4()),
+            "payload_json": payload_json, "retry_key": str(uuid.uuid4()),
             "status": "pending" if row.reachable else "skipped", "attempts": 0,
             "next_attempt_at": row.not_before or now, "created_at": now,
             "last_error": None if row.reachable else "unreachable", "kind": row.kind, "batch_id": row.batch_id}
@@ -74,21 +81,24 @@ async def enqueue_many(session: AsyncSession, rows: Iterable[OutboxRow], *, now:
         now: the current time (``created_at``, and ``next_attempt_at`` unless a row says ``not_before``).
     """
     seen: set[str] = set()
+    payloads: dict[int, tuple[object, str]] = {}  # rows of one notice share one payload: serialised once
     values = []
     for row in rows:
         if row.dedupe_key not in seen:
             seen.add(row.dedupe_key)
-            values.append(_values(row, now))
+            known = payloads.get(id(row.payload))
+            if known is None:  # the entry keeps the payload alive, so its id is not reused meanwhile
+                known = payloads[id(row.payload)] = (row.payload, json.dumps(list(row.payload), ensure_ascii=False))
+            values.append(_values(row, known[1], now))
     if not values:
         return 0
-    insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
-    per_statement = MAX_PARAMETERS // len(values[0])
-    new = 0
-    for start in range(0, len(values), per_statement):
-        stmt = insert(OUTBOX).values(values[start:start + per_statement]).on_conflict_do_nothing(
-            index_elements=[OUTBOX.c.dedupe_key])
-        new += (await session.execute(stmt)).rowcount  # type: ignore[attr-defined]
-    return new
+    sqlite_db = session.get_bind().dialect.name == "sqlite"
+    insert = sqlite.insert if sqlite_db else postgresql.insert
+    payload = bindparam("payload_json", type_=Text)
+    stmt = (insert(OUTBOX).values(payload=payload if sqlite_db else cast(payload, JSON))
+            .on_conflict_do_nothing(index_elements=[OUTBOX.c.dedupe_key]).returning(OUTBOX.c.id)
+            .execution_options(insertmanyvalues_page_size=MAX_PARAMETERS // len(values[0])))
+    return len((await session.execute(stmt, values)).all())
 
 
 async def enqueue(session: AsyncSession, account: ChannelAccount, replies: list[Reply], *, dedupe_key: str,
