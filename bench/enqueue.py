@@ -17,12 +17,9 @@ Target (notices issue): ≤ 2 s for each on each database.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
 import time
-import timeit
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -31,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select
 
-from bench.scratch import scratch_postgres, scratch_sqlite
+from bench.scratch import machine, options, scratch_postgres, scratch_sqlite
 from bot.config import DEFAULT_DATA_DIR
 from bot.db.engine import create_engine, session_factory
 from bot.db.models.classes import ClassMeeting, TrainingClass
@@ -72,11 +69,6 @@ def line(what: str, rows: int, timer: Timer, new: int) -> None:
     verdict = "OK" if timer.wall <= TARGET_SECONDS else f"OVER the {TARGET_SECONDS:.0f} s target"
     print(f"  {what:<42} {timer.wall:5.2f} s {rows / timer.wall:8,.0f} rows/s  (CPU {timer.cpu:4.2f} s; "
           f"{new:,} new) {verdict}")
-
-
-def cpu_check() -> float:
-    """Milliseconds of ``sum(range(10**6))``, about 10 on an idle core: how busy the machine is."""
-    return min(timeit.repeat("sum(range(10**6))", number=1, repeat=5)) * 1000
 
 
 async def measure(url: str, n: int) -> None:
@@ -122,12 +114,10 @@ async def measure(url: str, n: int) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = options(__doc__)
     parser.add_argument("--rows", type=int, default=30_000)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
-    print(f"{args.rows:,} outbox rows per run; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
-          f"sum(range(10**6)) takes {cpu_check():.0f} ms (about 10 on an idle core)")
+    print(f"{args.rows:,} outbox rows per run; {machine()}")
     if args.only in (None, "sqlite"):
         async with scratch_sqlite() as (url, _path):
             print("SQLite:")

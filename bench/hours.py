@@ -14,10 +14,8 @@ Targets (issue 3): status p99 < 5 ms; full report < 5 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
-import os
 import random
 import sqlite3
 import statistics
@@ -30,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.scratch import plain_dsn, scratch_postgres, scratch_sqlite
+from bench.scratch import machine, options, plain_dsn, scratch_postgres, scratch_sqlite
 from bot.config import DEFAULT_DATA_DIR
 from bot.db.engine import create_engine, session_factory
 from bot.services.accounts import find_employee
@@ -188,14 +186,13 @@ async def bench_postgres(n_employees: int, per_employee: int, samples: int) -> N
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = options(__doc__)
     parser.add_argument("--employees", type=int, default=30_000)
     parser.add_argument("--records", type=int, default=40, help="records per employee")
     parser.add_argument("--samples", type=int, default=2_000)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
-    print(f"{args.employees:,} employees × {args.records} records; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs (other work on the machine shows in the p99)")
+    print(f"{args.employees:,} employees × {args.records} records; {machine()} (other work on the machine "
+          "shows in the p99)")
     if args.only in (None, "sqlite"):
         await bench_sqlite(args.employees, args.records, args.samples)
     if args.only in (None, "postgres"):

@@ -1,4 +1,4 @@
-"""Scratch databases for the benchmarks: a migrated SQLite file, or a migrated PostgreSQL database.
+"""What the benchmarks share: scratch databases (a migrated SQLite file or PostgreSQL database), the options.
 
 PostgreSQL is found at BENCH_DATABASE_URL, else TEST_DATABASE_URL, else
 postgresql+asyncpg://postgres@127.0.0.1:5432/test; when no server answers, :func:`scratch_postgres`
@@ -7,8 +7,10 @@ prints a line saying so and yields None. Both are removed afterwards.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
+import timeit
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +21,20 @@ from bot.db.engine import create_engine
 
 PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
     "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+
+
+def options(doc: str | None) -> argparse.ArgumentParser:
+    """The command line of a benchmark: its first docstring line as the description, and ``--only``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0] if doc else None)
+    parser.add_argument("--only", choices=["sqlite", "postgres"], help="measure one database only")
+    return parser
+
+
+def machine() -> str:
+    """How busy the machine is: the load average, and ``sum(range(10**6))`` (about 10 ms on an idle core)."""
+    ms = min(timeit.repeat("sum(range(10**6))", number=1, repeat=5)) * 1000
+    return (f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; sum(range(10**6)) takes {ms:.0f} ms "
+            "(about 10 on an idle core)")
 
 
 async def _migrate(url: str) -> None:
