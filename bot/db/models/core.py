@@ -90,6 +90,10 @@ class ChannelAccount(Base):
     employee: Mapped[Employee | None] = relationship(back_populates="accounts")
 
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+"""Where an outbox row stands: waiting, claimed by a worker, delivered, given up, not deliverable."""
+
+
 class OutboxMessage(Base):
     """A message that is not a reply (a promotion notice, a reminder, a broadcast), one row per recipient.
 
@@ -100,7 +104,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending','sending','sent','failed','skipped')", name="status"),
+        CheckConstraint(f"status IN ({','.join(repr(s) for s in OUTBOX_STATUSES)})", name="status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
 

@@ -30,12 +30,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Reply
-from bot.db.models.core import ChannelAccount, OutboxMessage
+from bot.db.models.core import OUTBOX_STATUSES, ChannelAccount, OutboxMessage
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 MAX_PARAMETERS = 32_000
 """Bound values per statement: PostgreSQL's wire protocol allows 32,767, SQLite (≥ 3.32) 32,766."""
-STATUSES = ("pending", "sending", "sent", "failed", "skipped")
 
 
 @dataclass(frozen=True)
@@ -153,9 +152,9 @@ async def delivery_report(session: AsyncSession, batch_id: str | None = None) ->
     if batch_id is not None:
         stmt = stmt.where(OutboxMessage.batch_id == batch_id)
     counts: dict[str | None, dict[str, int]] = {}
-    totals = dict.fromkeys(STATUSES, 0)
+    totals = dict.fromkeys(OUTBOX_STATUSES, 0)
     for kind, status, count in (await session.execute(stmt)).all():
-        counts.setdefault(kind, dict.fromkeys(STATUSES, 0))[status] = count
+        counts.setdefault(kind, dict.fromkeys(OUTBOX_STATUSES, 0))[status] = count
         totals[status] += count
     by_kind = {kind: StatusCounts(**counts[kind]) for kind in sorted(counts, key=lambda k: (k is None, k or ""))}
     return DeliveryReport(batch_id, by_kind, StatusCounts(**totals))
