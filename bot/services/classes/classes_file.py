@@ -51,7 +51,7 @@ def parse_day(text: str, today: date | None) -> date:
     """A date as HR writes it, or, for samples and tests, ``today``, ``today+14``, ``today-3``.
 
     Besides ISO (``2024-03-20``) the forms of the roster and hours imports are accepted
-    (:func:`bot.services.csvio.parse_date`): ROC ``113/3/20``, ``113年3月20日``, ``1130320``,
+    (:func:`bot.services.common.parse_date`): ROC ``113/3/20``, ``113年3月20日``, ``1130320``,
     ``2024/3/20``, full-width digits.
     """
     from bot.services.common import parse_date
