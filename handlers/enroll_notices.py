@@ -7,8 +7,7 @@ enrollments" button. Registered in :data:`handlers.notices.RENDERERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 from bot.conversation import Action, ActionKind, Reply
 from bot.services.classes import (
@@ -23,9 +22,7 @@ from bot.services.classes import (
 )
 from bot.services.classes import format as fmt
 from bot.services.notices import Notice
-
-if TYPE_CHECKING:
-    from handlers.notices import NoticeReader
+from handlers.notice_reader import NoticeReader, RenderFunction
 
 
 def _lines(notice: Notice, reader: NoticeReader) -> tuple[ClassFacts, list[str]]:
@@ -59,7 +56,7 @@ def seated(notice: Notice, reader: NoticeReader) -> list[Reply]:
     return _replies(reader, lines)
 
 
-RENDERERS: Mapping[str, Callable[[Notice, NoticeReader], list[Reply]]] = {
+RENDERERS: Mapping[str, RenderFunction] = {
     PROMOTED: seated,
     SUBSTITUTED_IN: seated,
     SUBSTITUTED_OUT: about_class,

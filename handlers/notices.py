@@ -1,46 +1,24 @@
 """Notices in the reader's language: the one registry of render functions, by notice kind.
 
 Domain services say what happened as a :class:`~bot.services.notices.Notice` (a kind and JSON values)
-and never write a sentence. Here each kind has its render function, ``(notice, reader) -> replies``,
-which reads the message catalog in the recipient's language like any handler. :func:`renderer` turns
-the registry into the ``(Notice, lang) -> list[Reply]`` function that ``bot.bootstrap`` injects into the
-:class:`~bot.services.notices.Notifier`; start-up refuses a declared kind missing from :data:`RENDERERS`.
-A feature adds its kinds by merging its own table (``handlers/enroll_notices.py``) below.
+and never write a sentence. Here each kind has its render function, ``(notice, reader) -> replies``
+(:mod:`handlers.notice_reader`), which reads the message catalog in the recipient's language like any
+handler. :func:`renderer` turns the registry into the ``(Notice, lang) -> list[Reply]`` function that
+``bot.bootstrap`` injects into the :class:`~bot.services.notices.Notifier`; start-up refuses a declared
+kind missing from :data:`RENDERERS`. A feature adds its kinds by merging its own table below.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
 
-from bot.conversation import Choice, Reply
+from bot.conversation import Reply
 from bot.services.catalog import Catalog, RulesFile
 from bot.services.notices import Notice, Renderer
 from bot.texts import MessageCatalog
 from handlers import enroll_notices
-
-
-@dataclass(frozen=True)
-class NoticeReader:
-    """Who a notice is written for (their language), with what the app loaded: texts, catalog, rules."""
-
-    lang: str
-    texts: MessageCatalog
-    catalog: Catalog
-    rules: RulesFile
-
-    def t(self, key: str, /, **values: object) -> str:
-        """A text from the message catalog in the reader's language."""
-        return self.texts.get(key, self.lang, **values)
-
-    def choice(self, key: str, action: Any) -> Choice:
-        """A button whose label comes from the message catalog."""
-        return Choice(self.t(key), action)
-
-
-RenderFunction = Callable[[Notice, NoticeReader], list[Reply]]
+from handlers.notice_reader import NoticeReader, RenderFunction
 
 RENDERERS: Mapping[str, RenderFunction] = MappingProxyType({
     **enroll_notices.RENDERERS,
