@@ -39,10 +39,16 @@ log = logging.getLogger(__name__)
 
 
 def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
-    """Load and validate every data file once (fails loudly, naming the file and key) into the frozen app."""
+    """Load and validate every data file once (fails loudly, naming the file and key) into the frozen app.
+
+    Also wires the notices seam: the handlers layer's renderer goes into the one :class:`Notifier`, after
+    checking that every notice kind a service declares has a render function (``MissingRenderer`` if not).
+    """
     from bot.services.accounts import load_policy
-    from bot.services.classes import Deps, load_enrollment_settings
+    from bot.services.classes import NOTICE_KINDS, Deps, load_enrollment_settings
     from bot.services.common import load_mapping
+    from bot.services.notices import Notifier, require_renderers
+    from handlers.notices import RENDERERS, renderer
 
     catalog = load_catalog(settings.data_dir, settings.plan_year)
     rules = load_rules(settings.data_dir, settings.plan_year)
@@ -51,9 +57,11 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     enrollment = load_enrollment_settings(settings.data_dir, settings.plan_year)
     for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
+    require_renderers(NOTICE_KINDS, RENDERERS)
+    notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
-               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment))
+               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier))
 
 
 async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_db: bool = True,

@@ -27,9 +27,10 @@ from bot.db.models.classes import Enrollment, TrainingClass
 from bot.db.models.hours import LearningRecord
 from bot.services.accounts import employees_by_number
 from bot.services.catalog import Catalog, RulesFile
-from bot.services.classes.enrollment import enrollment_of
-from bot.services.classes.files import EnrollmentSettings, find_class
 from bot.services.classes.format import class_title
+from bot.services.classes.queries import enrollment_of, find_class
+from bot.services.classes.settings import EnrollmentSettings
+from bot.services.classes.transitions import record_attendance
 
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
 REQUIRED = ("class", "employee_no", "attendance")
@@ -188,8 +189,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
     existing = {r.natural_key: r for r in (await session.execute(
         select(LearningRecord).where(LearningRecord.natural_key.in_(keys)))).scalars()}
     for ln, cls, row in planned:
-        row.attendance, row.leave_hours, row.unexcused_absence = ln.attendance, ln.leave_hours, ln.unexcused
-        row.attendance_recorded_at = row.updated_at = now
+        record_attendance(row, ln.attendance, leave_hours=ln.leave_hours, unexcused=ln.unexcused, now=now)
         natural_key = f"class:{row.id}"
         record = existing.get(natural_key)
         if ln.attendance == "absent":

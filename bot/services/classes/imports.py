@@ -29,18 +29,46 @@ from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
 from bot.db.engine import one_import_at_a_time
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
-from bot.db.models.core import Employee
-from bot.services.classes.enrollment import ACTIVE, Deps, cancel_class, enroll, set_capacity, tell_class_changed
-from bot.services.classes.files import (
-    ClassesFile,
-    ClassSpec,
-    EnrollmentSettings,
-    catalog_courses,
-    check_against_catalog,
-    read_classes_file,
-)
+from bot.db.models.core import CatalogRow, Employee
+from bot.services.classes.changes import cancel_class, set_capacity, tell_class_changed
+from bot.services.classes.classes_file import ClassesFile, ClassSpec, read_classes_file
+from bot.services.classes.deps import Deps
+from bot.services.classes.enrollment import enroll
+from bot.services.classes.settings import EnrollmentSettings
+from bot.services.classes.transitions import ACTIVE
 
 DEMO_CLASSES = Path("demo") / "classes.yaml"
+
+
+@dataclass(frozen=True)
+class CourseRef:
+    """What a class needs from its catalog course: kind and default bucket."""
+
+    code: str
+    kind: str
+    bucket: str
+
+
+async def catalog_courses(session: AsyncSession, plan_year: int) -> dict[str, CourseRef]:
+    """The catalog mirror of a plan year, by item id."""
+    rows = (await session.execute(select(CatalogRow).where(CatalogRow.plan_year == plan_year))).scalars()
+    return {r.code: CourseRef(r.code, r.kind, r.bucket) for r in rows}
+
+
+def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], settings: EnrollmentSettings,
+                          source: str) -> list[str]:
+    """Problems the schema cannot see: unknown course, a series instead of a course, unknown mode."""
+    problems = []
+    for c in spec.classes:
+        course = courses.get(c.course)
+        if course is None:
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} catalog")
+        elif course.kind == "series":
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is a series; "
+                            "a class belongs to one of its courses")
+        if c.mode not in settings.modes:
+            problems.append(f"{source}: [code={c.code}].mode: {c.mode!r} is not one of {', '.join(settings.modes)}")
+    return problems
 
 
 @dataclass
@@ -136,14 +164,15 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         # Sample classes move with the demo's "today" each time they are seeded: that is not news.
         if (time_changed or place_changed) and c.status != "cancelled" and not is_demo:
             told = await tell_class_changed(session, row.id, time_changed=time_changed, place_changed=place_changed,
-                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps)
+                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps,
+                                            batch_id=batch)
             if told:
                 what = " and ".join(w for w, on in (("schedule", time_changed), ("place", place_changed)) if on)
                 report.notes.append(f"{c.code}: {what} changed; {told} enrolled or waitlisted people were told")
         status_changed = row.status != c.status
         capacity_changed = row.capacity != c.capacity
         if c.status == "cancelled" and status_changed:
-            change = await cancel_class(session, row.id, now=now, deps=deps)
+            change = await cancel_class(session, row.id, now=now, deps=deps, batch_id=batch)
             report.notes.append(f"{c.code}: cancelled; {change.cancelled_people} enrolled or waitlisted people "
                                 "were cancelled and told")
         elif status_changed:
@@ -153,7 +182,7 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
             await session.flush()
         if capacity_changed and c.status != "cancelled":
             old = row.capacity
-            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps)
+            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps, batch_id=batch)
             if change.over_capacity:
                 report.notes.append(
                     f"{c.code}: capacity lowered from {old} to {c.capacity} but {c.capacity + change.over_capacity} "
