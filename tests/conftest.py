@@ -1,14 +1,23 @@
 """Shared fixtures: settings on a throw-away database (SQLite and PostgreSQL), the app, a frozen clock.
 
-Each test gets its own database: a copy of a migrated SQLite template file, or on PostgreSQL a
-``CREATE DATABASE … TEMPLATE`` of a migrated template database. PostgreSQL is found through
-``TEST_DATABASE_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``); when no server
-answers, the PostgreSQL variants are skipped with a message saying so.
+Each test gets its own database: a copy of a template SQLite file, or on PostgreSQL a
+``CREATE DATABASE … TEMPLATE`` of a template database, dropped afterwards. There are two kinds of
+template, each made once per test run: *migrated* (the empty schema: ``sqlite_url`` / ``pg_url`` /
+``db_url``) and *demo* (migrated, then the catalog mirror and the demo data as ``build_app(demo=True)``
+loads them at the test clock's instant: ``demo_db_url``, and so ``app`` / ``sqlite_app``). PostgreSQL is
+found through ``TEST_DATABASE_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``);
+when no server answers, the PostgreSQL variants are skipped with a message saying so.
+
+Tests that use none of the database fixtures are marked ``nodb`` automatically
+(:func:`pytest_collection_modifyitems`); tests using one are marked ``db``. ``make test-fast``
+(``pytest -m "not db"``) runs the database-free tier alone, and such a test that opens a database or
+starts a process anyway fails, saying how to mark it (:func:`_database_free`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -19,12 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.bootstrap import App, build_app
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DATA_DIR, Settings
 from bot.db import migrate
-from bot.db.engine import create_engine
+from bot.db.engine import create_engine, is_sqlite
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -100,6 +110,10 @@ def _pg_available() -> str | None:
     return _pg_state["reason"]  # type: ignore[return-value]
 
 
+def _pg_url(name: str) -> str:
+    return PG_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL template database for this test run."""
@@ -110,7 +124,7 @@ def pg_template() -> Iterator[str]:
 
     async def make() -> None:
         await _pg_exec(f'CREATE DATABASE "{name}"')
-        engine = create_engine(PG_URL.rsplit("/", 1)[0] + f"/{name}")
+        engine = create_engine(_pg_url(name))
         try:
             await migrate.upgrade(engine)
         finally:
@@ -119,6 +133,12 @@ def pg_template() -> Iterator[str]:
     asyncio.run(make())
     yield name
     asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _checkpoint(engine: AsyncEngine) -> None:
+    """Fold SQLite's write-ahead log into the main file, so that copying the file copies everything."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 @pytest.fixture(scope="session")
@@ -130,8 +150,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         engine = create_engine(f"sqlite:///{path}")
         try:
             await migrate.upgrade(engine)
-            async with engine.connect() as conn:
-                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            await _checkpoint(engine)
         finally:
             await engine.dispose()
 
@@ -145,6 +164,16 @@ def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@contextlib.contextmanager
+def _fresh_pg(template: str) -> Iterator[str]:
+    name = f"abc_t_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield _pg_url(name)
+    finally:
+        asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
     """A fresh, migrated SQLite database for one test."""
@@ -154,17 +183,20 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 @pytest.fixture
 def pg_url(pg_template: str) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test (dropped afterwards)."""
-    name = f"abc_t_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
-    yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with _fresh_pg(pg_template) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` then ``postgres``: the fixtures that depend on it run a test once on each database."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest) -> str:
     """A fresh migrated database, once on SQLite and once on PostgreSQL."""
-    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
-    return str(request.getfixturevalue(name))
+    return str(request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url"))
 
 
 @pytest.fixture
@@ -173,22 +205,112 @@ def clock() -> FrozenClock:
     return FrozenClock(DEFAULT_NOW)
 
 
-async def _app(url: str, clock: FrozenClock) -> App:
-    return await build_app(base_settings(url), clock=clock, demo=True)
+# ---------------------------------------------------------------- the demo data, seeded once per run
+
+
+async def _seed(url: str, now: datetime) -> None:
+    """Do to the database at ``url`` what ``build_app(demo=True)`` does with a clock reading ``now``."""
+    app = await build_app(base_settings(url), clock=FrozenClock(now), demo=True)
+    try:
+        if is_sqlite(url):
+            await _checkpoint(app.engine)
+    finally:
+        await app.close()
+
+
+class DemoTemplates:
+    """Template databases holding the catalog mirror and the demo data, made on first use, kept for the run.
+
+    What seeding writes depends on the clock: the sample classes are dated from "today", sample
+    enrollments are made at a moment chosen from it, and rows carry ``created_at = now``. So a template
+    is keyed by the exact instant it was seeded at: the tests at ``DEFAULT_NOW`` (all of them today)
+    share one, and a test whose clock reads another instant when its database is made gets a template
+    of its own, seeded at that instant (and shared with later tests at that instant).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+        self._sqlite: dict[datetime, Path] = {}
+        self._pg: dict[datetime, str] = {}
+
+    def sqlite(self, migrated: Path, now: datetime) -> Path:
+        """The SQLite template file seeded at ``now`` (made from the ``migrated`` file the first time)."""
+        if now not in self._sqlite:
+            path = self._folder / f"demo-{len(self._sqlite)}.sqlite3"
+            shutil.copyfile(migrated, path)
+            asyncio.run(_seed(f"sqlite:///{path}", now))
+            self._sqlite[now] = path
+        return self._sqlite[now]
+
+    def pg(self, migrated: str, now: datetime) -> str:
+        """The PostgreSQL template database seeded at ``now`` (made from ``migrated`` the first time)."""
+        if now not in self._pg:
+            name = f"abc_demo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{migrated}"'))
+            try:
+                asyncio.run(_seed(_pg_url(name), now))  # closes its connections: the database can be copied
+            except BaseException:
+                asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                raise
+            self._pg[now] = name
+        return self._pg[now]
+
+    def drop(self) -> None:
+        """Drop the PostgreSQL templates (the SQLite files go with pytest's temporary folder)."""
+        for name in self._pg.values():
+            asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self._pg.clear()
+
+
+@pytest.fixture(scope="session")
+def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
+    """The demo-data templates of this test run."""
+    templates = DemoTemplates(tmp_path_factory.mktemp("demo"))
+    yield templates
+    templates.drop()
 
 
 @pytest.fixture
-async def app(db_url: str, clock: FrozenClock) -> AsyncIterator[App]:
+def sqlite_demo_url(sqlite_template: Path, demo_templates: DemoTemplates, clock: FrozenClock,
+                    tmp_path: Path) -> str:
+    """A fresh SQLite database for one test, holding the demo data as seeded at ``clock.now()``."""
+    return _fresh_sqlite(demo_templates.sqlite(sqlite_template, clock.now()), tmp_path)
+
+
+@pytest.fixture
+def pg_demo_url(pg_template: str, demo_templates: DemoTemplates, clock: FrozenClock) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, holding the demo data as seeded at ``clock.now()``."""
+    with _fresh_pg(demo_templates.pg(pg_template, clock.now())) as url:
+        yield url
+
+
+@pytest.fixture
+def demo_db_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A fresh database with the catalog mirror and the demo data, once on SQLite and once on PostgreSQL.
+
+    It holds what ``build_app(demo=True)`` leaves in a migrated database with the test's clock, copied
+    from a template seeded once per run instead of seeding again.
+    """
+    return str(request.getfixturevalue("sqlite_demo_url" if backend == "sqlite" else "pg_demo_url"))
+
+
+async def _app(url: str, clock: FrozenClock) -> App:
+    """The app on a database that already holds the demo data (so nothing is migrated or seeded here)."""
+    return await build_app(base_settings(url), clock=clock, prepare_db=False)
+
+
+@pytest.fixture
+async def app(demo_db_url: str, clock: FrozenClock) -> AsyncIterator[App]:
     """The app with demo data, on each database."""
-    application = await _app(db_url, clock)
+    application = await _app(demo_db_url, clock)
     yield application
     await application.close()
 
 
 @pytest.fixture
-async def sqlite_app(sqlite_url: str, clock: FrozenClock) -> AsyncIterator[App]:
+async def sqlite_app(sqlite_demo_url: str, clock: FrozenClock) -> AsyncIterator[App]:
     """The app with demo data on SQLite only (conversation tests)."""
-    application = await _app(sqlite_url, clock)
+    application = await _app(sqlite_demo_url, clock)
     yield application
     await application.close()
 
