@@ -17,15 +17,17 @@ starts a process anyway fails, saying how to mark it (:func:`_database_free`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import subprocess
+import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +43,7 @@ SHARED = REPO.parent / "shared"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 # 2024-03-01 10:00 Taipei: inside plan year 113.
 DEFAULT_NOW = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)
+T = TypeVar("T")
 
 
 def base_settings(database_url: str) -> Settings:
@@ -114,6 +117,11 @@ def _pg_url(name: str) -> str:
     return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
+async def _drop_pg_all(names: list[str]) -> None:
+    """Drop these databases all at once (each DROP waits for a checkpoint; issued together they share one)."""
+    await asyncio.gather(*(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)') for name in names))
+
+
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """A migrated PostgreSQL template database for this test run."""
@@ -132,7 +140,7 @@ def pg_template() -> Iterator[str]:
 
     asyncio.run(make())
     yield name
-    asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_drop_pg_all([name]))
 
 
 async def _checkpoint(engine: AsyncEngine) -> None:
@@ -164,14 +172,104 @@ def _fresh_sqlite(template: Path, tmp_path: Path) -> str:
     return f"sqlite:///{target}"
 
 
-@contextlib.contextmanager
-def _fresh_pg(template: str) -> Iterator[str]:
-    name = f"abc_t_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+async def _seed(url: str, now: datetime) -> None:
+    """Do to the database at ``url`` what ``build_app(demo=True)`` does with a clock reading ``now``."""
+    app = await build_app(base_settings(url), clock=FrozenClock(now), demo=True)
     try:
-        yield _pg_url(name)
+        if is_sqlite(url):
+            await _checkpoint(app.engine)
     finally:
-        asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await app.close()  # no connection left: a PostgreSQL template must have none to be copied
+
+
+class PgDatabases:
+    """PostgreSQL databases for tests: copies of a template, made one test ahead, dropped in batches after use.
+
+    On a server shared with other work, ``CREATE DATABASE … TEMPLATE`` takes from a tenth of a second
+    to seconds and ``DROP DATABASE`` about a second, since each drop waits for a checkpoint (measured
+    on this machine: 8 drops one after another 9 s, the same 8 at once 2 s, as they share checkpoints).
+    So an event loop on a thread of its own copies the next database while a test runs, and drops
+    used databases :data:`DROP_BATCH` at a time, all at once, while later tests run. Each test still
+    gets a database of its own, copied from the template and used by no other test; the last ones are
+    dropped when the run ends. The demo templates live here too, so that :meth:`close` drops them
+    only once nothing is being copied from them.
+    """
+
+    DROP_BATCH = 8
+
+    def __init__(self, migrated: str) -> None:
+        self.migrated = migrated
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="pg-databases", daemon=True)
+        self._thread.start()
+        self._ahead: dict[str, Future[str]] = {}
+        self._used: list[str] = []
+        self._drops: list[Future[None]] = []
+        self._demo: dict[datetime, str] = {}
+
+    def _submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def _copy(self, template: str) -> Future[str]:
+        async def create(name: str) -> str:
+            await _pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return name
+
+        return self._submit(create(f"abc_t_{uuid.uuid4().hex[:10]}"))
+
+    def _drop_used(self) -> None:
+        names, self._used = self._used, []
+        if names:
+            self._drops.append(self._submit(_drop_pg_all(names)))
+
+    def take(self, template: str) -> str:
+        """A fresh database copied from ``template`` (made ahead if possible); the next copy starts."""
+        future = self._ahead.pop(template, None) or self._copy(template)
+        self._ahead[template] = self._copy(template)
+        return future.result()
+
+    def give_back(self, name: str) -> None:
+        """A test is done with its database: drop it with the next batch."""
+        self._used.append(name)
+        if len(self._used) >= self.DROP_BATCH:
+            self._drop_used()
+
+    def demo_template(self, now: datetime) -> str:
+        """The template database with the demo data as seeded at ``now`` (see :class:`SqliteDemoTemplates`)."""
+        if now not in self._demo:
+            name = f"abc_demo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{self.migrated}"'))
+            try:
+                asyncio.run(_seed(_pg_url(name), now))
+            except BaseException:
+                asyncio.run(_drop_pg_all([name]))
+                raise
+            self._demo[now] = name
+        return self._demo[now]
+
+    def close(self) -> None:
+        """Drop every database left (copies made ahead, the last batch, the demo templates); fail if one was not."""
+        try:
+            for future in self._ahead.values():
+                if future.exception() is None:
+                    self._used.append(future.result())
+            self._ahead.clear()
+            self._drop_used()
+            for drop in self._drops:
+                drop.result()
+            self._submit(_drop_pg_all(list(self._demo.values()))).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_template: str) -> Iterator[PgDatabases]:
+    """The PostgreSQL databases of this run (skips, with the reason, when no server answers)."""
+    databases = PgDatabases(pg_template)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
@@ -181,10 +279,11 @@ def sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
+def pg_url(pg_databases: PgDatabases) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test (dropped afterwards)."""
-    with _fresh_pg(pg_template) as url:
-        yield url
+    name = pg_databases.take(pg_databases.migrated)
+    yield _pg_url(name)
+    pg_databases.give_back(name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -208,80 +307,49 @@ def clock() -> FrozenClock:
 # ---------------------------------------------------------------- the demo data, seeded once per run
 
 
-async def _seed(url: str, now: datetime) -> None:
-    """Do to the database at ``url`` what ``build_app(demo=True)`` does with a clock reading ``now``."""
-    app = await build_app(base_settings(url), clock=FrozenClock(now), demo=True)
-    try:
-        if is_sqlite(url):
-            await _checkpoint(app.engine)
-    finally:
-        await app.close()
-
-
-class DemoTemplates:
-    """Template databases holding the catalog mirror and the demo data, made on first use, kept for the run.
+class SqliteDemoTemplates:
+    """SQLite template files holding the catalog mirror and the demo data, made on first use, kept for the run.
 
     What seeding writes depends on the clock: the sample classes are dated from "today", sample
     enrollments are made at a moment chosen from it, and rows carry ``created_at = now``. So a template
-    is keyed by the exact instant it was seeded at: the tests at ``DEFAULT_NOW`` (all of them today)
-    share one, and a test whose clock reads another instant when its database is made gets a template
-    of its own, seeded at that instant (and shared with later tests at that instant).
+    (here, and :meth:`PgDatabases.demo_template`) is keyed by the exact instant it was seeded at: the
+    tests at ``DEFAULT_NOW`` (all of them today) share one, and a test whose clock reads another
+    instant when its database is made gets a template of its own, seeded at that instant.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, migrated: Path) -> None:
         self._folder = folder
-        self._sqlite: dict[datetime, Path] = {}
-        self._pg: dict[datetime, str] = {}
+        self._migrated = migrated
+        self._files: dict[datetime, Path] = {}
 
-    def sqlite(self, migrated: Path, now: datetime) -> Path:
-        """The SQLite template file seeded at ``now`` (made from the ``migrated`` file the first time)."""
-        if now not in self._sqlite:
-            path = self._folder / f"demo-{len(self._sqlite)}.sqlite3"
-            shutil.copyfile(migrated, path)
+    def template(self, now: datetime) -> Path:
+        """The template file seeded at ``now`` (a copy of the migrated file, seeded, the first time)."""
+        if now not in self._files:
+            path = self._folder / f"demo-{len(self._files)}.sqlite3"
+            shutil.copyfile(self._migrated, path)
             asyncio.run(_seed(f"sqlite:///{path}", now))
-            self._sqlite[now] = path
-        return self._sqlite[now]
-
-    def pg(self, migrated: str, now: datetime) -> str:
-        """The PostgreSQL template database seeded at ``now`` (made from ``migrated`` the first time)."""
-        if now not in self._pg:
-            name = f"abc_demo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-            asyncio.run(_pg_exec(f'CREATE DATABASE "{name}" TEMPLATE "{migrated}"'))
-            try:
-                asyncio.run(_seed(_pg_url(name), now))  # closes its connections: the database can be copied
-            except BaseException:
-                asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                raise
-            self._pg[now] = name
-        return self._pg[now]
-
-    def drop(self) -> None:
-        """Drop the PostgreSQL templates (the SQLite files go with pytest's temporary folder)."""
-        for name in self._pg.values():
-            asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self._pg.clear()
+            self._files[now] = path
+        return self._files[now]
 
 
 @pytest.fixture(scope="session")
-def demo_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTemplates]:
-    """The demo-data templates of this test run."""
-    templates = DemoTemplates(tmp_path_factory.mktemp("demo"))
-    yield templates
-    templates.drop()
+def sqlite_demo_templates(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> SqliteDemoTemplates:
+    """The SQLite demo templates of this run (files in pytest's temporary folder)."""
+    return SqliteDemoTemplates(tmp_path_factory.mktemp("demo"), sqlite_template)
 
 
 @pytest.fixture
-def sqlite_demo_url(sqlite_template: Path, demo_templates: DemoTemplates, clock: FrozenClock,
-                    tmp_path: Path) -> str:
+def sqlite_demo_url(sqlite_demo_templates: SqliteDemoTemplates, clock: FrozenClock, tmp_path: Path) -> str:
     """A fresh SQLite database for one test, holding the demo data as seeded at ``clock.now()``."""
-    return _fresh_sqlite(demo_templates.sqlite(sqlite_template, clock.now()), tmp_path)
+    return _fresh_sqlite(sqlite_demo_templates.template(clock.now()), tmp_path)
 
 
 @pytest.fixture
-def pg_demo_url(pg_template: str, demo_templates: DemoTemplates, clock: FrozenClock) -> Iterator[str]:
+def pg_demo_url(pg_databases: PgDatabases, clock: FrozenClock) -> Iterator[str]:
     """A fresh PostgreSQL database for one test, holding the demo data as seeded at ``clock.now()``."""
-    with _fresh_pg(demo_templates.pg(pg_template, clock.now())) as url:
-        yield url
+    name = pg_databases.take(pg_databases.demo_template(clock.now()))
+    yield _pg_url(name)
+    pg_databases.give_back(name)
 
 
 @pytest.fixture
