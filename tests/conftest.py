@@ -28,15 +28,21 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from unittest import mock
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot import bootstrap
 from bot.bootstrap import App, build_app
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DATA_DIR, Settings
 from bot.db import migrate
 from bot.db.engine import create_engine, is_sqlite
+from bot.intents import IntentRecognizer
+from bot.services.catalog import Catalog
+from bot.services.rules import RulesFile
+from bot.texts import MessageCatalog
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -362,9 +368,28 @@ def demo_db_url(backend: str, request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue("sqlite_demo_url" if backend == "sqlite" else "pg_demo_url"))
 
 
+_load_static = bootstrap.load_static
+_static: dict[tuple[Path, int], tuple[Catalog, RulesFile, IntentRecognizer, MessageCatalog]] = {}
+
+
+def _load_static_once(settings: Settings) -> tuple[Catalog, RulesFile, IntentRecognizer, MessageCatalog]:
+    """``load_static`` of the repo's data files, read and validated once per run (a third of a second each time).
+
+    The fixtures' apps share the result; nothing changes these objects after loading, and no test
+    writes into ``data/`` (tests of bad data files use copies in ``tmp_path``, which are read anew).
+    """
+    if settings.data_dir != DEFAULT_DATA_DIR:
+        return _load_static(settings)
+    key = (settings.data_dir, settings.plan_year)
+    if key not in _static:
+        _static[key] = _load_static(settings)
+    return _static[key]
+
+
 async def _app(url: str, clock: FrozenClock) -> App:
     """The app on a database that already holds the demo data (so nothing is migrated or seeded here)."""
-    return await build_app(base_settings(url), clock=clock, prepare_db=False)
+    with mock.patch.object(bootstrap, "load_static", _load_static_once):
+        return await build_app(base_settings(url), clock=clock, prepare_db=False)
 
 
 @pytest.fixture
