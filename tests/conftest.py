@@ -8,10 +8,10 @@ loads them at the test clock's instant: ``demo_db_url``, and so ``app`` / ``sqli
 found through ``TEST_DATABASE_URL`` (default ``postgresql+asyncpg://postgres@127.0.0.1:5432/test``);
 when no server answers, the PostgreSQL variants are skipped with a message saying so.
 
-Tests that use none of the database fixtures are marked ``nodb`` automatically
-(:func:`pytest_collection_modifyitems`); tests using one are marked ``db``. ``make test-fast``
-(``pytest -m "not db"``) runs the database-free tier alone, and such a test that opens a database or
-starts a process anyway fails, saying how to mark it (:func:`_database_free`).
+Tests using a database fixture are marked ``db`` (:func:`pytest_collection_modifyitems`); tests that
+make their own database or run the bot as a process are marked ``db`` by hand. ``make test-fast``
+(``pytest -m "not db"``) runs the others, the database-free tier, alone; a test of that tier that
+opens a database or starts a process fails, saying how to mark it (:func:`_database_free`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import sqlite3
 import subprocess
 import threading
 import uuid
@@ -37,6 +38,7 @@ from bot import bootstrap
 from bot.bootstrap import App, build_app
 from bot.clock import FrozenClock
 from bot.config import DEFAULT_DATA_DIR, Settings
+from bot.db import engine as engine_module
 from bot.db import migrate
 from bot.db.engine import create_engine, is_sqlite
 from bot.intents import IntentRecognizer
@@ -420,6 +422,45 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"{SHARED} is absent (reference material lives outside the project)")
     return SHARED
+
+
+# ---------------------------------------------------------------- the database-free tier
+
+DB_FIXTURES = frozenset({"sqlite_template", "pg_template", "backend", "cli_for"})
+"""Fixtures every database fixture depends on (``cli_for`` runs the CLI on a database): a test using one is ``db``."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``db`` every test that uses a database fixture, directly or through another fixture."""
+    for item in items:
+        if DB_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+class NotDatabaseFree(Exception):
+    """A test not marked ``db`` opened a database or started a process."""
+
+
+@pytest.fixture(autouse=True)
+def _database_free(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the tier honest: a test not marked ``db`` may open no database and start no process.
+
+    Such a test fails (in ``make test`` too), saying what to do: use a database fixture, or mark the
+    test (or its module, ``pytestmark = pytest.mark.db``) when it makes its own database or process.
+    """
+    if request.node.get_closest_marker("db") is not None:
+        return
+
+    def refuse(what: str) -> Callable[..., Any]:
+        def refused(*_args: Any, **_kwargs: Any) -> Any:
+            raise NotDatabaseFree(f"{request.node.nodeid} {what} but is not marked db: use a database fixture, "
+                                  "or mark it @pytest.mark.db (it then leaves the fast tier, make test-fast)")
+        return refused
+
+    monkeypatch.setattr(engine_module, "create_async_engine", refuse("opens a database"))
+    monkeypatch.setattr(sqlite3, "connect", refuse("opens a SQLite file"))
+    monkeypatch.setattr(subprocess, "Popen", refuse("starts a process"))
 
 
 # ---------------------------------------------------------------- the CLI in this process

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import CLI_ENV_PREFIXES
 
+pytestmark = pytest.mark.db  # real processes of the bot, most on a database: not in the fast tier
+
 REPO = Path(__file__).resolve().parent.parent
 
 
