@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: run test install lint typecheck bench check-data clean
+.PHONY: run test test-fast install lint typecheck bench check-data clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed (python3.11 / python3.12 …)"; exit 1; }
@@ -25,6 +25,9 @@ run: $(STAMP)  ## prepare the SQLite database with demo data and run the bot (co
 test: $(STAMP)  ## run every test (PostgreSQL tests skip, saying so, when no server answers)
 	@$(BIN)/python -m pytest
 
+test-fast: $(STAMP)  ## only the database-free tests (rules, texts, search, rendering…): no database, no process
+	@$(BIN)/python -m pytest -m "not db"
+
 typecheck: $(STAMP)  ## mypy (strict)
 	$(BIN)/mypy
 
@@ -37,6 +40,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/hours.py
 	$(BIN)/python bench/webhook.py --rounds 3
+	$(BIN)/python bench/intents.py
 	$(BIN)/python bench/enqueue.py
 
 check-data: $(STAMP)  ## validate the data files

@@ -77,6 +77,7 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     return found
 
 
+@pytest.mark.db  # runs lint-imports as a process: not in the fast tier
 def test_the_import_contract_holds() -> None:
     result = _lint(REPO)
     assert result.returncode == 0, result.stdout[-3000:]
@@ -110,6 +111,7 @@ def test_chat_sdks_are_imported_only_by_their_channel_modules() -> None:
     assert offenders == []
 
 
+@pytest.mark.db  # runs lint-imports as a process: not in the fast tier
 @pytest.mark.parametrize(("module", "line"), [
     ("bot/conversation.py", "import handlers.menu  # a deliberate violation"),
     ("bot/services/hours/status.py", "from bot.app import App  # a deliberate violation"),

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import CLI_ENV_PREFIXES
 
+pytestmark = pytest.mark.db  # real processes of the bot, most on a database: not in the fast tier
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -71,7 +73,7 @@ def test_run_without_credentials_is_the_console(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [["chat", "--user", "NOBODY"], ["run"]])
 def test_console_chat_logs_to_its_file_not_into_the_conversation(tmp_path: Path, command: list[str]) -> None:
-    # A wrong linking code logs "WARNING bot.services.binding: binding failed …": not on the terminal.
+    # A wrong linking code logs "WARNING bot.services.accounts.binding: binding failed …": not on the terminal.
     result = abc_bot(command, tmp_path, "綁定 T0001 AAAA-BBBB\nhelp\n", LOG_LEVEL="INFO",
                      LOG_FILE=str(tmp_path / "logs" / "chat.log"), DEMO_EMPLOYEE_NO="NOBODY")
     assert result.returncode == 0, result.stderr

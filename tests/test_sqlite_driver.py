@@ -22,6 +22,8 @@ from bot.db.models.core import ChannelAccount
 from bot.db.sqlite_inloop import InLoopConnection, when_unlocked
 from tests.conftest import base_settings
 
+pytestmark = pytest.mark.db  # every test here opens SQLite files
+
 
 def _path(url: str) -> str:
     return url.split(":///", 1)[1]

@@ -17,6 +17,8 @@ import pytest
 from tests.conftest import Cli
 from tests.test_cli import abc_bot
 
+pytestmark = pytest.mark.db  # the commands on a scratch database, one as a real process
+
 
 @pytest.fixture
 def cli(tmp_path: Path, cli_for: Callable[[str], Cli]) -> Cli:

@@ -22,6 +22,8 @@ from tests.line import webhooks as wh
 from tests.line.fake_line import FakeLine, Recorded
 from tests.line.spec import problems
 
+pytestmark = pytest.mark.db  # real processes of the bot, on a database
+
 REPO = Path(__file__).resolve().parents[2]
 SPEC = "fixtures/line/messaging-api.yml"
 
