@@ -187,7 +187,7 @@ def _importers(tmp_path: Path) -> dict[str, _Importer]:
 
 
 @pytest.mark.parametrize("kind", list(CASES))
-async def test_two_imports_at_once_on_sqlite(tmp_path: Path, sqlite_app: Runtime, sqlite_url: str, clock: FrozenClock,
+async def test_two_imports_at_once_on_sqlite(tmp_path: Path, sqlite_app: Runtime, clock: FrozenClock,
                                              kind: str) -> None:
     importer = _importers(tmp_path)[kind]
     if CASES[kind].before:
@@ -195,7 +195,7 @@ async def test_two_imports_at_once_on_sqlite(tmp_path: Path, sqlite_app: Runtime
         async with sqlite_app.sessions.begin() as s:
             await importer.run(sqlite_app, s)
         (tmp_path / "attendance.csv").write_text(CASES[kind].content, encoding="utf-8")
-    other = await build_app(base_settings(sqlite_url), clock=clock, prepare_db=False)
+    other = await build_app(base_settings(sqlite_app.settings.database_url), clock=clock, prepare_db=False)
     waits = asyncio.Event()
 
     @event.listens_for(other.engine.sync_engine, "before_cursor_execute")
