@@ -140,8 +140,13 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
                 assert result.refusal is not None
                 print(result.refusal.text(lambda key, **values: app.texts.get(key, lang, **values)))
                 return EXIT_REFUSED
+        told = [p.employee_no for p, ok in ((leaving, result.leaving_told), (replacement, result.replacement_told))
+                if ok]
+        untold = [n for n in (leaving.employee_no, replacement.employee_no) if n not in told]
+        who = ("both are told" if not untold else "neither has a chat account, so tell them yourself" if not told
+               else f"{told[0]} is told; {untold[0]} has no chat account, so tell them yourself")
         print(f"substitute: {replacement.employee_no} {replacement.name} takes {leaving.employee_no} "
-              f"{leaving.name}'s seat in {cls.code}; both are told")
+              f"{leaving.name}'s seat in {cls.code}; {who}")
         return EXIT_OK
 
 
