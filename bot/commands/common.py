@@ -47,6 +47,18 @@ async def employee_named(session: AsyncSession, text: str) -> Employee | None:
     return employee
 
 
+def cli_actor(by: str | None = None) -> str:
+    """Who runs a command, for the audit and the import history: ``cli:<HR employee number or login name>``."""
+    if by:
+        return f"cli:{by}"[:64]
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError):  # no login name (a container with a bare uid)
+        return "cli"
+
+
 def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int]) -> int:
     """Print an import's report (text or one JSON object) and return the exit code."""
     if as_json:
