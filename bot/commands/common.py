@@ -1,7 +1,7 @@
 """What the HR commands share: exit codes, messages on stderr, employee numbers, import reports.
 
-Exit codes: 0 done, 1 refused (a rejected file, an unknown employee, an existing output file), 2 usage or
-a bad data file.
+Exit codes: 0 done, 1 refused (a rejected file, an unknown employee, an existing output file), 2 usage (a plan
+year without rules, a report format that contradicts its file name) or a bad data file.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.config import Settings
     from bot.db.models.core import Employee
+    from bot.services.catalog import RulesFile
     from bot.services.common import ImportReport
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -79,6 +81,38 @@ def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int])
     print(f"{report.path} ({report.encoding}, {report.rows} rows): {verb}: {summary}"
           + (f"; {report.duplicates} duplicate row(s) ignored" if report.duplicates else ""))
     return EXIT_OK
+
+
+def rules_of_year(settings: Settings, default: RulesFile, year: int | None) -> RulesFile | None:
+    """The rules of plan year ``year`` (``default`` when None), or None after saying plainly that there are none.
+
+    A year without ``data/plans/<year>/rules.yaml`` is a wrong ``--year`` (exit 2), not a broken data file.
+    """
+    from bot.services.catalog import load_rules, plan_dir, plan_years
+
+    if year is None or year == default.year:
+        return default
+    if not (plan_dir(settings.data_dir, year) / "rules.yaml").is_file():
+        known = ", ".join(str(y) for y in plan_years(settings.data_dir)) or "none"
+        err(f"abc-bot: plan year {year} has no rules here (no plans/{year}/rules.yaml in {settings.data_dir}); "
+            f"plan years with rules: {known}")
+        return None
+    return load_rules(settings.data_dir, year)
+
+
+def report_format(fmt: str | None, out: Path) -> str | None:
+    """The report's format: ``--format``, else from the suffix of ``--out``; None (after saying why) when they disagree.
+
+    ``--format csv --out x.xlsx`` would write CSV text into a file Excel then refuses to open.
+    """
+    suffix = out.suffix.lower().lstrip(".")
+    if fmt is None:
+        return "xlsx" if suffix == "xlsx" else "csv"
+    if suffix in ("csv", "xlsx") and suffix != fmt:
+        err(f"abc-bot: --format {fmt} but --out {out} ends in .{suffix}: name it {out.with_suffix('.' + fmt).name} "
+            f"or leave --format out")
+        return None
+    return fmt
 
 
 def output_exists(path: Path) -> bool:

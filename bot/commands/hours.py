@@ -8,7 +8,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands import CommandGroups
-from bot.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, agency_known, employee_number, err, print_import
+from bot.commands.common import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+    agency_known,
+    employee_number,
+    err,
+    print_import,
+    report_format,
+    rules_of_year,
+)
 
 if TYPE_CHECKING:
 
@@ -46,11 +56,12 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import taipei_today
     from bot.dates import format_roc
     from bot.services.accounts import find_employee
-    from bot.services.catalog import load_rules
     from bot.services.hours import format_hours, load_status, status_to_json
 
     async with running_app(settings, demo=False) as app:
-        rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
+        rules = rules_of_year(settings, app.rules, args.year)
+        if rules is None:
+            return EXIT_USAGE
         async with app.sessions() as session:
             number = employee_number(args.employee_no)
             if number is None:
@@ -69,7 +80,7 @@ async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  the hours requirement does not apply to {emp.rank!r}")
         for b in status.buckets:
             print(f"  {b.id:<12} required {format_hours(b.required):>5}  done {format_hours(b.done):>5}"
-                  f"  counted {format_hours(b.counted):>5}  remaining {format_hours(b.remaining):>5}")
+                  f"  counted {format_hours(b.counted):>5}  remaining {format_hours(status.owed(b)):>5}")
         print(f"  {'total':<12} required {format_hours(status.required):>5}"
               f"  done {format_hours(status.done):>5}  counted {format_hours(status.counted):>5}"
               f"  remaining {format_hours(status.remaining):>5}")
@@ -96,13 +107,16 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
-    from bot.services.catalog import load_rules
     from bot.services.hours import build_report, write_csv, write_xlsx
 
-    fmt = args.format or ("xlsx" if args.out.suffix.lower() == ".xlsx" else "csv")
+    fmt = report_format(args.format, args.out)
+    if fmt is None:
+        return EXIT_USAGE
     async with running_app(settings, demo=False) as app:
         started = time.perf_counter()
-        rules = load_rules(settings.data_dir, args.year) if args.year else app.rules
+        rules = rules_of_year(settings, app.rules, args.year)
+        if rules is None:
+            return EXIT_USAGE
         async with app.sessions() as session:
             if args.agency is not None and not await agency_known(session, args.agency):
                 return EXIT_REFUSED
