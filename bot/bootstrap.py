@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     """Load and validate every data file once (fails loudly, naming the file and key) into the frozen app."""
-    from bot.services.accounts import load_policy
+    from bot.services.accounts import load_import_limits, load_policy
     from bot.services.classes import Deps, load_enrollment_settings
     from bot.services.common import load_mapping
 
@@ -44,6 +44,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     enrollment = load_enrollment_settings(settings.data_dir, settings.plan_year)
     for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
+    load_import_limits(settings.data_dir)  # read again by the roster import, like the mappings
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
                binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment))

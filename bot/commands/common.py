@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,6 +49,11 @@ async def employee_named(session: AsyncSession, text: str) -> Employee | None:
     return employee
 
 
+FUTURE = {"added": "add {n}", "updated": "update {n}", "unchanged": "leave {n} unchanged",
+          "reactivated": "reactivate {n}", "deactivated": "mark {n} inactive", "replaced": "replace {n}"}
+"""How a dry run says what an import would do."""
+
+
 def cli_actor(by: str | None = None) -> str:
     """Who runs a command, for the audit and the import history: ``cli:<HR employee number or login name>``."""
     if by:
@@ -61,25 +66,45 @@ def cli_actor(by: str | None = None) -> str:
         return "cli"
 
 
-def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int]) -> int:
-    """Print an import's report (text or one JSON object) and return the exit code."""
+def batch_note(batch_id: int | None) -> str:
+    """``(batch 7; undo: abc-bot import undo 7)``, or a note that nothing changed."""
+    if batch_id is None:
+        return " (nothing changed, so no batch was recorded)"
+    return f" (batch {batch_id}; to undo it: abc-bot import undo {batch_id})"
+
+
+def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int], dry_run: bool = False,
+                 extra: dict[str, Any] | None = None) -> int:
+    """Print an import's report (text or one JSON object) and return the exit code.
+
+    ``extra``: more keys of the JSON object (the importer's own); a refusal (``report.refused``) exits 1
+    like a rejected file, and a dry run speaks of what the import *would* do.
+    """
     if as_json:
         print(json.dumps({"file": report.path, "encoding": report.encoding, "rows": report.rows, **counts,
                           "duplicates": report.duplicates, "written": report.written,
                           "rejected": [{"line": e.line, "reason": e.message} for e in report.errors],
-                          "warnings": report.warnings}, ensure_ascii=False))
+                          "warnings": report.warnings, "dry_run": dry_run, "batch": report.batch_id,
+                          "refused": report.refused or None, **(extra or {})}, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_REFUSED
     for w in report.warnings:
         err(f"warning: {w}")
-    if not report.ok:
+    if report.errors:
         err(f"{report.path}: rejected, nothing written. {len(report.errors)} row(s) with problems:")
         for e in report.errors:
             err(f"  line {e.line}: {e.message}")
         return EXIT_REFUSED
+    if report.refused:
+        err(f"{report.path}: refused, nothing written: {report.refused}")
+        return EXIT_REFUSED
+    dupes = f"; {report.duplicates} duplicate row(s) ignored" if report.duplicates else ""
+    head = f"{report.path} ({report.encoding}, {report.rows} rows)"
+    if dry_run:
+        summary = ", ".join(FUTURE.get(k, k + " {n}").format(n=v) for k, v in counts.items())
+        print(f"{head}: dry run, nothing was written; the import would {summary}{dupes}")
+        return EXIT_OK
     summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
-    verb = "would be" if not report.written else "done"
-    print(f"{report.path} ({report.encoding}, {report.rows} rows): {verb}: {summary}"
-          + (f"; {report.duplicates} duplicate row(s) ignored" if report.duplicates else ""))
+    print(f"{head}: done: {summary}{dupes}{batch_note(report.batch_id)}")
     return EXIT_OK
 
 
