@@ -174,6 +174,8 @@ class RecordView:
     source: str
     credited: bool
     forfeit_reason: str | None
+    id: int | None = None
+    """The record's id (for HR: ``abc-bot hours delete ID``, an import's ``replaces`` column)."""
 
 
 @dataclass(frozen=True)
@@ -329,7 +331,7 @@ def compute_status(rules: RulesFile, records: Iterable[RecordView], *, today: da
 
 _RECORD_COLUMNS = (LearningRecord.occurred_on, LearningRecord.title, LearningRecord.course_code,
                    LearningRecord.hours, LearningRecord.bucket, LearningRecord.mode, LearningRecord.source,
-                   LearningRecord.credited, LearningRecord.forfeit_reason)
+                   LearningRecord.credited, LearningRecord.forfeit_reason, LearningRecord.id)
 
 
 async def employee_records(session: AsyncSession, employee_id: int, plan_year: int) -> list[RecordView]:
@@ -337,7 +339,7 @@ async def employee_records(session: AsyncSession, employee_id: int, plan_year: i
     rows = (await session.execute(select(*_RECORD_COLUMNS).where(
         LearningRecord.employee_id == employee_id, LearningRecord.plan_year == plan_year))).all()
     return [RecordView(occurred_on=r[0], title=r[1], course_code=r[2], hours=Decimal(r[3]), bucket=r[4],
-                       mode=r[5], source=r[6], credited=bool(r[7]), forfeit_reason=r[8]) for r in rows]
+                       mode=r[5], source=r[6], credited=bool(r[7]), forfeit_reason=r[8], id=r[9]) for r in rows]
 
 
 async def load_status(session: AsyncSession, rules: RulesFile, employee: Employee, *,
@@ -386,8 +388,8 @@ def status_to_json(employee: Employee, status: HoursStatus, rules: RulesFile) ->
                        "date_roc": format_roc(d.date), "days_left": d.days_left, "passed": d.passed,
                        "remaining": json_number(d.remaining)} for d in status.deadlines],
         "sources": {s: json_number(h) for s, h in status.hours_by_source().items()},
-        "records": [{"date": r.occurred_on.isoformat(), "date_roc": format_roc(r.occurred_on), "title": r.title,
-                     "course_code": r.course_code, "hours": json_number(r.hours), "bucket": r.bucket,
+        "records": [{"id": r.id, "date": r.occurred_on.isoformat(), "date_roc": format_roc(r.occurred_on),
+                     "title": r.title, "course_code": r.course_code, "hours": json_number(r.hours), "bucket": r.bucket,
                      "mode": r.mode, "source": r.source, "credited": r.credited,
                      "forfeit_reason": r.forfeit_reason} for r in status.records],
     }
