@@ -3,7 +3,13 @@
 Other packages import only what this module exports.
 """
 
-from bot.services.classes.attendance import AttendanceLine, AttendanceReport, import_attendance, read_attendance_csv
+from bot.services.classes.attendance import (
+    AttendanceLine,
+    AttendanceReport,
+    import_attendance,
+    read_attendance_csv,
+    read_attendance_rows,
+)
 from bot.services.classes.eligibility import (
     EligibilityRule,
     EmployeeFacts,
@@ -88,6 +94,7 @@ __all__ = [
     "own_enrollment",
     "period_bounds",
     "read_attendance_csv",
+    "read_attendance_rows",
     "read_classes_file",
     "seed_demo_classes",
     "substitute",
