@@ -14,33 +14,28 @@ Targets (issue 3): status p99 < 5 ms; full report < 5 s.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
-import os
 import random
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.scratch import machine, options, plain_dsn, scratch_postgres, scratch_sqlite
 from bot.config import DEFAULT_DATA_DIR
-from bot.db import migrate
 from bot.db.engine import create_engine, session_factory
 from bot.services.accounts import find_employee
 from bot.services.catalog import load_rules
 from bot.services.hours import build_report, load_status, write_csv, write_xlsx
 from bot.texts import MessageCatalog
 
-PG_URL = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-    "TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 NOW = datetime(2024, 10, 1, 2, 0, tzinfo=UTC)
 TODAY = date(2024, 10, 1)
 AGENCIES = [f"桃園市政府機關{i:02d}" for i in range(60)]
@@ -165,12 +160,7 @@ def settle() -> None:
 
 
 async def bench_sqlite(n_employees: int, per_employee: int, samples: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.sqlite3"
-        url = f"sqlite:///{path}"
-        engine = create_engine(url)
-        await migrate.upgrade(engine)
-        await engine.dispose()
+    async with scratch_sqlite() as (url, path):
         print("SQLite:")
         emps, recs = generate(n_employees, per_employee)
         started = time.perf_counter()
@@ -182,46 +172,27 @@ async def bench_sqlite(n_employees: int, per_employee: int, samples: int) -> Non
 
 
 async def bench_postgres(n_employees: int, per_employee: int, samples: int) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    base = make_url(PG_URL)
-    admin_dsn = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"abc_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = await asyncpg.connect(admin_dsn, timeout=5)
-    except Exception as exc:  # any failure to connect means "no server here"
-        print(f"PostgreSQL: skipped, no server at {PG_URL} ({type(exc).__name__}); set BENCH_DATABASE_URL")
-        return
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        engine = create_engine(url)
-        await migrate.upgrade(engine)
-        await engine.dispose()
+    async with scratch_postgres() as url:
+        if url is None:
+            return
         print("PostgreSQL:")
         emps, recs = generate(n_employees, per_employee)
         started = time.perf_counter()
-        await load_postgres(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False),
-                            emps, recs)
+        await load_postgres(plain_dsn(url), emps, recs)
         print(f"  loaded in {time.perf_counter() - started:.1f} s")
         del emps, recs
         settle()
         await measure(url, n_employees, samples)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser = options(__doc__)
     parser.add_argument("--employees", type=int, default=30_000)
     parser.add_argument("--records", type=int, default=40, help="records per employee")
     parser.add_argument("--samples", type=int, default=2_000)
-    parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
-    print(f"{args.employees:,} employees × {args.records} records; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} CPUs (other work on the machine shows in the p99)")
+    print(f"{args.employees:,} employees × {args.records} records; {machine()} (other work on the machine "
+          "shows in the p99)")
     if args.only in (None, "sqlite"):
         await bench_sqlite(args.employees, args.records, args.samples)
     if args.only in (None, "postgres"):

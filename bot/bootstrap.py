@@ -1,20 +1,21 @@
-"""The one wiring point: settings → the loaded app, the engine, the dispatcher, the channels.
+"""The one wiring point: settings → the loaded app, the engine, the dispatcher, the channels, the outbox worker.
 
 Nothing is built at import time. :func:`load_app` loads and validates every data file once;
-:func:`build_app` adds the database and the dispatcher inside the running event loop. The web server,
-the CLI and the console ask this module for what they need and build nothing themselves.
+:func:`build_app` adds the database and the dispatcher inside the running event loop;
+:func:`build_channels` builds the webhook channels the settings configure (:data:`CHANNELS` says how) and
+:func:`build_worker` the outbox worker with one sender per channel. The web server, the CLI and the
+console ask this module for what they need and build nothing themselves.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import App
 from bot.clock import Clock, SystemClock
@@ -25,17 +26,29 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.models import Employee
 from bot.dispatcher import Dispatcher
 from bot.intents import IntentRecognizer
-from bot.services.catalog import Catalog, RulesFile, SearchEngine, load_catalog, load_rules
+from bot.runtime import Runtime as Runtime  # re-exported: commands and tests name it here
+from bot.services.catalog import SearchEngine, load_catalog, load_rules
+from bot.services.notices import DeliveryWorker
 from bot.texts import MessageCatalog
+
+if TYPE_CHECKING:
+    from bot.channels.base import Channel
+    from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 
 def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
-    """Load and validate every data file once (fails loudly, naming the file and key) into the frozen app."""
+    """Load and validate every data file once (fails loudly, naming the file and key) into the frozen app.
+
+    Also wires the notices seam: the handlers layer's renderer goes into the one :class:`Notifier`, after
+    checking that every notice kind a service declares has a render function (``MissingRenderer`` if not).
+    """
     from bot.services.accounts import load_import_limits, load_policy
-    from bot.services.classes import Deps, load_enrollment_settings
+    from bot.services.classes import NOTICE_KINDS, Deps, load_enrollment_settings
     from bot.services.common import load_mapping
+    from bot.services.notices import Notifier, require_renderers
+    from handlers.notices import RENDERERS, renderer
 
     catalog = load_catalog(settings.data_dir, settings.plan_year)
     rules = load_rules(settings.data_dir, settings.plan_year)
@@ -45,48 +58,11 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
     load_import_limits(settings.data_dir)  # read again by the roster import, like the mappings
+    require_renderers(NOTICE_KINDS, RENDERERS)
+    notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
-               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment))
-
-
-@dataclass
-class Runtime:
-    """The loaded app with its database and dispatcher: what a running command holds."""
-
-    app: App
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    dispatcher: Dispatcher
-
-    @property
-    def settings(self) -> Settings:
-        """The settings the app was loaded with."""
-        return self.app.settings
-
-    @property
-    def clock(self) -> Clock:
-        """The app's clock."""
-        return self.app.clock
-
-    @property
-    def texts(self) -> MessageCatalog:
-        """The message catalog."""
-        return self.app.texts
-
-    @property
-    def catalog(self) -> Catalog:
-        """The plan year's catalog."""
-        return self.app.catalog
-
-    @property
-    def rules(self) -> RulesFile:
-        """The plan year's rules."""
-        return self.app.rules
-
-    async def close(self) -> None:
-        """Release the database connections."""
-        await self.engine.dispose()
+               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier))
 
 
 async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_db: bool = True,
@@ -148,3 +124,83 @@ async def prepare_database(runtime: Runtime, *, demo: bool | None = None) -> Non
             demo = (await session.execute(select(func.count()).select_from(Employee))).scalar_one() == 0
         if demo:
             await seed_demo(session, app.settings.data_dir, now=app.clock.now(), deps=app.deps)
+
+
+# ---------------------------------------------------------------------------------------- channels
+
+
+@dataclass(frozen=True)
+class ChannelSetup:
+    """How one webhook channel is configured and built; adding a channel is one more entry in :data:`CHANNELS`."""
+
+    name: str
+    credentials: tuple[str, ...]
+    """The settings it needs, all of them (their environment variables are the same names in upper case)."""
+    build: Callable[[Runtime, Metrics], Channel]
+    """Builds the channel and its SDK client (inside the running loop)."""
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        """The environment variables of its credentials."""
+        return tuple(name.upper() for name in self.credentials)
+
+    def configured(self, settings: Settings) -> bool:
+        """True when every credential is set."""
+        return all(getattr(settings, name) for name in self.credentials)
+
+    def half_configured(self, settings: Settings) -> bool:
+        """True when some credentials are set but not all: a mistake the server refuses to start with."""
+        return any(getattr(settings, name) for name in self.credentials) and not self.configured(settings)
+
+
+def _line(runtime: Runtime, metrics: Metrics) -> Channel:
+    from bot.channels.line import LineChannel
+
+    return LineChannel.from_settings(runtime, metrics)
+
+
+CHANNELS: tuple[ChannelSetup, ...] = (
+    ChannelSetup("line", ("line_channel_secret", "line_channel_access_token"), _line),
+)
+"""The webhook channels ``abc-bot serve`` can run, in the order they are started."""
+
+
+def configured_channels(settings: Settings) -> list[ChannelSetup]:
+    """The webhook channels whose credentials are all set (``abc-bot run`` serves when there is one)."""
+    return [setup for setup in CHANNELS if setup.configured(settings)]
+
+
+def channel_settings_problem(settings: Settings) -> str | None:
+    """Why ``abc-bot serve`` cannot start with these settings (a channel set up half-way, or none), or None."""
+    for setup in CHANNELS:
+        if setup.half_configured(settings):
+            names = " and ".join(setup.variables)
+            return f"set both {names} (or neither)" if len(setup.variables) == 2 else f"set all of {names} (or none)"
+    if not configured_channels(settings):
+        wanted = " or ".join(" and ".join(setup.variables) for setup in CHANNELS)
+        return f"no channel is configured; set {wanted}"
+    return None
+
+
+def build_channels(runtime: Runtime, metrics: Metrics) -> list[Channel]:
+    """The webhook channels the settings configure, built with their SDK clients (inside the running loop)."""
+    return [setup.build(runtime, metrics) for setup in configured_channels(runtime.settings)]
+
+
+def build_worker(runtime: Runtime, channels: Sequence[Channel], *, metrics: Metrics | None = None,
+                 account_ids: frozenset[int] | None = None,
+                 poll_interval: float | None = None) -> DeliveryWorker | None:
+    """The outbox worker with one sender per channel (None without channels).
+
+    Args:
+        runtime: the built app.
+        channels: the channels whose rows it delivers, each through its ``sender``.
+        metrics: where it counts deliveries.
+        account_ids: only rows for these accounts (the console chat delivers to its own user only).
+        poll_interval: seconds between looks at the outbox when idle (default: the worker's).
+    """
+    if not channels:
+        return None
+    options: dict[str, Any] = {} if poll_interval is None else {"poll_interval": poll_interval}
+    return DeliveryWorker(runtime.sessions, runtime.clock, {channel.name: channel.sender for channel in channels},
+                          metrics=metrics, account_ids=account_ids, **options)

@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock
@@ -20,17 +21,42 @@ from bot.config import ConfigError, Settings, load_settings
 
 EXIT_OK = 0
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141
+"""stdout's reader closed early (``abc-bot … | head -1``): what a shell reports for a process ended by SIGPIPE."""
 
 Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
-def _setup_logging(settings: Settings, default: str) -> None:
+def _setup_logging(settings: Settings, default: str, *, log_file: Path | None = None) -> None:
+    """Log at ``LOG_LEVEL`` (else ``default``) to stderr, or to ``log_file`` (the console chat's own file).
+
+    Raises:
+        OSError: the log file's folder cannot be made or the file cannot be opened for appending.
+    """
     level = settings.log_level if os.environ.get("LOG_LEVEL") else default
-    logging.basicConfig(level=level, stream=sys.stderr,
+    handler: logging.Handler
+    if log_file is None:
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        logging.captureWarnings(True)  # Python's warnings too: nothing but the conversation on the terminal
+    logging.basicConfig(level=level, handlers=[handler],
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if handler not in logging.getLogger().handlers:  # logging was already set up (main called in a test)
+        handler.close()
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # one line per plugin otherwise
     # aiosqlite logs every statement with its parameters at DEBUG: names, employee numbers, state data.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().getEffectiveLevel()))
+
+
+def _is_console_chat(args: argparse.Namespace, settings: Settings) -> bool:
+    """True for ``chat`` and for ``run`` without credentials: the terminal is the conversation."""
+    if args.func is cmd_chat:
+        return True
+    from bot.bootstrap import configured_channels
+
+    return args.func is cmd_run and not configured_channels(settings)
 
 
 def _console_clock(settings: Settings) -> Clock | None:
@@ -63,15 +89,17 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the whole bot: the web server when LINE/Telegram credentials are set, else the console."""
-    if settings.line_enabled:  # the only channel `serve` has so far
+    """Run the whole bot: the web server when a channel's credentials are set (LINE), else the console."""
+    from bot.bootstrap import configured_channels
+
+    if configured_channels(settings):
         return await cmd_serve(args, settings)
     args.user, args.lang, args.json = None, None, False
     return await cmd_chat(args, settings)
 
 
 async def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Serve the LINE (and Telegram) webhooks, health and metrics."""
+    """Serve the configured channels' webhooks (LINE), health and metrics."""
     from bot.web import serve
 
     if settings.demo_today is not None:
@@ -192,6 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _reader_went_away() -> int:
+    """The reader closed stdout's pipe: stop quietly, as Python's documentation advises for SIGPIPE.
+
+    stdout is pointed at /dev/null, so what is still buffered for it cannot fail again (with a traceback)
+    when the interpreter flushes it on the way out.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``abc-bot``."""
     from bot.datafiles import DataFileError
@@ -203,10 +243,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"abc-bot: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    _setup_logging(settings, args.log)
+    log_file = settings.log_file if _is_console_chat(args, settings) else None
+    try:
+        _setup_logging(settings, args.log, log_file=log_file)
+    except OSError as exc:
+        print(f"abc-bot: configuration error: cannot write the log file (LOG_FILE): {exc}", file=sys.stderr)
+        return EXIT_USAGE
     command: Command = args.func
     try:
-        return asyncio.run(command(args, settings))
+        code = asyncio.run(command(args, settings))
+        sys.stdout.flush()  # a reader that went away shows here, not in the interpreter's last flush
+        return code
+    except BrokenPipeError:
+        return _reader_went_away()
     except DataFileError as exc:
         print(f"abc-bot: bad data file:\n{exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -57,6 +57,8 @@ class Settings:
     default_lang: str
     demo_employee_no: str
     log_level: str = "INFO"
+    log_file: Path = DEFAULT_VAR_DIR / "abc-bot.log"
+    """Where the console chat logs (its terminal shows only the conversation); other commands use stderr."""
     line_channel_secret: str | None = None
     line_channel_access_token: str | None = None
     line_api_base_url: str | None = None
@@ -67,11 +69,6 @@ class Settings:
     port: int = 8080
     demo_today: date | None = None
     extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def line_enabled(self) -> bool:
-        """True when both LINE credentials are set."""
-        return bool(self.line_channel_secret and self.line_channel_access_token)
 
 
 def default_database_url() -> str:
@@ -111,6 +108,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         default_lang=lang,
         demo_employee_no=_env("DEMO_EMPLOYEE_NO", "T0001") or "T0001",
         log_level=(_env("LOG_LEVEL", "INFO") or "INFO").upper(),
+        log_file=Path(_env("LOG_FILE") or DEFAULT_VAR_DIR / "abc-bot.log"),
         line_channel_secret=_env("LINE_CHANNEL_SECRET"),
         line_channel_access_token=_env("LINE_CHANNEL_ACCESS_TOKEN"),
         line_api_base_url=_env("LINE_API_BASE_URL"),

@@ -138,7 +138,7 @@ class Dispatcher:
         """Call the route's handler; a ``needs_link`` route of an unlinked user gets the table's bind_first."""
         handler = route.handler
         if route.needs_link and ctx.employee is None:
-            handler, argument = self.routes.bind_first.handler, route.needs_link
+            handler, argument = self.routes.slots.bind_first.handler, route.needs_link
         result = await handler(ctx, msg, argument)
         result.intent = result.intent or route.intent
         return result
@@ -153,24 +153,24 @@ class Dispatcher:
     def _route(self, ctx: Context[Any], msg: IncomingMessage) -> tuple[Route, object]:
         routes = self.routes
         if msg.kind == MessageKind.FOLLOW:
-            return routes.welcome, ""
+            return routes.slots.welcome, ""
         if msg.kind == MessageKind.IMAGE:
-            return routes.image, ""
+            return routes.slots.image, ""
         if msg.kind == MessageKind.ACTION:
             route = routes.actions.get(type(msg.action)) if msg.action is not None else None
             if route is None:
-                return routes.bad_button, ""
+                return routes.slots.bad_button, ""
             return route, msg.action
         if msg.kind != MessageKind.TEXT:
-            return routes.unsupported, ""
+            return routes.slots.unsupported, ""
         text = clean_text(msg.text)
         if not text:
             return routes.intents["help"], ""
         if len(text) > MAX_TEXT_CHARS:
-            return routes.too_long, ""
+            return routes.slots.too_long, ""
         match = self.intents.match(text)
         if ctx.state and ctx.state in routes.states and (match is None or match.name not in routes.escapes):
             return routes.states[ctx.state], text
         if match is not None and match.name in routes.intents:
             return routes.intents[match.name], match.argument
-        return routes.fallback, text
+        return routes.slots.fallback, text

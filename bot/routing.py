@@ -71,14 +71,7 @@ class RouteTable:
     intents: dict[str, Route]
     states: dict[str, Route]
     escapes: frozenset[str]
-    fallback: Route
-    welcome: Route
-    image: Route
-    bad_button: Route
-    unsupported: Route
-    too_long: Route
-    bind_first: Route
-    """Answers a ``needs_link`` route for an unlinked user (its argument is the route's feature name)."""
+    slots: Slots
 
 
 def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
@@ -102,6 +95,4 @@ def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
         if unknown:
             raise ValueError(f"feature {feature.name}: escapes {sorted(unknown)} are not its intents")
         escapes |= feature.escapes
-    return RouteTable(actions=actions, intents=intents, states=states, escapes=frozenset(escapes),
-                      fallback=slots.fallback, welcome=slots.welcome, image=slots.image, bad_button=slots.bad_button,
-                      unsupported=slots.unsupported, too_long=slots.too_long, bind_first=slots.bind_first)
+    return RouteTable(actions=actions, intents=intents, states=states, escapes=frozenset(escapes), slots=slots)

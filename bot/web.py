@@ -1,17 +1,18 @@
-"""The web server of ``abc-bot serve``: the LINE webhook, ``/healthz``, ``/metrics``, the outbox worker.
+"""The web server of ``abc-bot serve``: the channels' webhooks, ``/healthz``, ``/metrics``, the outbox worker.
 
-One asyncio process (aiohttp, which line-bot-sdk already depends on):
+One asyncio process (aiohttp, which line-bot-sdk already depends on). The server knows no chat
+platform: :mod:`bot.bootstrap` builds the channels the settings configure (:class:`bot.channels.base.Channel`)
+and the outbox worker with one sender per channel, and the server mounts each channel's routes (LINE:
+``POST /webhooks/line``, see :mod:`bot.channels.line`) next to its own:
 
-- ``POST /webhooks/line``: 413 for a body over 1 MiB, 400 for a missing or wrong signature or a body
-  that is not a webhook document (nothing processed, counted by reason), else 200 at once; the events
-  are handled after the answer (see :mod:`bot.channels.line`).
 - ``GET /healthz``: 200 when the database answers, 503 when it does not.
 - ``GET /metrics``: Prometheus text format (:mod:`bot.metrics`).
+- anything else: 404.
 
 Shutdown (SIGTERM, SIGINT, or :meth:`WebServer.stop`): stop listening, answer 503 to webhook requests
-still arriving on open connections (LINE redelivers those), finish queued events within the grace
-period, stop the outbox worker after its current batch, close the connections, the SDK client and the
-database.
+still arriving on open connections (the platforms send them again), let the outbox worker finish its
+batch (it sends through the channels' clients), let each channel finish its queued events within the
+grace period and close its SDK client, then close the connections and the database.
 """
 
 from __future__ import annotations
@@ -23,61 +24,71 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy import text
 
+from bot.channels.base import DEFAULT_MAX_BODY, shutting_down
 from bot.config import Settings
 from bot.db.engine import once_more_if_dropped
 from bot.metrics import Metrics
 
 if TYPE_CHECKING:
     from bot.bootstrap import Runtime
-    from bot.channels.line import LineChannel
+    from bot.channels.base import Channel, Handler
     from bot.services.notices import DeliveryWorker
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
 SHUTDOWN_GRACE = 20.0
 PROCESSED_EVENTS_KEPT = timedelta(days=7)
 PRUNE_EVERY = 3600.0
-KNOWN_PATHS = ("/webhooks/line", "/healthz", "/metrics")
+OWN_PATHS = ("/healthz", "/metrics")
 
 
 class WebServer:
     """The aiohttp application with its channels and background work."""
 
-    def __init__(self, app: Runtime, metrics: Metrics, *, line: LineChannel | None = None,
-                 worker: DeliveryWorker | None = None, max_body: int = MAX_BODY_BYTES,
-                 grace: float = SHUTDOWN_GRACE) -> None:
+    def __init__(self, app: Runtime, metrics: Metrics, *, channels: Sequence[Channel] = (),
+                 worker: DeliveryWorker | None = None, grace: float = SHUTDOWN_GRACE) -> None:
         self.app = app
         self.metrics = metrics
-        self.line = line
+        self.channels = tuple(channels)
         self.worker = worker
-        self.max_body = max_body
         self.grace = grace
         self.closing = False
         self.port = 0
+        self._routes = [route for channel in self.channels for route in channel.routes()]
+        self._known_paths = frozenset((*OWN_PATHS, *(route.path for route in self._routes)))
         self._runner: web.AppRunner | None = None
         self._prune: asyncio.Task[None] | None = None
 
     def application(self) -> web.Application:
         """The aiohttp application (routes and the request-counting middleware)."""
-        application = web.Application(client_max_size=self.max_body, middlewares=[self._count])
+        max_body = max((route.max_body for route in self._routes), default=DEFAULT_MAX_BODY)
+        application = web.Application(client_max_size=max_body, middlewares=[self._count])
         application.router.add_get("/healthz", self.healthz)
         application.router.add_get("/metrics", self.metrics_page)
-        if self.line is not None:
-            application.router.add_post("/webhooks/line", self.line_webhook)
+        for route in self._routes:
+            application.router.add_route(route.method, route.path, self._while_open(route.handler))
         return application
+
+    def _while_open(self, handler: Handler) -> Handler:
+        """A channel's handler, answered 503 once the server began to stop."""
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if self.closing:
+                return shutting_down()
+            return await handler(request)
+
+        return guarded
 
     @web.middleware
     async def _count(self, request: web.Request,
                      handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-        path = request.path if request.path in KNOWN_PATHS else "other"
+        path = request.path if request.path in self._known_paths else "other"
         try:
             response = await handler(request)
         except web.HTTPException as exc:
@@ -111,36 +122,12 @@ class WebServer:
         return web.Response(text=self.metrics.render(), content_type="text/plain",
                             headers={"X-Content-Format": "prometheus 0.0.4"})
 
-    async def line_webhook(self, request: web.Request) -> web.Response:
-        """Verify, parse and queue a LINE webhook request; answer at once."""
-        from bot.channels.line import WebhookRejected
-
-        assert self.line is not None
-        if self.closing:
-            return web.Response(status=503, text="shutting down")
-        if request.content_length is not None and request.content_length > self.max_body:
-            return self._reject(413, "too_large")
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._reject(413, "too_large")
-        if self.closing:  # the stop began while the body was arriving: its events would be queued too late
-            return web.Response(status=503, text="shutting down")
-        try:
-            await self.line.receive(body, request.headers.get("X-Line-Signature"))
-        except WebhookRejected as exc:
-            return self._reject(exc.status, exc.reason)
-        return web.Response(text="OK")
-
-    def _reject(self, status: int, reason: str) -> web.Response:
-        self.metrics.webhooks_rejected.inc(reason)
-        log.warning("LINE webhook refused status=%s reason=%s", status, reason)
-        return web.Response(status=status, text=reason.replace("_", " "))
-
     # ------------------------------------------------------------------ life cycle
 
     async def start(self, host: str, port: int, *, reuse_port: bool = False) -> None:
-        """Listen on ``host:port`` (0 = any free port; the chosen one is in :attr:`port`)."""
+        """Start the channels, then listen on ``host:port`` (0 = any free port; the chosen one is in :attr:`port`)."""
+        for channel in self.channels:
+            await channel.start()
         self._runner = web.AppRunner(self.application(), handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_port=reuse_port or None)
@@ -148,10 +135,10 @@ class WebServer:
         self.port = self._runner.addresses[0][1]
         if self.worker is not None:
             self.worker.start()
-        if self.line is not None:
+        if self.channels:
             self._prune = asyncio.create_task(self._prune_loop())
-        log.info("listening on http://%s:%s (LINE webhook: %s)", host, self.port,
-                 "on" if self.line is not None else "off")
+        log.info("listening on http://%s:%s (channels: %s)", host, self.port,
+                 ", ".join(channel.name for channel in self.channels) or "none")
 
     async def stop(self) -> None:
         """Graceful shutdown (see the module docstring)."""
@@ -160,19 +147,24 @@ class WebServer:
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()
-        if self.line is not None:
-            await self.line.drain(self.grace)
         if self.worker is not None:
             await self.worker.stop()
+        await self._stop_channels()
         if self._prune is not None:
             self._prune.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._prune
         if self._runner is not None:
             await self._runner.cleanup()
-        if self.line is not None:
-            await self.line.close()
         log.info("stopped in %.1fs", time.monotonic() - started)
+
+    async def _stop_channels(self) -> None:
+        """Stop every channel at once (each within the grace period); one that fails does not keep the others."""
+        results = await asyncio.gather(*(channel.stop(self.grace) for channel in self.channels),
+                                       return_exceptions=True)
+        for channel, result in zip(self.channels, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("stopping the %s channel failed (%s)", channel.name, type(result).__name__)
 
     async def _prune_loop(self) -> None:
         """Forget processed webhook event ids after a week (LINE redelivers within hours)."""
@@ -188,15 +180,12 @@ class WebServer:
 
 
 async def build_server(app: Runtime, metrics: Metrics | None = None) -> WebServer:
-    """The server for an Runtime: the LINE channel when its credentials are set, and the outbox worker."""
-    from bot.channels.line import CHANNEL, LineChannel
-    from bot.services.notices import DeliveryWorker
+    """The server for a Runtime: the channels the settings configure and the outbox worker, both from bootstrap."""
+    from bot.bootstrap import build_channels, build_worker
 
     metrics = metrics or Metrics()
-    line = LineChannel.from_settings(app, metrics) if app.settings.line_enabled else None
-    senders = {CHANNEL: line.sender} if line is not None else {}
-    worker = DeliveryWorker(app.sessions, app.clock, senders, metrics=metrics) if senders else None
-    return WebServer(app, metrics, line=line, worker=worker)
+    channels = build_channels(app, metrics)
+    return WebServer(app, metrics, channels=channels, worker=build_worker(app, channels, metrics=metrics))
 
 
 def freeze_startup_objects() -> None:
@@ -212,15 +201,11 @@ def freeze_startup_objects() -> None:
 
 async def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
     """Run the web server until SIGTERM or SIGINT; returns the exit code."""
-    from bot.bootstrap import build_app
+    from bot.bootstrap import build_app, channel_settings_problem
 
-    if bool(settings.line_channel_secret) != bool(settings.line_channel_access_token):
-        print("abc-bot serve: set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (or neither)",
-              file=sys.stderr)
-        return 2
-    if not settings.line_enabled:
-        print("abc-bot serve: no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN",
-              file=sys.stderr)
+    problem = channel_settings_problem(settings)
+    if problem is not None:
+        print(f"abc-bot serve: {problem}", file=sys.stderr)
         return 2
     app = await build_app(settings)
     try:

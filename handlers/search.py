@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.app import Ctx
 from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from bot.routing import Feature, Route
+from bot.textfold import compact
 from handlers.common import back_to_menu, item_card, main_menu
 
 
@@ -58,9 +59,12 @@ def _page(ctx: Ctx, query: str, offset: int) -> HandlerResult:
 
 
 async def search_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
-    """Search for what the user typed (the fallback for text that is not a command)."""
+    """Search for what the user typed (the fallback for text that is not a command).
+
+    Text that folds to nothing (punctuation, emoji) is not searched: the user gets the menu.
+    """
     query = arg.strip()
-    if not query:
+    if not compact(query):
         return HandlerResult([Reply.plain(ctx.t("search.empty"), main_menu(ctx))], intent=Intent.UNKNOWN)
     return _page(ctx, query, 0)
 

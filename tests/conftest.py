@@ -209,7 +209,7 @@ def shared_dir() -> Path:
 
 # ---------------------------------------------------------------- the CLI in this process
 
-CLI_ENV_PREFIXES = ("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL", "DEMO_TODAY")
+CLI_ENV_PREFIXES = ("LINE_", "TELEGRAM_", "DATABASE_URL", "LOG_LEVEL", "LOG_FILE", "DEMO_TODAY")
 """Settings from the developer's environment that would change what a CLI test sees."""
 
 Cli = Callable[[list[str]], subprocess.CompletedProcess[str]]

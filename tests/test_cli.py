@@ -15,11 +15,17 @@ from tests.conftest import CLI_ENV_PREFIXES
 REPO = Path(__file__).resolve().parent.parent
 
 
-def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def cli_env(tmp_path: Path, **env: str) -> dict[str, str]:
+    """The environment of a CLI process: the developer's, less what would change what a test sees."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(CLI_ENV_PREFIXES)}
-    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", **env})
+    environment.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+                        "LOG_FILE": str(tmp_path / "abc-bot.log"), **env})
+    return environment
+
+
+def abc_bot(args: list[str], tmp_path: Path, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          cwd=tmp_path, env=environment, timeout=120, check=False)
+                          cwd=tmp_path, env=cli_env(tmp_path, **env), timeout=120, check=False)
 
 
 def test_chat_json_contract_on_an_empty_database(tmp_path: Path) -> None:
@@ -61,6 +67,44 @@ def test_run_without_credentials_is_the_console(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "[1] 瀏覽課程" in result.stdout
     assert (tmp_path / "cli.sqlite3").exists()
+
+
+@pytest.mark.parametrize("command", [["chat", "--user", "NOBODY"], ["run"]])
+def test_console_chat_logs_to_its_file_not_into_the_conversation(tmp_path: Path, command: list[str]) -> None:
+    # A wrong linking code logs "WARNING bot.services.binding: binding failed …": not on the terminal.
+    result = abc_bot(command, tmp_path, "綁定 T0001 AAAA-BBBB\nhelp\n", LOG_LEVEL="INFO",
+                     LOG_FILE=str(tmp_path / "logs" / "chat.log"), DEMO_EMPLOYEE_NO="NOBODY")
+    assert result.returncode == 0, result.stderr
+    assert "綁定碼不正確" in result.stdout and "[1] 瀏覽課程" in result.stdout
+    assert result.stderr == "note: employee NOBODY is not on the roster; chatting as an unbound user\n"
+    assert "WARNING" not in result.stdout and "INFO" not in result.stdout
+    log = (tmp_path / "logs" / "chat.log").read_text(encoding="utf-8")
+    assert "WARNING bot.services.accounts.binding: binding failed account=" in log
+    assert "INFO bot.bootstrap: migrating database" in log  # LOG_LEVEL still sets the level
+    assert "AAAA-BBBB" not in log and "T0001" not in log  # no message bodies
+
+
+def test_console_chat_refuses_a_log_file_it_cannot_write(tmp_path: Path) -> None:
+    (tmp_path / "not-a-folder").write_text("", encoding="utf-8")
+    result = abc_bot(["chat"], tmp_path, "help\n", LOG_FILE=str(tmp_path / "not-a-folder" / "chat.log"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("abc-bot: configuration error: cannot write the log file (LOG_FILE)")
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "stdin"), [(["hours", "T0001"], ""), (["catalog", "--json"], ""),
+                                           (["search", "python"], ""), (["chat"], "help\n")])
+def test_a_reader_that_closes_early_ends_the_output_quietly(tmp_path: Path, args: list[str], stdin: str) -> None:
+    # `abc-bot hours T0001 | head -1`, made deterministic: the reader has gone before the first write.
+    assert abc_bot(["db", "seed", "--demo"], tmp_path).returncode == 0
+    read_end, write_end = os.pipe()
+    with subprocess.Popen([sys.executable, "-m", "bot", *args], stdin=subprocess.PIPE, stdout=write_end,
+                          stderr=subprocess.PIPE, cwd=tmp_path, env=cli_env(tmp_path)) as proc:
+        os.close(write_end)
+        os.close(read_end)
+        _, err = proc.communicate(stdin.encode(), timeout=120)
+    assert proc.returncode == 141, err.decode()
+    assert err.decode() == ""  # no traceback, no "Exception ignored … BrokenPipeError"
 
 
 def test_search_json_one_line_per_query(tmp_path: Path) -> None:
@@ -152,3 +196,13 @@ def test_db_seed_demo_follows_demo_today(tmp_path: Path) -> None:
     assert seed.returncode == 0, seed.stderr
     chat = abc_bot(["chat", "--json"], tmp_path, "我的報名\n", DEMO_TODAY="2024-03-01")
     assert "113年3月" in chat.stdout and "115年" not in chat.stdout
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({}, "no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"),
+    ({"LINE_CHANNEL_SECRET": "s"}, "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (or neither)"),
+])
+def test_serve_without_a_whole_channel_exits_2(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    result = abc_bot(["serve", "--port", "0"], tmp_path, **env)
+    assert result.returncode == 2 and f"abc-bot serve: {message}" in result.stderr
+    assert not (tmp_path / "cli.sqlite3").exists()  # refused before touching the database

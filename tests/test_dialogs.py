@@ -100,6 +100,23 @@ async def test_odd_input(sqlite_app: Runtime) -> None:
     ])
 
 
+async def test_a_question_mark_asks_for_help(sqlite_app: Runtime) -> None:
+    await run_dialog(sqlite_app, "T0001", [
+        Say("?", intent="help", shows=["我可以幫您"], hides=["找不到"], buttons=["瀏覽課程"]),
+        Say("？", intent="help", shows=["我可以幫您"], hides=["找不到"]),
+        Say("??", intent="help", shows=["我可以幫您"], hides=["找不到"]),
+        Say("？？", intent="help", shows=["我可以幫您"], hides=["找不到"]),
+    ])
+
+
+async def test_text_with_nothing_to_search_gets_the_menu_not_a_search(sqlite_app: Runtime) -> None:
+    await run_dialog(sqlite_app, "T0001", [
+        Say("?!", intent="unknown", shows=["請輸入想找的課程關鍵字"], hides=["找不到"], buttons=["瀏覽課程"]),
+        Say("。。。", intent="unknown", shows=["請輸入想找的課程關鍵字"], hides=["找不到"], buttons=["瀏覽課程"]),
+        Say("🙂🙂", intent="unknown", shows=["請輸入想找的課程關鍵字"], hides=["找不到"]),
+    ])
+
+
 async def test_follow_greets_and_unfollow_marks_unreachable(sqlite_app: Runtime) -> None:
     from sqlalchemy import select
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from bot.config import DEFAULT_DATA_DIR
+from bot.datafiles import DataFileError
 from bot.intents import IntentMatch, IntentRecognizer
 
 
@@ -43,6 +47,11 @@ def recognizer() -> IntentRecognizer:
     ("中文", IntentMatch("lang_zh")),
     ("介紹 python", IntentMatch("course", "python")),
     ("ＨＥＬＰ", IntentMatch("help")),
+    ("?", IntentMatch("help")),
+    ("？", IntentMatch("help")),
+    ("??", IntentMatch("help")),
+    ("？？", IntentMatch("help")),
+    (" ? ？", IntentMatch("help")),
 ])
 def test_recognised(recognizer: IntentRecognizer, text: str, expected: IntentMatch) -> None:
     assert recognizer.match(text) == expected
@@ -51,3 +60,18 @@ def test_recognised(recognizer: IntentRecognizer, text: str, expected: IntentMat
 @pytest.mark.parametrize("text", ["時間管理", "python", "power bi", "区块链", "勞基法", "", "   ", "🙂"])
 def test_course_words_are_not_commands(recognizer: IntentRecognizer, text: str) -> None:
     assert recognizer.match(text) is None
+
+
+@pytest.mark.parametrize("text", ["?!", "…", "。", "?？!"])
+def test_other_punctuation_is_not_the_question_mark(recognizer: IntentRecognizer, text: str) -> None:
+    assert recognizer.match(text) is None
+
+
+@pytest.mark.parametrize("rule", [{"name": "help", "exact": ["  "]}, {"name": "help", "prefix": ["?"]},
+                                  {"name": "help", "contains": ["！"]}])
+def test_a_phrase_that_could_never_match_refuses_the_file(tmp_path: Path, rule: dict[str, object]) -> None:
+    """A phrase that folds to nothing used to be dropped silently (``?`` never matched); now the file is refused."""
+    path = tmp_path / "intents.yaml"
+    path.write_text(yaml.safe_dump({"rules": [rule]}), encoding="utf-8")
+    with pytest.raises(DataFileError, match="folds to nothing"):
+        IntentRecognizer.load(path)

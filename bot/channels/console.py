@@ -7,6 +7,8 @@ Notices queued for the chat's user in the outbox (a waitlist promotion …) are 
 runs: before the first line, after every answer, and every few seconds while waiting for input. In text
 mode they print among the answers, headed 【通知】; with ``--json`` each notice is one JSON object
 ``{"notice": {"replies": [...]}}`` on **stderr**, so stdout keeps exactly one object per input line.
+The chat is a :class:`~bot.channels.base.Channel` without routes whose sender prints into it; its
+outbox worker comes from :func:`bot.bootstrap.build_worker`, as the server's does.
 """
 
 from __future__ import annotations
@@ -14,13 +16,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from bot.bootstrap import Runtime
+from bot.bootstrap import Runtime, build_worker
 from bot.conversation import Choice, IncomingMessage, Intent, MessageKind, Reply
 from bot.dispatcher import Outcome
 from bot.services.notices import DeliveryWorker, Recipient
+
+if TYPE_CHECKING:
+    from bot.channels.base import Route
 
 CHANNEL = "console"
 
@@ -81,7 +87,10 @@ def replies_json(replies: list[Reply]) -> list[dict[str, object]]:
 
 @dataclass
 class ConsoleChat:
-    """One console conversation: remembers the last numbered buttons so a number presses one."""
+    """One console conversation: remembers the last numbered buttons so a number presses one.
+
+    It is the console's :class:`~bot.channels.base.Channel` (no routes) and its own outbox sender.
+    """
 
     app: Runtime
     user_id: str
@@ -132,6 +141,32 @@ class ConsoleChat:
         self.out.flush()
         self._buttons = numbered_buttons(replies) or self._buttons
 
+    # ------------------------------------------------------------------ the Channel protocol
+
+    @property
+    def name(self) -> str:
+        """``console``."""
+        return CHANNEL
+
+    @property
+    def sender(self) -> ConsoleChat:
+        """The chat itself: a notice is printed into it."""
+        return self
+
+    def routes(self) -> Sequence[Route]:
+        """None: the console is a terminal, not a webhook."""
+        return ()
+
+    async def start(self) -> None:
+        """Nothing to open: the terminal is there."""
+
+    async def stop(self, grace: float) -> None:
+        """Nothing queued and no client to close: every line is answered before the next is read."""
+
+    async def deliver(self, recipient: Recipient, replies: list[Reply], retry_key: str) -> None:
+        """Print a notice from the outbox (the console cannot fail to deliver to the person at the terminal)."""
+        await self.show_notice(replies)
+
     def _print(self, line: str, outcome: Outcome, lang: str) -> None:
         if self.json_mode:
             obj = {"input": line, "intent": outcome.intent.value, "replies": replies_json(outcome.replies)}
@@ -142,27 +177,15 @@ class ConsoleChat:
         self.out.flush()
 
 
-@dataclass
-class ConsoleNoticeSender:
-    """The outbox worker's sender for the console channel: prints notices into the running chat."""
-
-    chat: ConsoleChat
-
-    async def deliver(self, recipient: Recipient, replies: list[Reply], retry_key: str) -> None:
-        """Print the notice (the console cannot fail to deliver to the person at the terminal)."""
-        await self.chat.show_notice(replies)
-
-
 async def _notice_worker(app: Runtime, chat: ConsoleChat) -> DeliveryWorker | None:
+    """The outbox worker of the chat's own user (None while the user has no account yet)."""
     from bot.db.channel_accounts import find_account
 
     async with app.sessions() as session:
         account = await find_account(session, CHANNEL, chat.user_id)
     if account is None:
         return None
-    return DeliveryWorker(app.sessions, app.clock, {CHANNEL: ConsoleNoticeSender(chat)},
-                          account_ids=frozenset({account.id}),
-                          poll_interval=3.0)
+    return build_worker(app, [chat], account_ids=frozenset({account.id}), poll_interval=3.0)
 
 
 async def run_console(app: Runtime, user_id: str, *, json_mode: bool, stdin: TextIO | None = None,
@@ -174,6 +197,7 @@ async def run_console(app: Runtime, user_id: str, *, json_mode: bool, stdin: Tex
     stdin = stdin or sys.stdin
     chat = ConsoleChat(app, user_id, json_mode, out or sys.stdout, err or sys.stderr)
     worker = await _notice_worker(app, chat) if notices else None
+    await chat.start()
     try:
         if worker is not None:
             await worker.run_until_idle()
@@ -183,6 +207,7 @@ async def run_console(app: Runtime, user_id: str, *, json_mode: bool, stdin: Tex
         if worker is not None:
             await worker.stop()
             await worker.run_until_idle()
+        await chat.stop(0)
 
 
 async def _chat_loop(app: Runtime, chat: ConsoleChat, stdin: TextIO, json_mode: bool,

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a roster CSV as a whole and upsert it in one transaction, as one undoable batch."""
     from bot.bootstrap import running_app
+    from bot.db.engine import ImportBusy
     from bot.services.accounts import import_roster, load_import_limits, load_roster_mapping, record
     from bot.services.common import ImportFileError, Journal
 
@@ -58,7 +59,7 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                     await session.commit()
                 else:
                     await session.rollback()
-        except ImportFileError as exc:
+        except (ImportFileError, ImportBusy) as exc:
             err(f"abc-bot: {exc}")
             return EXIT_REFUSED
         if report.refused and not args.dry_run:

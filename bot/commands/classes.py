@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
     from bot.datafiles import DataFileError
+    from bot.db.engine import ImportBusy
     from bot.services.classes import import_classes, load_enrollment_settings, read_classes_file
     from bot.services.common import Journal
 
@@ -92,6 +94,9 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
                 report.batch_id = batch.id if batch else None
         except _DryRun:
             pass
+        except ImportBusy as exc:
+            print(f"abc-bot: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
         except DataFileError as exc:
             if not args.json:
                 raise
@@ -127,6 +132,7 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
     """Validate the whole file, then record attendance and learning-hours records in one transaction (one batch)."""
     from bot.bootstrap import running_app
     from bot.datafiles import DataFileError
+    from bot.db.engine import ImportBusy
     from bot.services.classes import import_attendance, read_attendance_rows
     from bot.services.common import Journal
 
@@ -150,6 +156,9 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
                 report.batch_id = batch.id if batch else None
         except _DryRun:
             pass
+        except ImportBusy as exc:
+            print(f"abc-bot: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
         except DataFileError as exc:
             if not args.json:
                 raise

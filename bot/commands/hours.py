@@ -33,6 +33,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
     """Validate a learning-hours CSV as a whole and upsert its records in one transaction, as one undoable batch."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
+    from bot.db.engine import ImportBusy
     from bot.services.common import ImportFileError, Journal
     from bot.services.hours import import_hours, load_hours_mapping
 
@@ -54,7 +55,7 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
                     await session.commit()
                 else:
                     await session.rollback()
-        except ImportFileError as exc:
+        except (ImportFileError, ImportBusy) as exc:
             err(f"abc-bot: {exc}")
             return EXIT_REFUSED
         if report.ok and report.other_years:

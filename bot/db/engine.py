@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.db import sqlite_inloop
@@ -122,6 +122,49 @@ async def once_more_if_dropped(call: Callable[[], Awaitable[T]]) -> T:
             raise
         log.warning("database connection lost; trying once more")
     return await call()
+
+
+IMPORT_LOCK_KEY = 0x6162_635F_696D_7074  # "abc_impt": names the PostgreSQL advisory lock of the HR imports
+"""The one advisory lock every HR import takes (any constant; only these imports use it)."""
+
+
+class ImportBusy(Exception):
+    """Another import (or another program) held the SQLite database longer than a writer waits."""
+
+
+async def one_import_at_a_time(session: AsyncSession) -> None:
+    """Make the session's transaction the only HR import running; a second one waits here for the first.
+
+    An import reads what is there, then writes what differs; two at once would both read "not there yet"
+    and both insert (a unique-key error). Called before the import reads anything, in its transaction:
+
+    * PostgreSQL: a transaction-level advisory lock (``pg_advisory_xact_lock``), released by the commit
+      or rollback. Each statement reads what was committed before it started, so the second import sees
+      everything the first wrote. A wait is logged once (no data), so an operator knows why it pauses.
+    * SQLite: its write lock, taken now by a write that changes nothing rather than at the first real
+      write: reads made before it would miss what another writer commits meanwhile. The wait is the
+      driver's (30 s); an import still running after that gives :class:`ImportBusy`.
+
+    Re-entrant: a transaction that already holds the lock (the demo seed runs two imports) goes on.
+
+    Raises:
+        ImportBusy: SQLite only, the write lock stayed taken for the driver's whole wait.
+    """
+    dialect = (await session.connection()).dialect.name
+    if dialect == "postgresql":
+        key = {"key": IMPORT_LOCK_KEY}
+        if not (await session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), key)).scalar_one():
+            log.warning("another import is running; waiting for it to finish")
+            await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+    elif dialect == "sqlite":
+        try:
+            await session.execute(text("UPDATE employees SET id = id WHERE 0 = 1"))
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig):
+                raise
+            raise ImportBusy("another import or program kept the database busy for "
+                             f"{sqlite_inloop.BUSY_WAIT_SECONDS:g} s; nothing was written, "
+                             "run this import again when it has finished") from None
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

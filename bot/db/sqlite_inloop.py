@@ -60,15 +60,17 @@ async def _done() -> None:
     return None
 
 
-def when_unlocked(call: Callable[[], _T], *, within: float = BUSY_WAIT_SECONDS) -> _T:
+def when_unlocked(call: Callable[[], _T], *, within: float | None = None) -> _T:
     """Run ``call``; while SQLite answers "locked", pause (yielding the loop) and try again.
+
+    ``within`` seconds at most (default :data:`BUSY_WAIT_SECONDS`, read at each call), then the error is raised.
 
     Inside the async engine one ``await`` always happens (of a coroutine that is already done, so the
     loop is not entered): SQLAlchemy's ``AsyncConnection.execute`` checks that the driver awaited.
     """
     if in_greenlet():
         await_only(_done())
-    deadline = time.monotonic() + within
+    deadline = time.monotonic() + (BUSY_WAIT_SECONDS if within is None else within)
     pause = _FIRST_PAUSE
     while True:
         try:

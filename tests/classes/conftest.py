@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -50,7 +50,7 @@ def deps(app: Runtime, *, cap: int | None = None, period: str = "quarter") -> De
     else:
         settings = base.settings.model_copy(update={"fairness": Fairness(max_active_per_period=cap,
                                                                          period=period)})  # type: ignore[arg-type]
-    return Deps(base.catalog, base.texts, base.rules, settings)
+    return replace(base, settings=settings)
 
 
 async def add_classes(app: Runtime, *specs: dict[str, Any]) -> ClassImportReport:

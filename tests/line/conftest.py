@@ -10,7 +10,9 @@ import aiohttp
 import pytest
 
 from bot.bootstrap import Runtime
-from bot.channels.line import LineChannel, LineClient, LineSender
+from bot.channels.line import LineChannel
+from bot.channels.line_client import LineClient
+from bot.channels.line_sender import LineSender
 from bot.metrics import Metrics
 from bot.services.notices import DeliveryWorker
 from bot.web import WebServer
@@ -69,7 +71,7 @@ async def make_harness(app: Runtime, fake: FakeLine, **channel: Any) -> Harness:
     sender = LineSender(client, metrics, sleep=no_sleep, reply_ttl=channel.pop("reply_ttl", 50.0))
     line = LineChannel(app, metrics, secret=webhooks.SECRET, client=client, sender=sender, **channel)
     worker = DeliveryWorker(app.sessions, app.clock, {"line": sender}, metrics=metrics)
-    server = WebServer(app, metrics, line=line, worker=None, grace=5)
+    server = WebServer(app, metrics, channels=[line], worker=None, grace=5)
     await server.start("127.0.0.1", 0)
     return Harness(app, fake, server, line, sender, worker, metrics, aiohttp.ClientSession())
 

@@ -59,7 +59,8 @@ class _BodyArrivesDuringStop:
         self.headers = {"X-Line-Signature": wh.sign(body)}
 
     async def read(self) -> bytes:
-        self.line.server.closing = True
+        self.line.server.closing = True                 # the server began to stop, and so did the channel
+        self.line.line.closing = True
         return self.body
 
 
@@ -67,9 +68,9 @@ async def test_a_webhook_whose_body_arrives_after_the_stop_began_is_503_and_not_
     body = wh.body(wh.text(wh.user_id(41), "課程"))
     request = cast(web.Request, _BodyArrivesDuringStop(line, body))
     try:
-        response = await line.server.line_webhook(request)
+        response = await line.line.webhook(request)
     finally:
-        line.server.closing = False
+        line.server.closing = line.line.closing = False
     assert response.status == 503                       # LINE redelivers it to a server that is running
     assert not line.line.queues.busy
     assert line.metrics.events_received.value("message") == 0

@@ -90,16 +90,21 @@ class ChannelAccount(Base):
     employee: Mapped[Employee | None] = relationship(back_populates="accounts")
 
 
+OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "skipped")
+"""Where an outbox row stands: waiting, claimed by a worker, delivered, given up, not deliverable."""
+
+
 class OutboxMessage(Base):
     """A message that is not a reply (a promotion notice, a reminder, a broadcast), one row per recipient.
 
     ``dedupe_key`` makes enqueueing idempotent; ``retry_key`` is sent as ``X-Line-Retry-Key`` so a
-    retried push is delivered once.
+    retried push is delivered once. ``kind`` names what the message is about (``classes.promoted``) and
+    ``batch_id`` groups the rows of one sending (an import, a broadcast) for the delivery report.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (
-        CheckConstraint("status IN ('pending','sending','sent','failed','skipped')", name="status"),
+        CheckConstraint(f"status IN ({','.join(repr(s) for s in OUTBOX_STATUSES)})", name="status"),
         Index("ix_outbox_due", "status", "next_attempt_at"),
     )
 
@@ -117,6 +122,8 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    kind: Mapped[str | None] = mapped_column(String(64))
+    batch_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ProcessedEvent(Base):

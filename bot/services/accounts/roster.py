@@ -21,6 +21,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.datafiles import read_yaml, validate_file
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.accounts import EmployeeRole
 from bot.db.models.core import ChannelAccount, Employee
 from bot.services.accounts.roles import AGENCY_HR, record
@@ -227,6 +228,7 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
     rows, report = parse_roster(path, mapping)
     if agency is not None:
@@ -238,6 +240,8 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
         report.errors.sort(key=lambda e: e.line)
     if report.errors:
         return report
+    if not dry_run:  # imports run one at a time, each reading what the one before wrote
+        await one_import_at_a_time(session)
     existing = {e.employee_no: e for e in (await session.execute(select(Employee))).scalars()}
     in_file = {r.employee_no for r in rows}
     leaving: list[Employee] = []

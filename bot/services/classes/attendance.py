@@ -27,13 +27,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.classes import Enrollment, TrainingClass
 from bot.db.models.hours import LearningRecord
 from bot.services.accounts import employees_by_number
 from bot.services.catalog import Catalog, RulesFile
-from bot.services.classes.enrollment import enrollment_of
-from bot.services.classes.files import EnrollmentSettings, find_class
 from bot.services.classes.format import class_title
+from bot.services.classes.queries import enrollment_of, find_class
+from bot.services.classes.settings import EnrollmentSettings
+from bot.services.classes.transitions import record_attendance
 from bot.services.common import Journal
 
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
@@ -223,7 +225,9 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
         DataFileError: a row names an unknown class or employee, someone not enrolled, a class that has
             not started, leave longer than the class, or the same trainee twice, or ``problems`` is not
             empty (every problem listed; nothing written).
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
+    await one_import_at_a_time(session)  # each import reads what the one before wrote (a dry run writes too)
     classes: dict[str, TrainingClass | None] = {}
     people = await employees_by_number(session, {ln.employee_no for ln in lines})
     problems = list(problems)
@@ -271,8 +275,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
     existing = {r.natural_key: r for r in (await session.execute(
         select(LearningRecord).where(LearningRecord.natural_key.in_(keys)))).scalars()}
     for ln, cls, row in planned:
-        row.attendance, row.leave_hours, row.unexcused_absence = ln.attendance, ln.leave_hours, ln.unexcused
-        row.attendance_recorded_at = row.updated_at = now
+        record_attendance(row, ln.attendance, leave_hours=ln.leave_hours, unexcused=ln.unexcused, now=now)
         natural_key = f"class:{row.id}"
         record = existing.get(natural_key)
         if ln.attendance == "absent":

@@ -1,13 +1,17 @@
 """How a class reads to people: dates with weekdays, times, place, hours, seats, the plan's reminders.
 
 Shared by the chat handlers and the queued notices, so a promotion notice describes a class exactly as
-the confirmation card did. Every sentence comes from the message catalog through ``t``.
+the confirmation card did. The functions a notice needs read a :class:`ClassLike`: a loaded
+``TrainingClass``, or the ``ClassFacts`` a notice carries as JSON. Every sentence comes from the message
+catalog through ``t``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
 
 from bot.clock import TAIPEI
 from bot.dates import format_date
@@ -18,6 +22,59 @@ from bot.services.hours import format_hours
 
 Translate = Callable[..., str]
 """``t(key, **values) -> str`` in the reader's language (``ctx.t`` or a catalog lookup)."""
+
+
+class MeetingLike(Protocol):
+    """A meeting's start and end, aware UTC."""
+
+    @property
+    def starts_at(self) -> datetime:
+        """When it starts."""
+        ...
+
+    @property
+    def ends_at(self) -> datetime:
+        """When it ends."""
+        ...
+
+
+class ClassLike(Protocol):
+    """What the summary of a class reads: a ``TrainingClass`` or a notice's ``ClassFacts``."""
+
+    @property
+    def course_code(self) -> str:
+        """The catalog course."""
+        ...
+
+    @property
+    def name(self) -> str:
+        """HR's name of the class (``第1期``), may be empty."""
+        ...
+
+    @property
+    def meetings(self) -> Sequence[MeetingLike]:
+        """The meetings, in order."""
+        ...
+
+    @property
+    def place(self) -> str:
+        """Where, may be empty."""
+        ...
+
+    @property
+    def online_url(self) -> str | None:
+        """The online link, if any."""
+        ...
+
+    @property
+    def hours(self) -> Decimal:
+        """The learning hours it earns."""
+        ...
+
+    @property
+    def bucket(self) -> str:
+        """The hour bucket it counts towards."""
+        ...
 
 
 def local_day_text(at: datetime, lang: str, t: Translate) -> str:
@@ -35,7 +92,7 @@ def instant_text(at: datetime, lang: str, *, is_end: bool = False) -> str:
     return f"{format_date(local.date(), lang)} {local:%H:%M}"
 
 
-def meetings_text(cls: TrainingClass, lang: str, t: Translate) -> str:
+def meetings_text(cls: ClassLike, lang: str, t: Translate) -> str:
     """Every meeting: ``113年3月20日（三）09:00–12:00；113年3月27日（三）09:00–12:00``."""
     parts = []
     for m in cls.meetings:
@@ -45,7 +102,7 @@ def meetings_text(cls: TrainingClass, lang: str, t: Translate) -> str:
     return t("classes.list_separator").join(parts)
 
 
-def class_title(catalog: Catalog, cls: TrainingClass, lang: str) -> str:
+def class_title(catalog: Catalog, cls: ClassLike, lang: str) -> str:
     """The course's title with the class's name: ``零基礎 Python 入門班｜第1期``."""
     item = catalog.get(cls.course_code)
     title = item.localized_title(lang) if item is not None else cls.course_code
@@ -68,7 +125,7 @@ def mode_text(cls: TrainingClass, t: Translate) -> str:
     return term_text("classes.mode", cls.mode, t)
 
 
-def place_text(cls: TrainingClass, t: Translate) -> str:
+def place_text(cls: ClassLike, t: Translate) -> str:
     """Where: the place, the online link, or both."""
     lines = []
     if cls.place:
@@ -109,7 +166,7 @@ def reminders_text(rules: RulesFile, t: Translate) -> str:
     return t("classes.reminders", fraction=t("classes.fraction", num=num, den=den))
 
 
-def summary_lines(catalog: Catalog, cls: TrainingClass, lang: str, t: Translate) -> list[str]:
+def summary_lines(catalog: Catalog, cls: ClassLike, lang: str, t: Translate) -> list[str]:
     """Title, dates, place, hours and bucket: what every message about a class starts with."""
     lines = [t("classes.field.title", title=class_title(catalog, cls, lang)),
              t("classes.field.when", when=meetings_text(cls, lang, t))]

@@ -32,31 +32,53 @@ from sqlalchemy.orm import selectinload
 
 from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
-from bot.db.models.core import Employee, OutboxMessage
+from bot.db.models.core import CatalogRow, Employee, OutboxMessage
 from bot.db.models.hours import LearningRecord
 from bot.services.classes.attendance import attended, rederive_class_records
-from bot.services.classes.enrollment import (
-    ACTIVE,
-    Deps,
-    cancel_class,
-    enroll,
-    lock_class,
-    set_capacity,
-    tell_class_changed,
-)
-from bot.services.classes.files import (
-    ClassesFile,
-    ClassSpec,
-    EnrollmentSettings,
-    catalog_courses,
-    check_against_catalog,
-    read_classes_file,
-)
+from bot.services.classes.changes import cancel_class, set_capacity, tell_class_changed
+from bot.services.classes.classes_file import ClassesFile, ClassSpec, read_classes_file
+from bot.services.classes.deps import Deps
+from bot.services.classes.enrollment import enroll
+from bot.services.classes.locks import lock_class
+from bot.services.classes.settings import EnrollmentSettings
+from bot.services.classes.transitions import ACTIVE
 from bot.services.common import Journal
 from bot.services.hours import format_hours
 
 DEMO_CLASSES = Path("demo") / "classes.yaml"
+
+
+@dataclass(frozen=True)
+class CourseRef:
+    """What a class needs from its catalog course: kind and default bucket."""
+
+    code: str
+    kind: str
+    bucket: str
+
+
+async def catalog_courses(session: AsyncSession, plan_year: int) -> dict[str, CourseRef]:
+    """The catalog mirror of a plan year, by item id."""
+    rows = (await session.execute(select(CatalogRow).where(CatalogRow.plan_year == plan_year))).scalars()
+    return {r.code: CourseRef(r.code, r.kind, r.bucket) for r in rows}
+
+
+def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], settings: EnrollmentSettings,
+                          source: str) -> list[str]:
+    """Problems the schema cannot see: unknown course, a series instead of a course, unknown mode."""
+    problems = []
+    for c in spec.classes:
+        course = courses.get(c.course)
+        if course is None:
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} catalog")
+        elif course.kind == "series":
+            problems.append(f"{source}: [code={c.code}].course: {c.course} is a series; "
+                            "a class belongs to one of its courses")
+        if c.mode not in settings.modes:
+            problems.append(f"{source}: [code={c.code}].mode: {c.mode!r} is not one of {', '.join(settings.modes)}")
+    return problems
 
 
 NOTES: dict[str, tuple[str, str]] = {
@@ -161,7 +183,9 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         DataFileError: a course not in the catalog, a series, an unknown mode, a class whose course
             would change while people are enrolled, or hours lowered below a trainee's recorded leave
             (every problem listed; nothing written).
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
+    await one_import_at_a_time(session)  # each import reads what the one before wrote (a dry run writes too)
     courses = await catalog_courses(session, spec.plan_year)
     problems = check_against_catalog(spec, courses, settings, source)
     codes = [c.code for c in spec.classes]
@@ -194,7 +218,7 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         await journal.track(Enrollment, Enrollment.class_id.in_(ids))
         await journal.track(LearningRecord, LearningRecord.enrollment_id.in_(
             select(Enrollment.id).where(Enrollment.class_id.in_(ids))))
-        journal.track_new(OutboxMessage)
+        await journal.track(OutboxMessage, OutboxMessage.batch_id == batch)  # the notices this import queues
     report = ClassImportReport(batch=batch, dry_run=dry_run)
     for c in spec.classes:
         values = _values(c, spec.plan_year, c.bucket or courses[c.course].bucket)
@@ -229,14 +253,15 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         # Sample classes move with the demo's "today" each time they are seeded: that is not news.
         if (time_changed or place_changed) and c.status != "cancelled" and not is_demo:
             told = await tell_class_changed(session, row.id, time_changed=time_changed, place_changed=place_changed,
-                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps)
+                                            change_key=_change_key(row.id, batch, c), now=now, deps=deps,
+                                            batch_id=batch)
             if told:
                 what = " and ".join(w for w, on in (("schedule", time_changed), ("place", place_changed)) if on)
                 report.note("moved", c.code, what=what, told=told)
         status_changed = row.status != c.status
         capacity_changed = row.capacity != c.capacity
         if c.status == "cancelled" and status_changed:
-            change = await cancel_class(session, row.id, now=now, deps=deps)
+            change = await cancel_class(session, row.id, now=now, deps=deps, batch_id=batch)
             report.note("cancelled", c.code, people=change.cancelled_people)
         elif status_changed:
             if row.status == "cancelled":
@@ -245,7 +270,7 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
             await session.flush()
         if capacity_changed and c.status != "cancelled":
             old = row.capacity
-            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps)
+            change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps, batch_id=batch)
             sizes = {"old": old, "new": c.capacity}
             over = {"enrolled": c.capacity + change.over_capacity, "over": change.over_capacity}
             if c.capacity < old and change.over_capacity:

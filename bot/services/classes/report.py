@@ -19,7 +19,7 @@ from bot.clock import TAIPEI
 from bot.db.models.classes import Enrollment, TrainingClass
 from bot.db.models.core import Employee
 from bot.services.catalog import Catalog
-from bot.services.classes.enrollment import ACTIVE
+from bot.services.classes.transitions import ACTIVE
 from bot.services.hours import format_hours
 
 

@@ -2,10 +2,10 @@
 
 Recording (:class:`Journal`): before it writes, an importer names the rows it may touch
 (:meth:`Journal.track`, :meth:`Journal.track_in`); when it is done, :meth:`Journal.record` reads the same
-rows again and keeps every row that differs, whole, as it was before and after (JSON by column name), plus
-the rows of tables the session inserted into (:meth:`Journal.track_new`: notices queued in the outbox).
+rows again and keeps every row that differs, whole, as it was before and after (JSON by column name).
 Snapshots rather than ORM hooks, because the enrollment code changes classes with guarded ``UPDATE``
-statements that the ORM never sees. A change that changed nothing records no batch.
+statements and the outbox is written with multi-row ``INSERT``s that the ORM never sees (an import's
+notices are the outbox rows labelled with its batch). A change that changed nothing records no batch.
 
 Undoing (:func:`undo_batch`) is refused, with the reason, when a later batch that is still applied changed
 one of the same rows, or rows of the same class (undo that one first), or when a row changed since outside
@@ -26,10 +26,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Date, DateTime, Numeric, Table, delete, event, insert, select, update
+from sqlalchemy import Column, ColumnElement, Date, DateTime, Numeric, Table, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from bot.db.base import Base
@@ -131,15 +130,13 @@ class Journal:
     """Records what one bulk change does to the rows it names, as one :class:`ImportBatch`.
 
     Use: ``journal = Journal(session)``; ``await journal.track…(…)`` for every set of rows the change may
-    touch, *before* writing; write; ``await journal.record(kind=…, …)``. A tracked row must stay inside the
-    rows its condition names (imports never change the keys they match on).
+    touch, *before* writing; write; ``await journal.record(kind=…, …)``. A row the change adds must match
+    its table's condition (rows that move out of it are read again by id).
     """
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._tracked: dict[str, _Tracked] = {}
-        self._new: dict[str, set[int]] = {}
-        self._listeners: list[Callable[[Session, object], None]] = []
 
     async def track(self, model: Any, where: ColumnElement[bool] | None = None) -> None:
         """Track the rows of ``model``'s table that match ``where`` (every row when None)."""
@@ -151,16 +148,6 @@ class Journal:
         if wanted:
             await self._add(_table(model), [column.in_(wanted[i:i + CHUNK]) for i in range(0, len(wanted), CHUNK)])
 
-    def track_new(self, model: Any) -> None:
-        """Record every row of ``model`` this session inserts from now on (e.g. notices queued in the outbox)."""
-        seen = self._new.setdefault(_table(model).name, set())
-
-        def after_flush(session: Session, _context: object) -> None:
-            seen.update(obj.id for obj in session.new if isinstance(obj, model))
-
-        event.listen(self.session.sync_session, "after_flush", after_flush)
-        self._listeners.append(after_flush)
-
     async def _add(self, table: Table, conditions: list[ColumnElement[bool] | None]) -> None:
         await self.session.flush()
         tracked = self._tracked.setdefault(table.name, _Tracked(table))
@@ -169,7 +156,7 @@ class Journal:
         tracked.conditions.extend(conditions)
 
     async def changes(self) -> list[Change]:
-        """Every tracked row that differs from its snapshot, and every row inserted into a :meth:`track_new` table."""
+        """Every tracked row that differs from its snapshot."""
         await self.session.flush()
         out: list[Change] = []
         for tracked in self._tracked.values():
@@ -182,23 +169,12 @@ class Journal:
                 if before != now:
                     action = "insert" if before is None else "delete" if now is None else "update"
                     out.append(Change(table.name, pk, action, before, now))
-        for name, ids in self._new.items():
-            known = {c.row_id for c in out if c.table == name}
-            rows = await _read_ids(self.session, Base.metadata.tables[name], ids - known)
-            out.extend(Change(name, pk, "insert", None, row) for pk, row in sorted(rows.items()))
         return out
-
-    def close(self) -> None:
-        """Stop listening to the session (done by :meth:`record`)."""
-        for listener in self._listeners:
-            event.remove(self.session.sync_session, "after_flush", listener)
-        self._listeners.clear()
 
     async def record(self, *, kind: str, actor: str, now: datetime, counts: dict[str, Any], file: str = "",
                      digest: str = "", label: str = "", note: str = "") -> ImportBatch | None:
         """Write the batch and its changes in the session's transaction; None (nothing written) when nothing changed."""
         changes = await self.changes()
-        self.close()
         if not changes:
             return None
         batch = ImportBatch(kind=kind, label=label[:64], file=file[:500], digest=digest[:64], actor=actor[:64],

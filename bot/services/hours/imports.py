@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dates import roc_year
+from bot.db.engine import one_import_at_a_time
 from bot.db.models.core import Employee
 from bot.db.models.hours import LearningRecord
 from bot.services.catalog import RulesFile
@@ -227,8 +228,11 @@ async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFil
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
+        ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
     rows, report = parse_hours_file(path, mapping, rules, today=today, default_source=default_source)
+    if not dry_run:  # imports run one at a time, each reading what the one before wrote
+        await one_import_at_a_time(session)
     numbers = sorted({r.employee_no for r in rows})
     ids: dict[str, int] = {}
     for start in range(0, len(numbers), 500):

@@ -1,11 +1,33 @@
-"""Notices: the outbox every pushed message goes through, and the worker that delivers it through the channels.
+"""Notices: what happened (a kind and JSON values), queued per chat account through the outbox, and delivered.
+
+A domain service builds :class:`Notice` values and hands them, addressed with :class:`NoticeTo`, to the
+:class:`Notifier` it was given; the notifier renders each notice once per language with the renderer
+injected at start-up and writes the rows with :func:`enqueue_many`. The :class:`DeliveryWorker` sends
+them; :func:`delivery_report` says where the rows of a batch stand.
 
 Other packages import only what this module exports.
 """
 
-from bot.services.notices.delivery import DeliveryError, DeliveryWorker, Recipient, RecipientUnreachable
-from bot.services.notices.outbox import enqueue, enqueue_for_employee
+from bot.services.notices.delivery import (
+    ChannelSender,
+    DeliveryError,
+    DeliveryWorker,
+    Recipient,
+    RecipientUnreachable,
+)
+from bot.services.notices.notice import MissingRenderer, Notice, NoticeTo, Renderer, require_renderers
+from bot.services.notices.notifier import Notifier
+from bot.services.notices.outbox import (
+    DeliveryReport,
+    OutboxRow,
+    StatusCounts,
+    delivery_report,
+    enqueue,
+    enqueue_many,
+)
 
 __all__ = [
-    "DeliveryError", "DeliveryWorker", "Recipient", "RecipientUnreachable", "enqueue", "enqueue_for_employee",
+    "ChannelSender", "DeliveryError", "DeliveryReport", "DeliveryWorker", "MissingRenderer", "Notice",
+    "NoticeTo", "Notifier", "OutboxRow", "Recipient", "RecipientUnreachable", "Renderer", "StatusCounts",
+    "delivery_report", "enqueue", "enqueue_many", "require_renderers",
 ]

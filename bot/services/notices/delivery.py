@@ -1,7 +1,7 @@
 """The outbox delivery worker: claims due rows, hands them to the channel's sender, records the result.
 
 Every message that is not a reply (waitlist promotions now; reminders and broadcasts later) is an
-``outbox`` row (see :mod:`bot.services.outbox`). Workers run inside ``abc-bot serve`` (LINE) and inside
+``outbox`` row (see :mod:`bot.services.notices.outbox`). Workers run inside ``abc-bot serve`` (LINE) and inside
 the console chat; several may run at once, in one process or many:
 
 - **Claiming** marks up to ``batch_size`` due rows ``sending`` with this worker's id in one statement.

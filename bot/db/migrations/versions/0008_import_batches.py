@@ -1,11 +1,11 @@
 """Import batches and their row changes: the history and the exact undo of every bulk change HR makes.
 
 Revision ID: 0008_import_batches
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 
-``0007`` is taken by a revision written in parallel; when both are merged this revision's
-``down_revision`` becomes that one's id, so the chain stays linear.
+Written beside 0007 (outbox kind and batch) with down_revision 0006, and re-linked to 0007 when main
+was merged in, so the chain stays linear.
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import bot.db.base
 
 revision: str = '0008_import_batches'
-down_revision: str | Sequence[str] | None = '0006'
+down_revision: str | Sequence[str] | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,20 +1,15 @@
-"""Classes (班期): the enrollment settings file, the classes file HR imports, and read-only queries.
+"""The classes file HR imports with ``abc-bot import classes``: YAML, or CSV as Excel saves it.
 
-Two data files belong here:
-
-* ``data/plans/<year>/enrollment.yaml`` (:class:`EnrollmentSettings`): the delivery modes a class may
-  have and the fairness cap.
-* a classes file (YAML or CSV, :class:`ClassesFile`) that HR imports with ``abc-bot import classes``;
-  the sample one is ``data/demo/classes.yaml``. Times are Asia/Taipei wall-clock times.
-
-Both are validated as a whole; a problem stops everything with ``file: where: problem`` lines.
+The sample one is ``data/demo/classes.yaml``. Times are Asia/Taipei wall-clock times. The file is
+validated as a whole (:class:`ClassesFile`); a problem stops everything with ``file: where: problem``
+lines. What only the database can tell (is the course in the catalog?) is checked by the import
+(:mod:`bot.services.classes.imports`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -30,65 +25,19 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from bot.clock import TAIPEI
 from bot.datafiles import DataFileError, PlainLoader, read_yaml, validate_file
-from bot.db.models.classes import TrainingClass
-from bot.db.models.core import CatalogRow
-from bot.services.catalog import BucketId, plan_dir
-from bot.services.classes.eligibility import EligibilityRule, PeriodKind
+from bot.services.catalog import BucketId
+from bot.services.classes.eligibility import EligibilityRule
 
 if TYPE_CHECKING:
     from bot.services.common import MappingFile
-
-SETTINGS_FILE = "enrollment.yaml"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-
-# ---------------------------------------------------------------- enrollment settings
-
-
-class Fairness(_Strict):
-    """The plan's fairness aim (捌.一) as a cap on active enrollments per person and period."""
-
-    max_active_per_period: int | None = Field(default=None, ge=1)
-    period: PeriodKind = "year"
-    source: str = ""
-
-
-class EnrollmentSettings(_Strict):
-    """The whole ``enrollment.yaml`` of a plan year."""
-
-    year: int
-    source: str = ""
-    modes: dict[str, Literal["classroom", "digital", "blended"]] = Field(min_length=1)
-    """The plan's delivery modes, each with how learning-hours records name it."""
-    fairness: Fairness = Fairness()
-
-
-def load_enrollment_settings(data_dir: Path, year: int) -> EnrollmentSettings:
-    """Load and validate ``data/plans/<year>/enrollment.yaml``.
-
-    Raises:
-        DataFileError: missing file, bad YAML or a broken rule (names the file and the key).
-    """
-    path = plan_dir(data_dir, year) / SETTINGS_FILE
-    settings = validate_file(EnrollmentSettings, read_yaml(path, loader=PlainLoader), path)
-    if settings.year != year:
-        raise DataFileError(f"{path}: year: is {settings.year}, but the folder is for {year}")
-    return settings
-
-
-# ---------------------------------------------------------------- reading files
-
-
-# ---------------------------------------------------------------- the classes file
 
 _RELATIVE = re.compile(r"^today(?:([+-])(\d{1,4}))?$", re.IGNORECASE)
 _INSTANT = re.compile(r"^(?P<day>\S+?)(?:[ T]+(?P<clock>\d{1,2}:\d{2}))?$", re.IGNORECASE)
@@ -102,7 +51,7 @@ def parse_day(text: str, today: date | None) -> date:
     """A date as HR writes it, or, for samples and tests, ``today``, ``today+14``, ``today-3``.
 
     Besides ISO (``2024-03-20``) the forms of the roster and hours imports are accepted
-    (:func:`bot.services.csvio.parse_date`): ROC ``113/3/20``, ``113年3月20日``, ``1130320``,
+    (:func:`bot.services.common.parse_date`): ROC ``113/3/20``, ``113年3月20日``, ``1130320``,
     ``2024/3/20``, full-width digits.
     """
     from bot.services.common import parse_date
@@ -416,79 +365,3 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
     else:
         raise DataFileError(f"{path}: a classes file must end in .yaml, .yml or .csv")
     return validate_file(ClassesFile, raw, path, key="code", line_of=line_of, context={"today": today}, limit=20)
-
-
-@dataclass(frozen=True)
-class CourseRef:
-    """What a class needs from its catalog course: kind and default bucket."""
-
-    code: str
-    kind: str
-    bucket: str
-
-
-async def catalog_courses(session: AsyncSession, plan_year: int) -> dict[str, CourseRef]:
-    """The catalog mirror of a plan year, by item id."""
-    rows = (await session.execute(select(CatalogRow).where(CatalogRow.plan_year == plan_year))).scalars()
-    return {r.code: CourseRef(r.code, r.kind, r.bucket) for r in rows}
-
-
-def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], settings: EnrollmentSettings,
-                          source: str) -> list[str]:
-    """Problems the schema cannot see: unknown course, a series instead of a course, unknown mode."""
-    problems = []
-    for c in spec.classes:
-        course = courses.get(c.course)
-        if course is None:
-            problems.append(f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} catalog")
-        elif course.kind == "series":
-            problems.append(f"{source}: [code={c.code}].course: {c.course} is a series; "
-                            "a class belongs to one of its courses")
-        if c.mode not in settings.modes:
-            problems.append(f"{source}: [code={c.code}].mode: {c.mode!r} is not one of {', '.join(settings.modes)}")
-    return problems
-
-
-# ---------------------------------------------------------------- queries
-
-
-async def get_class(session: AsyncSession, class_id: int) -> TrainingClass | None:
-    """A class with its meetings, by id."""
-    return (await session.execute(select(TrainingClass).options(selectinload(TrainingClass.meetings))
-                                  .where(TrainingClass.id == class_id))).scalar_one_or_none()
-
-
-async def find_class(session: AsyncSession, ref: str) -> TrainingClass | None:
-    """A class by HR's code (any letter case when that is unambiguous) or by its number."""
-    ref = ref.strip()
-    stmt = select(TrainingClass).options(selectinload(TrainingClass.meetings))
-    found = (await session.execute(stmt.where(TrainingClass.code == ref))).scalar_one_or_none()
-    if found is None and ref:
-        same = (await session.execute(stmt.where(func.upper(TrainingClass.code) == ref.upper()).limit(2))).scalars()
-        candidates = list(same)
-        found = candidates[0] if len(candidates) == 1 else None
-    if found is None and ref.isdigit():
-        found = (await session.execute(stmt.where(TrainingClass.id == int(ref)))).scalar_one_or_none()
-    return found
-
-
-async def upcoming_classes(session: AsyncSession, plan_year: int, course_codes: Sequence[str], *,
-                           now: datetime, limit: int = 10) -> list[TrainingClass]:
-    """Classes of these courses that have not started yet and are not cancelled, soonest first."""
-    stmt = (select(TrainingClass).options(selectinload(TrainingClass.meetings))
-            .where(TrainingClass.plan_year == plan_year, TrainingClass.starts_at > now,
-                   TrainingClass.status != "cancelled")
-            .order_by(TrainingClass.starts_at, TrainingClass.id).limit(limit))
-    if course_codes:
-        stmt = stmt.where(TrainingClass.course_code.in_(list(course_codes)))
-    return list((await session.execute(stmt)).scalars())
-
-
-async def open_for_registration(session: AsyncSession, plan_year: int, *, now: datetime,
-                                limit: int = 10) -> list[TrainingClass]:
-    """Classes taking registrations right now, closing soonest first."""
-    stmt = (select(TrainingClass).options(selectinload(TrainingClass.meetings))
-            .where(TrainingClass.plan_year == plan_year, TrainingClass.status == "open",
-                   TrainingClass.opens_at <= now, TrainingClass.closes_at > now)
-            .order_by(TrainingClass.closes_at, TrainingClass.starts_at, TrainingClass.id).limit(limit))
-    return list((await session.execute(stmt)).scalars())
