@@ -94,13 +94,8 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
                 report.batch_id = batch.id if batch else None
         except _DryRun:
             pass
-        except ImportBusy as exc:
-            print(f"abc-bot: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-        except DataFileError as exc:
-            if not args.json:
-                raise
-            return _rejected(args.file, exc)
+        except (ImportBusy, DataFileError) as exc:
+            return _not_imported(args, exc)
     if args.json:
         print(json.dumps({"file": str(args.file), "dry_run": args.dry_run, "written": not args.dry_run,
                           "batch": report.batch_id, **_class_counts(report), "codes": {
@@ -119,10 +114,21 @@ def _class_counts(report: ClassImportReport) -> dict[str, int]:
     return {"created": len(report.created), "updated": len(report.updated), "unchanged": len(report.unchanged)}
 
 
-def _rejected(path: Path, exc: Exception) -> int:
-    """A rejected file with ``--json``: every problem, nothing written (exit 2, as without ``--json``)."""
+def _not_imported(args: argparse.Namespace, exc: Exception) -> int:
+    """The database stayed busy (exit 1), or the file was rejected: as ``--json`` (exit 2) or as a bad data file.
+
+    A rejected file with ``--json`` lists every problem, nothing written; without it the problems go to
+    stderr as for any bad data file (``abc-bot: bad data file: …``, exit 2).
+    """
+    from bot.db.engine import ImportBusy
+
+    if isinstance(exc, ImportBusy):
+        print(f"abc-bot: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if not args.json:
+        raise exc
     lines = [line for line in str(exc).splitlines() if line.strip()]
-    print(json.dumps({"file": str(path), "written": False, "batch": None, "rejected": [
+    print(json.dumps({"file": str(args.file), "written": False, "batch": None, "rejected": [
         {"line": int(m.group(1)) if (m := _LINE.search(line)) else None, "reason": line} for line in lines]},
         ensure_ascii=False))
     return EXIT_BAD_FILE
@@ -156,13 +162,8 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
                 report.batch_id = batch.id if batch else None
         except _DryRun:
             pass
-        except ImportBusy as exc:
-            print(f"abc-bot: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-        except DataFileError as exc:
-            if not args.json:
-                raise
-            return _rejected(args.file, exc)
+        except (ImportBusy, DataFileError) as exc:
+            return _not_imported(args, exc)
     if args.json:
         print(json.dumps({"file": str(args.file), "dry_run": args.dry_run, "written": not args.dry_run,
                           "batch": report.batch_id, "rows": report.rows, "attended": report.attended,

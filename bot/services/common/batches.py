@@ -20,6 +20,7 @@ them).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -232,21 +233,19 @@ class UndoResult:
         return ", ".join(parts)
 
 
+_LABELS = {
+    "employees": "employee {employee_no}",
+    "classes": "class {code}",
+    "learning_records": "learning record #{id}",
+    "enrollments": "enrollment #{id} (class #{class_id}, employee #{employee_id})",
+    "employee_roles": "role {role} {agency} of employee #{employee_id}",
+    "class_meetings": "a meeting of class #{class_id}",
+}
+
+
 def describe(table: str, row: Row) -> str:
     """A row as HR would name it in a refusal (no names: numbers and codes only)."""
-    if table == "employees":
-        return f"employee {row.get('employee_no')}"
-    if table == "classes":
-        return f"class {row.get('code')}"
-    if table == "learning_records":
-        return f"learning record #{row.get('id')}"
-    if table == "enrollments":
-        return f"enrollment #{row.get('id')} (class #{row.get('class_id')}, employee #{row.get('employee_id')})"
-    if table == "employee_roles":
-        return f"role {row.get('role')} {row.get('agency') or '-'} of employee #{row.get('employee_id')}"
-    if table == "class_meetings":
-        return f"a meeting of class #{row.get('class_id')}"
-    return f"{table} #{row.get('id')}"
+    return _LABELS.get(table, table + " #{id}").format_map(defaultdict(lambda: "?", row))
 
 
 _CLASS_OF: dict[str, Callable[[ImportChange], Any]] = {
