@@ -44,7 +44,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     Also wires the notices seam: the handlers layer's renderer goes into the one :class:`Notifier`, after
     checking that every notice kind a service declares has a render function (``MissingRenderer`` if not).
     """
-    from bot.services.accounts import load_policy
+    from bot.services.accounts import load_import_limits, load_policy
     from bot.services.classes import NOTICE_KINDS, Deps, load_enrollment_settings
     from bot.services.common import load_mapping
     from bot.services.notices import Notifier, require_renderers
@@ -57,6 +57,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     enrollment = load_enrollment_settings(settings.data_dir, settings.plan_year)
     for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
+    load_import_limits(settings.data_dir)  # read again by the roster import, like the mappings
     require_renderers(NOTICE_KINDS, RENDERERS)
     notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,

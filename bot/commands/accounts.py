@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.commands import CommandGroups
 from bot.commands.common import (
@@ -18,6 +18,7 @@ from bot.commands.common import (
     EXIT_REFUSED,
     EXIT_USAGE,
     agency_known,
+    cli_actor,
     employee_named,
     employee_number,
     err,
@@ -29,30 +30,63 @@ if TYPE_CHECKING:
 
     from bot.bootstrap import Runtime
     from bot.config import Settings
-    from bot.services.accounts import BindingPolicy
+    from bot.services.accounts import BindingPolicy, RosterReport
 
 
 
 async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate a roster CSV as a whole and upsert it in one transaction."""
+    """Validate a roster CSV as a whole and upsert it in one transaction, as one undoable batch."""
     from bot.bootstrap import running_app
     from bot.db.engine import ImportBusy
-    from bot.services.accounts import import_roster, load_roster_mapping
-    from bot.services.common import ImportFileError
+    from bot.services.accounts import import_roster, load_import_limits, load_roster_mapping, record
+    from bot.services.common import ImportFileError, Journal
 
     async with running_app(settings, demo=False) as app:
         mapping = load_roster_mapping(settings.data_dir, args.mapping)
+        limits = load_import_limits(settings.data_dir).roster_deactivate
+        actor, now = cli_actor(), app.clock.now()
         try:
             async with app.sessions() as session:
-                report = await import_roster(session, args.file, mapping=mapping, now=app.clock.now(),
-                                             deactivate_missing=not args.partial, dry_run=args.dry_run)
-                await (session.commit() if report.ok and not args.dry_run else session.rollback())
+                journal = Journal(session)
+                report = await import_roster(session, args.file, mapping=mapping, now=now,
+                                             deactivate_missing=not args.partial, dry_run=args.dry_run,
+                                             agency=args.agency, limits=limits,
+                                             allow_deactivate=args.allow_deactivate, journal=journal, actor=actor)
+                if report.ok and not args.dry_run:
+                    batch = await journal.record(kind="roster", actor=actor, now=now, file=str(args.file),
+                                                 digest=report.digest, counts=roster_counts(report))
+                    report.batch_id = batch.id if batch else None
+                    await session.commit()
+                else:
+                    await session.rollback()
         except (ImportFileError, ImportBusy) as exc:
             err(f"abc-bot: {exc}")
             return EXIT_REFUSED
-        return print_import(report, as_json=args.json, counts={
-            "added": report.added, "updated": report.updated, "unchanged": report.unchanged,
-            "reactivated": report.reactivated, "deactivated": report.deactivated})
+        if report.refused and not args.dry_run:
+            async with app.sessions.begin() as session:  # the refusal is audited; the import wrote nothing
+                await record(session, actor=actor, actor_employee_id=None, action="import.roster",
+                             target=str(args.file)[-200:], allowed=False, now=now, detail=report.refused)
+        return print_import(report, as_json=args.json, counts=roster_counts(report), dry_run=args.dry_run,
+                            extra=roster_json(report))
+
+
+def roster_counts(report: RosterReport) -> dict[str, int]:
+    """The counts of a roster import, in the order the report prints them."""
+    return {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
+            "reactivated": report.reactivated, "deactivated": report.deactivated}
+
+
+def roster_json(report: RosterReport) -> dict[str, Any]:
+    """The roster import's own keys of ``--json`` (docs/cli.md)."""
+    return {"scope": report.scope or None, "active": report.active,
+            "deactivated_by_agency": {a: {"deactivated": n, "active": report.active_by_agency.get(a, 0)}
+                                      for a, n in sorted(report.deactivated_by_agency.items())},
+            "deactivated_employees": report.deactivated_employees,
+            "transfers": [{"employee_no": t.employee_no, "from": t.from_agency, "to": t.to_agency,
+                           "roles_ended": [{"role": "agency_hr", "agency": a} for a in t.roles_ended],
+                           "regrant": [f"abc-bot admin grant {t.employee_no} --role agency_hr --agency {t.to_agency}"
+                                       ] if t.roles_ended else []}
+                          for t in report.transfers]}
 
 
 async def cmd_admin_grant(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,8 +229,14 @@ def register(groups: CommandGroups) -> None:
     p = groups.imports.add_parser("roster", help="import the staff roster (CSV): validate, upsert, deactivate missing")
     p.add_argument("file", type=Path, metavar="FILE.csv")
     p.add_argument("--mapping", type=Path, metavar="MAP.yaml", help="header names of your file (see data/imports/)")
-    p.add_argument("--partial", action="store_true", help="a partial roster: do not mark missing employees inactive")
-    p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
+    p.add_argument("--partial", action="store_true",
+                   help="a partial list: add and update only, never mark anyone inactive")
+    p.add_argument("--agency", metavar="X",
+                   help="the file is agency X's staff list: every row must be of X; only X's staff missing from it "
+                        "are marked inactive")
+    p.add_argument("--allow-deactivate", action="store_true",
+                   help="mark inactive even more people than data/import_limits.yaml allows (after a dry run)")
+    p.add_argument("--dry-run", action="store_true", help="validate and say what would change, write nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_import_roster, log="WARNING")
 

@@ -1,7 +1,7 @@
 """Commands of the classes feature: import classes and attendance, name a substitute, report a class.
 
-* ``abc-bot import classes FILE [--dry-run] [--mapping M]`` (YAML or CSV; all or nothing)
-* ``abc-bot import attendance FILE.csv [--dry-run] [--mapping M]``
+* ``abc-bot import classes FILE [--dry-run] [--json] [--mapping M]`` (YAML or CSV; all or nothing; one batch)
+* ``abc-bot import attendance FILE.csv [--dry-run] [--json] [--mapping M]``
 * ``abc-bot admin substitute CLASS EMPLOYEE_NO SUBSTITUTE_NO [--by EMPLOYEE_NO]``
 * ``abc-bot report class CLASS_ID [--json]``
 
@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.commands import CommandGroups
+from bot.commands.common import batch_note, cli_actor
 from bot.config import Settings
 
-EXIT_OK, EXIT_REFUSED = 0, 1
+if TYPE_CHECKING:
+    from bot.services.classes import ClassImportReport
+
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_FILE = 0, 1, 2
+_LINE = re.compile(r"\bline (\d+)\b")
 
 
 def register(groups: CommandGroups) -> None:
@@ -28,12 +35,14 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
     p.add_argument("--mapping", type=Path, help="a CSV column mapping (default data/imports/classes.yaml)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_import_classes, log="WARNING")
 
     p = groups.imports.add_parser("attendance", help="record attendance of classes and the hours it earns")
     p.add_argument("file", type=Path, metavar="FILE.csv")
     p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
     p.add_argument("--mapping", type=Path, help="a CSV column mapping (default data/imports/attendance.yaml)")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_import_attendance, log="WARNING")
 
     p = groups.admin.add_parser("substitute", help="give an enrolled employee's seat to a colleague (遞補)")
@@ -59,63 +68,121 @@ def _batch(prefix: str, now: datetime) -> str:
 
 
 async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate the whole file, then create or update every class in one transaction."""
+    """Validate the whole file, then create or update every class in one transaction, as one undoable batch."""
     from bot.bootstrap import running_app
     from bot.clock import taipei_today
+    from bot.datafiles import DataFileError
     from bot.db.engine import ImportBusy
     from bot.services.classes import import_classes, load_enrollment_settings, read_classes_file
+    from bot.services.common import Journal
 
     async with running_app(settings) as app:
-        spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
-                                 mapping=args.mapping, data_dir=settings.data_dir)
-        plan_settings = load_enrollment_settings(settings.data_dir, spec.plan_year)
         now = app.clock.now()
         try:
+            spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
+                                     mapping=args.mapping, data_dir=settings.data_dir)
+            plan_settings = load_enrollment_settings(settings.data_dir, spec.plan_year)
             async with app.sessions.begin() as session:
+                journal = Journal(session)
                 report = await import_classes(session, spec, settings=plan_settings, deps=app.app.deps, now=now,
-                                              batch=_batch("classes", now), source=str(args.file))
+                                              batch=_batch("classes", now), source=str(args.file),
+                                              dry_run=args.dry_run, journal=journal)
                 if args.dry_run:
                     raise _DryRun
+                batch = await journal.record(kind="classes", actor=cli_actor(), now=now, file=str(args.file),
+                                             label=report.batch, counts=_class_counts(report))
+                report.batch_id = batch.id if batch else None
         except _DryRun:
             pass
-        except ImportBusy as exc:
-            print(f"abc-bot: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-        for line in report.lines():
-            print(line)
-        if args.dry_run:
-            print("dry run: nothing was written")
+        except (ImportBusy, DataFileError) as exc:
+            return _not_imported(args, exc)
+    if args.json:
+        print(json.dumps({"file": str(args.file), "dry_run": args.dry_run, "written": not args.dry_run,
+                          "batch": report.batch_id, **_class_counts(report), "codes": {
+                              "created": report.created, "updated": report.updated, "unchanged": report.unchanged},
+                          "records_rederived": report.records_rederived, "events": report.events,
+                          "notes": report.notes, "rejected": []}, ensure_ascii=False))
         return EXIT_OK
+    for line in report.lines():
+        print(line)
+    if args.dry_run:
+        print("dry run: nothing was written")
+    return EXIT_OK
+
+
+def _class_counts(report: ClassImportReport) -> dict[str, int]:
+    return {"created": len(report.created), "updated": len(report.updated), "unchanged": len(report.unchanged)}
+
+
+def _not_imported(args: argparse.Namespace, exc: Exception) -> int:
+    """The database stayed busy (exit 1), or the file was rejected: as ``--json`` (exit 2) or as a bad data file.
+
+    A rejected file with ``--json`` lists every problem, nothing written; without it the problems go to
+    stderr as for any bad data file (``abc-bot: bad data file: …``, exit 2).
+    """
+    from bot.db.engine import ImportBusy
+
+    if isinstance(exc, ImportBusy):
+        print(f"abc-bot: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    if not args.json:
+        raise exc
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    print(json.dumps({"file": str(args.file), "written": False, "batch": None, "rejected": [
+        {"line": int(m.group(1)) if (m := _LINE.search(line)) else None, "reason": line} for line in lines]},
+        ensure_ascii=False))
+    return EXIT_BAD_FILE
 
 
 async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) -> int:
-    """Validate the whole file, then record attendance and learning-hours records in one transaction."""
+    """Validate the whole file, then record attendance and learning-hours records in one transaction (one batch)."""
     from bot.bootstrap import running_app
+    from bot.datafiles import DataFileError
     from bot.db.engine import ImportBusy
-    from bot.services.classes import import_attendance, read_attendance_csv
+    from bot.services.classes import import_attendance, read_attendance_rows
+    from bot.services.common import Journal
 
     async with running_app(settings) as app:
-        lines = read_attendance_csv(args.file, args.mapping, data_dir=settings.data_dir)
         now = app.clock.now()
         try:
+            lines, problems = read_attendance_rows(args.file, args.mapping, data_dir=settings.data_dir)
             async with app.sessions.begin() as session:
+                journal = Journal(session)
                 report = await import_attendance(session, lines, rules=app.rules, catalog=app.catalog,
                                                  settings=app.app.enrollment, now=now,
-                                                 batch=_batch("attendance", now), source=str(args.file))
+                                                 batch=_batch("attendance", now), source=str(args.file),
+                                                 problems=problems, journal=journal)
                 if args.dry_run:
                     raise _DryRun
+                counts = {"rows": report.rows, "attended": report.attended, "absent": report.absent,
+                          "records_created": report.records_created, "records_updated": report.records_updated,
+                          "records_removed": report.records_removed}
+                batch = await journal.record(kind="attendance", actor=cli_actor(), now=now, file=str(args.file),
+                                             label=report.batch, counts=counts)
+                report.batch_id = batch.id if batch else None
         except _DryRun:
             pass
-        except ImportBusy as exc:
-            print(f"abc-bot: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
-        print(f"attendance: {report.rows} rows, {report.attended} attended ({report.credited} credited, "
-              f"{report.forfeited} without hours), {report.absent} absent; learning records "
-              f"{report.records_created} created, {report.records_updated} updated, {report.records_removed} removed "
-              f"(batch {report.batch})")
-        if args.dry_run:
-            print("dry run: nothing was written")
+        except (ImportBusy, DataFileError) as exc:
+            return _not_imported(args, exc)
+    if args.json:
+        print(json.dumps({"file": str(args.file), "dry_run": args.dry_run, "written": not args.dry_run,
+                          "batch": report.batch_id, "rows": report.rows, "attended": report.attended,
+                          "credited": report.credited, "forfeited": report.forfeited, "absent": report.absent,
+                          "records": {"created": report.records_created, "updated": report.records_updated,
+                                      "removed": report.records_removed}, "rejected": []}, ensure_ascii=False))
         return EXIT_OK
+    records = (f"{report.records_created} created, {report.records_updated} updated, "
+               f"{report.records_removed} removed")
+    if args.dry_run:
+        print(f"attendance (dry run): {report.rows} rows, {report.attended} would be recorded attended "
+              f"({report.credited} credited, {report.forfeited} without hours), {report.absent} absent; learning "
+              f"records would be {records}")
+        print("dry run: nothing was written")
+    else:
+        print(f"attendance: {report.rows} rows, {report.attended} attended ({report.credited} credited, "
+              f"{report.forfeited} without hours), {report.absent} absent; learning records {records}"
+              f"{batch_note(report.batch_id)}")
+    return EXIT_OK
 
 
 async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
@@ -149,8 +216,13 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
                 assert result.refusal is not None
                 print(result.refusal.text(lambda key, **values: app.texts.get(key, lang, **values)))
                 return EXIT_REFUSED
+        told = [p.employee_no for p, ok in ((leaving, result.leaving_told), (replacement, result.replacement_told))
+                if ok]
+        untold = [n for n in (leaving.employee_no, replacement.employee_no) if n not in told]
+        who = ("both are told" if not untold else "neither has a chat account, so tell them yourself" if not told
+               else f"{told[0]} is told; {untold[0]} has no chat account, so tell them yourself")
         print(f"substitute: {replacement.employee_no} {replacement.name} takes {leaving.employee_no} "
-              f"{leaving.name}'s seat in {cls.code}; both are told")
+              f"{leaving.name}'s seat in {cls.code}; {who}")
         return EXIT_OK
 
 

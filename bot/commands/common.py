@@ -1,7 +1,7 @@
 """What the HR commands share: exit codes, messages on stderr, employee numbers, import reports.
 
-Exit codes: 0 done, 1 refused (a rejected file, an unknown employee, an existing output file), 2 usage or
-a bad data file.
+Exit codes: 0 done, 1 refused (a rejected file, an unknown employee, an existing output file), 2 usage (a plan
+year without rules, a report format that contradicts its file name) or a bad data file.
 """
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from bot.config import Settings
     from bot.db.models.core import Employee
+    from bot.services.catalog import RulesFile
     from bot.services.common import ImportReport
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -47,26 +49,95 @@ async def employee_named(session: AsyncSession, text: str) -> Employee | None:
     return employee
 
 
-def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int]) -> int:
-    """Print an import's report (text or one JSON object) and return the exit code."""
+FUTURE = {"added": "add {n}", "updated": "update {n}", "unchanged": "leave {n} unchanged",
+          "reactivated": "reactivate {n}", "deactivated": "mark {n} inactive", "replaced": "replace {n}"}
+"""How a dry run says what an import would do."""
+
+
+def cli_actor(by: str | None = None) -> str:
+    """Who runs a command, for the audit and the import history: ``cli:<HR employee number or login name>``."""
+    if by:
+        return f"cli:{by}"[:64]
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"[:64]
+    except (OSError, KeyError):  # no login name (a container with a bare uid)
+        return "cli"
+
+
+def batch_note(batch_id: int | None) -> str:
+    """``(batch 7; undo: abc-bot import undo 7)``, or a note that nothing changed."""
+    if batch_id is None:
+        return " (nothing changed, so no batch was recorded)"
+    return f" (batch {batch_id}; to undo it: abc-bot import undo {batch_id})"
+
+
+def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int], dry_run: bool = False,
+                 extra: dict[str, Any] | None = None) -> int:
+    """Print an import's report (text or one JSON object) and return the exit code.
+
+    ``extra``: more keys of the JSON object (the importer's own); a refusal (``report.refused``) exits 1
+    like a rejected file, and a dry run speaks of what the import *would* do.
+    """
     if as_json:
         print(json.dumps({"file": report.path, "encoding": report.encoding, "rows": report.rows, **counts,
                           "duplicates": report.duplicates, "written": report.written,
                           "rejected": [{"line": e.line, "reason": e.message} for e in report.errors],
-                          "warnings": report.warnings}, ensure_ascii=False))
+                          "warnings": report.warnings, "dry_run": dry_run, "batch": report.batch_id,
+                          "refused": report.refused or None, **(extra or {})}, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_REFUSED
     for w in report.warnings:
         err(f"warning: {w}")
-    if not report.ok:
+    if report.errors:
         err(f"{report.path}: rejected, nothing written. {len(report.errors)} row(s) with problems:")
         for e in report.errors:
             err(f"  line {e.line}: {e.message}")
         return EXIT_REFUSED
+    if report.refused:
+        err(f"{report.path}: refused, nothing written: {report.refused}")
+        return EXIT_REFUSED
+    dupes = f"; {report.duplicates} duplicate row(s) ignored" if report.duplicates else ""
+    head = f"{report.path} ({report.encoding}, {report.rows} rows)"
+    if dry_run:
+        summary = ", ".join(FUTURE.get(k, k + " {n}").format(n=v) for k, v in counts.items())
+        print(f"{head}: dry run, nothing was written; the import would {summary}{dupes}")
+        return EXIT_OK
     summary = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items())
-    verb = "would be" if not report.written else "done"
-    print(f"{report.path} ({report.encoding}, {report.rows} rows): {verb}: {summary}"
-          + (f"; {report.duplicates} duplicate row(s) ignored" if report.duplicates else ""))
+    print(f"{head}: done: {summary}{dupes}{batch_note(report.batch_id)}")
     return EXIT_OK
+
+
+def rules_of_year(settings: Settings, default: RulesFile, year: int | None) -> RulesFile | None:
+    """The rules of plan year ``year`` (``default`` when None), or None after saying plainly that there are none.
+
+    A year without ``data/plans/<year>/rules.yaml`` is a wrong ``--year`` (exit 2), not a broken data file.
+    """
+    from bot.services.catalog import load_rules, plan_dir, plan_years
+
+    if year is None or year == default.year:
+        return default
+    if not (plan_dir(settings.data_dir, year) / "rules.yaml").is_file():
+        known = ", ".join(str(y) for y in plan_years(settings.data_dir)) or "none"
+        err(f"abc-bot: plan year {year} has no rules here (no plans/{year}/rules.yaml in {settings.data_dir}); "
+            f"plan years with rules: {known}")
+        return None
+    return load_rules(settings.data_dir, year)
+
+
+def report_format(fmt: str | None, out: Path) -> str | None:
+    """The report's format: ``--format``, else from the suffix of ``--out``; None (after saying why) when they disagree.
+
+    ``--format csv --out x.xlsx`` would write CSV text into a file Excel then refuses to open.
+    """
+    suffix = out.suffix.lower().lstrip(".")
+    if fmt is None:
+        return "xlsx" if suffix == "xlsx" else "csv"
+    if suffix in ("csv", "xlsx") and suffix != fmt:
+        err(f"abc-bot: --format {fmt} but --out {out} ends in .{suffix}: name it {out.with_suffix('.' + fmt).name} "
+            f"or leave --format out")
+        return None
+    return fmt
 
 
 def output_exists(path: Path) -> bool:

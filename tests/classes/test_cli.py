@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cli import abc_bot
+
 CLASS_FILE = """
 plan_year: 113
 classes:
@@ -57,6 +59,8 @@ def test_substitute_report_and_attendance(cli, tmp_path: Path) -> None:  # type:
     assert code == 1 and "機關人事人員的功能" in out                      # T0004 holds no HR role
     code, out = cli("admin", "substitute", "DEMO-TM-01", "T0003", "T0006", "--by", "T0005")
     assert code == 1 and "只能為自己機關的同仁安排遞補" in out              # T0005 is HR of another agency
+    # both are told only when both have a chat account: T0002 has one in the demo data, T0001 chats first
+    assert abc_bot(["chat", "--user", "T0001"], tmp_path, "help\n").returncode == 0
     code, out = cli("admin", "substitute", "DEMO-TM-01", "T0001", "T0002", "--by", "T0005")
     assert code == 0 and "T0002" in out and "both are told" in out
     code, out = cli("admin", "substitute", "DEMO-TM-01", "T0003", "!!!")

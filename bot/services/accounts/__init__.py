@@ -16,20 +16,29 @@ from bot.services.accounts.binding import (
     unbind_employee,
     verify_code,
 )
-from bot.services.accounts.employees import bind_console_account, employee_by_id, employees_by_number, find_employee
+from bot.services.accounts.employees import (
+    bind_console_account,
+    employee_by_id,
+    employees_by_number,
+    find_employee,
+    with_chat_account,
+)
 from bot.services.accounts.roles import AGENCY_HR, Scope, authorize, grant, list_roles, record, revoke, scope_of
 from bot.services.accounts.roster import (
+    DeactivationLimit,
     RosterReport,
+    Transfer,
     employees_for_codes,
     import_roster,
+    load_import_limits,
     load_roster_mapping,
     roster_agencies,
 )
 
 __all__ = [
-    "AGENCY_HR", "BindResult", "BindingPolicy", "RosterReport", "Scope", "attempt_bind", "authorize",
-    "bind_console_account", "employee_by_id", "employees_by_number", "employees_for_codes", "find_employee",
-    "format_code", "grant", "import_roster", "issue_codes", "list_roles", "load_policy", "load_roster_mapping",
-    "lock_status", "normalize_code", "record", "revoke", "roster_agencies", "scope_of", "unbind",
-    "unbind_employee", "verify_code",
+    "AGENCY_HR", "BindResult", "BindingPolicy", "DeactivationLimit", "RosterReport", "Scope", "Transfer",
+    "attempt_bind", "authorize", "bind_console_account", "employee_by_id", "employees_by_number",
+    "employees_for_codes", "find_employee", "format_code", "grant", "import_roster", "issue_codes", "list_roles",
+    "load_import_limits", "load_policy", "load_roster_mapping", "lock_status", "normalize_code", "record",
+    "revoke", "roster_agencies", "scope_of", "unbind", "unbind_employee", "verify_code", "with_chat_account",
 ]

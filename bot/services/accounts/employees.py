@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.channel_accounts import get_or_create_account
 from bot.db.models.core import ChannelAccount, Employee
+from bot.services.accounts.roles import Scope
 
 
 async def find_employee(session: AsyncSession, employee_no: str) -> Employee | None:
@@ -29,11 +30,24 @@ async def bind_console_account(session: AsyncSession, employee_no: str, *, lang:
     return account
 
 
-async def employees_by_number(session: AsyncSession, numbers: Iterable[str]) -> dict[str, Employee]:
-    """The employees among ``numbers`` that are on the roster, by employee number."""
-    wanted = list(numbers)
-    rows = (await session.execute(select(Employee).where(Employee.employee_no.in_(wanted)))).scalars()
-    return {e.employee_no: e for e in rows}
+async def employees_by_number(session: AsyncSession, numbers: Iterable[str], *,
+                              within: Scope | None = None) -> dict[str, Employee]:
+    """The employees among ``numbers`` that are on the roster, by employee number.
+
+    ``within``: only those of the agencies an HR scope covers (everyone for the city), so that nobody
+    outside it is even read: an HR command then answers "not found" and "not yours" the same way.
+    """
+    stmt = select(Employee).where(Employee.employee_no.in_(list(numbers)))
+    if within is not None and not within.city:
+        stmt = stmt.where(Employee.agency.in_(sorted(within.agencies)))
+    return {e.employee_no: e for e in (await session.execute(stmt)).scalars()}
+
+
+async def with_chat_account(session: AsyncSession, employee_ids: Iterable[int]) -> set[int]:
+    """Those of ``employee_ids`` with a bound chat account (someone a notice can reach)."""
+    wanted = list(employee_ids)
+    rows = await session.execute(select(ChannelAccount.employee_id).where(ChannelAccount.employee_id.in_(wanted)))
+    return {int(i) for i in rows.scalars() if i is not None}
 
 
 async def employee_by_id(session: AsyncSession, employee_id: int) -> Employee | None:

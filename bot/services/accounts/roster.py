@@ -2,24 +2,33 @@
 
 Rows are matched by employee number. A file with any bad row writes nothing; the report names each
 bad row by its line number. Employees missing from a new roster are marked inactive, never deleted
-(their hours and bindings stay; an inactive employee's chat account no longer acts as them).
+(their hours and bindings stay; an inactive employee's chat account no longer acts as them); a file
+with no rows, or one that would mark more of them inactive than ``data/import_limits.yaml`` allows, is
+refused with the numbers unless HR says it means it. An agency's own staff list (``agency``) only
+deactivates that agency's staff. Someone the file moves to another agency loses the agency HR role
+of the agency they left.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.datafiles import read_yaml, validate_file
 from bot.db.engine import one_import_at_a_time
+from bot.db.models.accounts import EmployeeRole
 from bot.db.models.core import ChannelAccount, Employee
+from bot.services.accounts.roles import AGENCY_HR, record
 from bot.services.common import (
     ImportFileError,
     ImportReport,
+    Journal,
     MappingFile,
     RowError,
     fold,
@@ -39,6 +48,7 @@ log = logging.getLogger(__name__)
 FIELDS = ("employee_no", "name", "agency", "unit", "rank", "is_supervisor", "gender", "hire_date", "email")
 REQUIRED = ("employee_no", "name", "agency")
 DEFAULT_MAPPING = Path("imports") / "roster.yaml"
+LIMITS_FILE = Path("import_limits.yaml")
 _LIMITS = {"name": 100, "agency": 100, "unit": 100, "rank": 50, "email": 200}
 
 
@@ -51,12 +61,65 @@ class RosterRow:
     values: dict[str, object]
 
 
+@dataclass(frozen=True)
+class Transfer:
+    """An employee the file moves to another agency, and the agency HR roles that move ended."""
+
+    employee_no: str
+    from_agency: str
+    to_agency: str
+    roles_ended: tuple[str, ...] = ()
+
+
 @dataclass
 class RosterReport(ImportReport):
-    """What a roster import did (or would do); besides the shared counts, who came back and who left."""
+    """What a roster import did (or would do); besides the shared counts, who came back and who left.
+
+    ``scope`` is whose absence deactivates: ``"city"`` (a full roster), an agency (``--agency``), or ``""``
+    (a partial file: nobody). ``active`` counts the active employees of the scope before the import.
+    """
 
     reactivated: int = 0
     deactivated: int = 0
+    scope: str = "city"
+    active: int = 0
+    active_by_agency: dict[str, int] = field(default_factory=dict)
+    deactivated_by_agency: dict[str, int] = field(default_factory=dict)
+    deactivated_employees: list[str] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
+
+
+class DeactivationLimit(BaseModel):
+    """How many a roster import may mark inactive without ``--allow-deactivate`` (``data/import_limits.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    share: float = Field(gt=0, le=1)
+    """Refuse when more than this share of the active employees the file covers would leave …"""
+    min_people: int = Field(ge=1)
+    """… and at least this many people."""
+
+    def exceeded(self, leaving: int, active: int) -> bool:
+        """True when ``leaving`` of ``active`` is more than the limits allow."""
+        return leaving >= self.min_people and leaving > self.share * active
+
+
+class ImportLimits(BaseModel):
+    """``data/import_limits.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    roster_deactivate: DeactivationLimit
+
+
+def load_import_limits(data_dir: Path) -> ImportLimits:
+    """Load and validate ``data/import_limits.yaml``.
+
+    Raises:
+        DataFileError: missing or invalid (file and key named).
+    """
+    path = data_dir / LIMITS_FILE
+    return validate_file(ImportLimits, read_yaml(path), path)
 
 
 def load_roster_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:
@@ -72,7 +135,7 @@ def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], Ros
     """
     table = read_table(path)
     cmap = map_columns(table, mapping, FIELDS, REQUIRED)
-    report = RosterReport(path=str(path), encoding=table.encoding, rows=len(table.rows))
+    report = RosterReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
     for header in cmap.ignored_national_id:
         report.warnings.append(f"column {header!r} ignored: national ID numbers are never read or stored")
     for name in FIELDS:
@@ -139,7 +202,10 @@ def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], Ros
 
 
 async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFile, now: datetime,
-                        deactivate_missing: bool = True, demo: bool = False, dry_run: bool = False) -> RosterReport:
+                        deactivate_missing: bool = True, demo: bool = False, dry_run: bool = False,
+                        agency: str | None = None, limits: DeactivationLimit | None = None,
+                        allow_deactivate: bool = False, journal: Journal | None = None,
+                        actor: str = "cli") -> RosterReport:
     """Validate ``path`` as a whole and upsert its employees in the caller's transaction.
 
     Args:
@@ -152,18 +218,53 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
         demo: the rows are sample employees (``is_demo``); they never overwrite a real employee, and a
             real import of the same number clears the flag.
         dry_run: validate and count, write nothing.
+        agency: the file is this agency's staff list: every row must be of it, and only its employees
+            missing from the file are marked inactive.
+        limits: refuse (write nothing, say why with the numbers) a file with no rows, or one that would mark
+            more employees inactive than these limits allow, unless ``allow_deactivate``.
+        allow_deactivate: HR has seen the numbers and means it.
+        journal: records what the import changes (an undoable batch); the caller records the batch.
+        actor: who imports, for the audit lines of HR roles a transfer ends.
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
         ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
     rows, report = parse_roster(path, mapping)
+    if agency is not None:
+        report.scope = agency
+        for row in rows:
+            if row.values.get("agency") != agency:
+                report.errors.append(RowError(row.line, f"agency {row.values.get('agency')!r} is not {agency!r}: "
+                                                        "with --agency every row must be of that agency"))
+        report.errors.sort(key=lambda e: e.line)
     if report.errors:
         return report
     if not dry_run:  # imports run one at a time, each reading what the one before wrote
         await one_import_at_a_time(session)
     existing = {e.employee_no: e for e in (await session.execute(select(Employee))).scalars()}
     in_file = {r.employee_no for r in rows}
+    leaving: list[Employee] = []
+    if deactivate_missing:
+        covered = [e for e in existing.values() if e.active and (agency is None or e.agency == agency)]
+        leaving = [e for e in covered if e.employee_no not in in_file]
+        report.active = len(covered)
+        for e in covered:
+            report.active_by_agency[e.agency] = report.active_by_agency.get(e.agency, 0) + 1
+        for e in leaving:
+            report.deactivated_by_agency[e.agency] = report.deactivated_by_agency.get(e.agency, 0) + 1
+        report.deactivated_employees = sorted(e.employee_no for e in leaving)
+    else:
+        report.scope = ""
+    if limits is not None and not allow_deactivate:
+        report.refused = deactivation_refusal(rows, leaving, report, limits, agency)
+        if report.refused:
+            report.deactivated = len(leaving)
+            return report
+    if journal is not None and not dry_run:
+        await journal.track(Employee)
+        await journal.track(EmployeeRole)
+    moved: list[tuple[Employee, str, str]] = []
     for row in rows:
         emp = existing.get(row.employee_no)
         if emp is None:
@@ -183,6 +284,8 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
             changes["active"] = True
         if emp.is_demo and not demo:
             changes["is_demo"] = False
+        if "agency" in changes and emp.agency:
+            moved.append((emp, emp.agency, str(changes["agency"])))
         if changes:
             report.updated += 1
             if not dry_run:
@@ -191,13 +294,12 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
                 emp.updated_at = now
         else:
             report.unchanged += 1
-    if deactivate_missing:
-        for no, emp in existing.items():
-            if no not in in_file and emp.active:
-                report.deactivated += 1
-                if not dry_run:
-                    emp.active = False
-                    emp.updated_at = now
+    report.deactivated = len(leaving)
+    if not dry_run:
+        for emp in leaving:
+            emp.active = False
+            emp.updated_at = now
+    await end_roles_of_transfers(session, moved, report, now=now, actor=actor, dry_run=dry_run)
     if not dry_run:
         await session.flush()
         report.written = True
@@ -206,7 +308,58 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
     return report
 
 
-__all__ = ["ImportFileError", "RosterReport", "RowError", "import_roster", "load_roster_mapping", "parse_roster"]
+def deactivation_refusal(rows: list[RosterRow], leaving: list[Employee], report: RosterReport,
+                         limits: DeactivationLimit, agency: str | None) -> str:
+    """Why the file must not be imported as it is ("" when it may): no rows, or too many people would leave."""
+    if not rows:
+        if not report.scope:
+            return "the file has no rows (only a header?): there is nothing to import"
+        return (f"the file has no rows (only a header?); imported as a roster it would mark all {report.active} "
+                "active employees" + (f" of {agency}" if agency else "") + " inactive")
+    n = len(leaving)
+    if not limits.exceeded(n, report.active):
+        return ""
+    share = f"{n / report.active:.1%}" if report.active else "-"
+    where = "; ".join(f"{a or '(no agency)'} {d} of {report.active_by_agency.get(a, 0)}"
+                      for a, d in sorted(report.deactivated_by_agency.items(), key=lambda x: (-x[1], x[0])))
+    text = (f"it would mark {n} of {report.active} active employees inactive ({share}; more than "
+            f"{limits.share:.0%} and at least {limits.min_people} people need --allow-deactivate): {where}")
+    agencies = {r.values.get("agency") for r in rows}
+    if agency is None and len(agencies) == 1:
+        only = next(iter(agencies))
+        text += (f". Every row of the file is of {only}: if it is that agency's staff list, use --agency {only} "
+                 "(only its staff missing from the file leave)")
+    return text
+
+
+async def end_roles_of_transfers(session: AsyncSession, moved: list[tuple[Employee, str, str]],
+                                 report: RosterReport, *, now: datetime, actor: str, dry_run: bool) -> None:
+    """An employee who moved to another agency loses the agency HR role for the agency they left (audited).
+
+    The report warns and lists the roles HR may want to grant again for the new agency.
+    """
+    if not moved:
+        return
+    ids = [emp.id for emp, _old, _new in moved]
+    held = (await session.execute(select(EmployeeRole).where(EmployeeRole.employee_id.in_(ids),
+                                                              EmployeeRole.role == AGENCY_HR))).scalars().all()
+    for emp, old, new in moved:
+        ended = [r for r in held if r.employee_id == emp.id and r.agency == old]
+        report.transfers.append(Transfer(emp.employee_no, old, new, tuple(r.agency for r in ended)))
+        for role in ended:
+            report.warnings.append(
+                f"{emp.employee_no} moved from {old} to {new}: " + ("their" if not dry_run else "would end their")
+                + f" {AGENCY_HR} role for {old}" + (" ended" if not dry_run else "")
+                + f"; to grant one for {new}: abc-bot admin grant {emp.employee_no} --role {AGENCY_HR} --agency {new}")
+            if not dry_run:
+                await session.delete(role)
+                await record(session, actor=actor, actor_employee_id=None, action="roles.revoke",
+                             target=emp.employee_no, allowed=True, now=now,
+                             detail=f"{AGENCY_HR} {old}: moved to {new} (roster import)")
+
+
+__all__ = ["DeactivationLimit", "ImportFileError", "ImportLimits", "RosterReport", "RowError", "Transfer",
+           "import_roster", "load_import_limits", "load_roster_mapping", "parse_roster"]
 
 
 async def roster_agencies(session: AsyncSession) -> list[str]:

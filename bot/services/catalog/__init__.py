@@ -4,11 +4,11 @@ Other packages import only what this module exports.
 """
 
 from bot.services.catalog.items import BucketId, Catalog, CatalogFile, CatalogItem, load_catalog, plan_dir
-from bot.services.catalog.rules import AttendanceRule, RulesFile, load_rules
+from bot.services.catalog.rules import AttendanceRule, RulesFile, load_rules, plan_years
 from bot.services.catalog.search import SearchEngine
 from bot.services.catalog.sync import sync_catalog
 
 __all__ = [
     "AttendanceRule", "BucketId", "Catalog", "CatalogFile", "CatalogItem", "RulesFile", "SearchEngine",
-    "load_catalog", "load_rules", "plan_dir", "sync_catalog",
+    "load_catalog", "load_rules", "plan_dir", "plan_years", "sync_catalog",
 ]

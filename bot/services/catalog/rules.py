@@ -167,6 +167,11 @@ class RulesFile(_Strict):
         raise KeyError(bucket_id)
 
 
+def plan_years(data_dir: Path) -> list[int]:
+    """The plan years that have a rules file under ``data_dir/plans/``, oldest first."""
+    return sorted(int(p.parent.name) for p in (data_dir / "plans").glob("*/rules.yaml") if p.parent.name.isdigit())
+
+
 def load_rules(data_dir: Path, year: int) -> RulesFile:
     """Load and validate ``data/plans/<year>/rules.yaml``.
 

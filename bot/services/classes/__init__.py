@@ -10,7 +10,13 @@ class reads).
 Other packages import only what this module exports.
 """
 
-from bot.services.classes.attendance import AttendanceLine, AttendanceReport, import_attendance, read_attendance_csv
+from bot.services.classes.attendance import (
+    AttendanceLine,
+    AttendanceReport,
+    import_attendance,
+    read_attendance_csv,
+    read_attendance_rows,
+)
 from bot.services.classes.classes_file import ClassesFile, read_classes_file
 from bot.services.classes.deps import Deps
 from bot.services.classes.eligibility import (
@@ -74,7 +80,7 @@ __all__ = [
     "PeriodKind", "Refusal", "SubstituteResult", "cancel", "cancellable", "check_eligibility", "class_report",
     "enroll", "enroll_refusal", "enrollment_of", "enrollment_with_person", "find_class", "get_class", "hr_scope",
     "import_attendance", "import_classes", "load_enrollment_settings", "months_before", "my_enrollments",
-    "open_for_registration", "own_enrollment", "period_bounds", "read_attendance_csv", "read_classes_file",
-    "seed_demo_classes", "substitute", "substitute_as", "substitute_refusal", "term_text", "upcoming_classes",
-    "waitlist_length", "waitlist_lengths", "window_state",
+    "open_for_registration", "own_enrollment", "period_bounds", "read_attendance_csv", "read_attendance_rows",
+    "read_classes_file", "seed_demo_classes", "substitute", "substitute_as", "substitute_refusal", "term_text",
+    "upcoming_classes", "waitlist_length", "waitlist_lengths", "window_state",
 ]

@@ -5,17 +5,22 @@ absent, leave hours, unexcused absence). The file is checked as a whole first; t
 transaction, each enrollment gets its attendance and each attended one a :class:`LearningRecord`
 (``source='class'``, ``natural_key='class:<enrollment id>'``) whose ``credited`` and ``forfeit_reason``
 come from the plan's full-attendance rule (:func:`bot.services.hours.attendance_outcome`). Importing
-again updates those rows; a trainee corrected to absent loses the record.
+again updates those rows; a trainee corrected to absent loses the record. Problems of the file's cells
+and of what the rows name (classes, people, seats) are reported together, in one round.
+
+The records follow the class: when HR changes a finished class's hours, bucket, mode or dates,
+:func:`rederive_class_records` writes its attended trainees' records again from the class as it is now.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +36,7 @@ from bot.services.classes.format import class_title
 from bot.services.classes.queries import enrollment_of, find_class
 from bot.services.classes.settings import EnrollmentSettings
 from bot.services.classes.transitions import record_attendance
+from bot.services.common import Journal
 
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
 REQUIRED = ("class", "employee_no", "attendance")
@@ -62,6 +68,7 @@ class AttendanceReport:
     records_updated: int = 0
     records_removed: int = 0
     batch: str = ""
+    batch_id: int | None = None
 
 
 def _leave(text: str) -> Decimal:
@@ -87,6 +94,21 @@ def read_attendance_csv(path: Path, mapping: Path | None = None, *,
 
     Raises:
         DataFileError: every problem found, as ``file: line N: problem`` lines.
+    """
+    lines, errors = read_attendance_rows(path, mapping, data_dir=data_dir)
+    if errors:
+        raise DataFileError("\n".join(errors))
+    return lines
+
+
+def read_attendance_rows(path: Path, mapping: Path | None = None, *,
+                         data_dir: Path | None = None) -> tuple[list[AttendanceLine], list[str]]:
+    """The good rows of an attendance CSV and a ``file: line N: problem`` line for each bad one.
+
+    For :func:`import_attendance`'s ``problems``, so that HR sees every problem of the file at once.
+
+    Raises:
+        DataFileError: the file cannot be read, lacks a required column, or has no rows.
     """
     from bot.config import DEFAULT_DATA_DIR
     from bot.services.common import (
@@ -124,30 +146,91 @@ def read_attendance_csv(path: Path, mapping: Path | None = None, *,
                                       unexcused=parse_bool(cells.get("unexcused", ""))))
         except ValueError as exc:
             errors.append(f"{path}: line {line}: {exc}")
-    if errors:
-        raise DataFileError("\n".join(errors))
-    if not out:
+    if not out and not errors:
         raise DataFileError(f"{path}: no rows")
-    return out
+    return out, errors
+
+
+_LINE = re.compile(r": line (\d+): ")
+
+
+def _by_line(problem: str) -> int:
+    found = _LINE.search(problem)
+    return int(found.group(1)) if found else 0
+
+
+def class_record_values(cls: TrainingClass, enrollment: Enrollment, *, leave_hours: Decimal, unexcused: bool,
+                        rules: RulesFile, catalog: Catalog, settings: EnrollmentSettings) -> dict[str, Any]:
+    """The learning record an attended enrollment earns in ``cls`` as it is now (credited or not, and why).
+
+    Raises:
+        ValueError: leave longer than the class (``attendance_outcome``).
+    """
+    from bot.services.hours import attendance_outcome
+
+    credited, reason = attendance_outcome(rules.attendance, Decimal(cls.hours), leave_hours, unexcused)
+    title = class_title(catalog, cls, "zh-TW")  # records are titled as the portal's are, in Chinese
+    return {"employee_id": enrollment.employee_id, "plan_year": cls.plan_year,
+            "occurred_on": cls.ends_at.astimezone(TAIPEI).date(), "title": title[:200],
+            "course_code": cls.course_code, "hours": Decimal(cls.hours), "bucket": cls.bucket,
+            "mode": settings.modes.get(cls.mode, "classroom"), "source": "class", "credited": credited,
+            "forfeit_reason": reason, "enrollment_id": enrollment.id}
+
+
+async def attended(session: AsyncSession, class_id: int) -> list[Enrollment]:
+    """The enrollments of a class whose attendance says attended."""
+    return list((await session.execute(select(Enrollment).where(
+        Enrollment.class_id == class_id, Enrollment.attendance == "attended").order_by(Enrollment.id))).scalars())
+
+
+async def rederive_class_records(session: AsyncSession, cls: TrainingClass, *, rules: RulesFile, catalog: Catalog,
+                                 settings: EnrollmentSettings, batch: str, now: datetime) -> int:
+    """Write the records of a class's attended trainees again from the class as it is now; returns how many changed.
+
+    The caller has checked that no trainee's recorded leave is longer than the class's hours.
+    """
+    rows = await attended(session, cls.id)
+    if not rows:
+        return 0
+    existing = {r.natural_key: r for r in (await session.execute(select(LearningRecord).where(
+        LearningRecord.natural_key.in_([f"class:{row.id}" for row in rows])))).scalars()}
+    changed = 0
+    for row in rows:
+        values = class_record_values(cls, row, leave_hours=Decimal(row.leave_hours or 0),
+                                     unexcused=row.unexcused_absence, rules=rules, catalog=catalog, settings=settings)
+        record = existing.get(f"class:{row.id}")
+        if record is None:
+            session.add(LearningRecord(natural_key=f"class:{row.id}", import_batch=batch, created_at=now, **values))
+        elif any(getattr(record, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(record, k, v)
+            record.import_batch = batch
+        else:
+            continue
+        changed += 1
+    await session.flush()
+    return changed
 
 
 async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLine], *, rules: RulesFile,
                             catalog: Catalog, settings: EnrollmentSettings, now: datetime, batch: str,
-                            source: str = "file") -> AttendanceReport:
+                            source: str = "file", problems: Sequence[str] = (),
+                            journal: Journal | None = None) -> AttendanceReport:
     """Record attendance and write or update the learning-hours records, all or nothing.
+
+    ``problems``: what :func:`read_attendance_rows` found wrong in the file's cells; they are reported with
+    this function's own, by line. ``journal`` records the change as an undoable batch (the caller records it).
 
     Raises:
         DataFileError: a row names an unknown class or employee, someone not enrolled, a class that has
-            not started, leave longer than the class, or the same trainee twice (every problem listed;
-            nothing written).
+            not started, leave longer than the class, or the same trainee twice, or ``problems`` is not
+            empty (every problem listed; nothing written).
         ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
-    from bot.services.hours import attendance_outcome
-
     await one_import_at_a_time(session)  # each import reads what the one before wrote (a dry run writes too)
     classes: dict[str, TrainingClass | None] = {}
     people = await employees_by_number(session, {ln.employee_no for ln in lines})
-    problems: list[str] = []
+    problems = list(problems)
     planned: list[tuple[AttendanceLine, TrainingClass, Enrollment]] = []
     seen: dict[tuple[int, int], int] = {}
     for ln in lines:
@@ -182,10 +265,13 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
             continue
         planned.append((ln, cls, row))
     if problems:
-        raise DataFileError("\n".join(problems))
+        raise DataFileError("\n".join(sorted(problems, key=_by_line)))
 
     report = AttendanceReport(rows=len(lines), batch=batch)
     keys = [f"class:{row.id}" for _ln, _cls, row in planned]
+    if journal is not None:
+        await journal.track_in(Enrollment, Enrollment.id, [row.id for _ln, _cls, row in planned])
+        await journal.track_in(LearningRecord, LearningRecord.natural_key, keys)
     existing = {r.natural_key: r for r in (await session.execute(
         select(LearningRecord).where(LearningRecord.natural_key.in_(keys)))).scalars()}
     for ln, cls, row in planned:
@@ -199,15 +285,10 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
                 report.records_removed += 1
             continue
         report.attended += 1
-        credited, reason = attendance_outcome(rules.attendance, Decimal(cls.hours), ln.leave_hours, ln.unexcused)
-        report.credited += credited
-        report.forfeited += not credited
-        title = class_title(catalog, cls, "zh-TW")  # records are titled as the portal's are, in Chinese
-        values = {"employee_id": row.employee_id, "plan_year": cls.plan_year,
-                  "occurred_on": cls.ends_at.astimezone(TAIPEI).date(), "title": title[:200],
-                  "course_code": cls.course_code, "hours": Decimal(cls.hours), "bucket": cls.bucket,
-                  "mode": settings.modes.get(cls.mode, "classroom"), "source": "class", "credited": credited,
-                  "forfeit_reason": reason, "enrollment_id": row.id}
+        values = class_record_values(cls, row, leave_hours=ln.leave_hours, unexcused=ln.unexcused, rules=rules,
+                                     catalog=catalog, settings=settings)
+        report.credited += values["credited"]
+        report.forfeited += not values["credited"]
         if record is None:
             session.add(LearningRecord(natural_key=natural_key, import_batch=batch, created_at=now, **values))
             report.records_created += 1

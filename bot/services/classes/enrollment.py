@@ -68,11 +68,13 @@ class CancelResult:
 
 @dataclass(frozen=True)
 class SubstituteResult:
-    """What a substitution did: the new enrollment, or a refusal."""
+    """What a substitution did: the new enrollment and who got a notice (a chat account to send it to), or a refusal."""
 
     ok: bool
     enrollment_id: int | None = None
     refusal: Refusal | None = None
+    leaving_told: bool = False
+    replacement_told: bool = False
 
 
 CLI_SCOPE = Scope(city=True)
@@ -244,30 +246,40 @@ async def substitute(session: AsyncSession, enrollment_id: int, replacement: Emp
     else:
         reopen_row(theirs, seated=True, seq=seq, now=now, substitute_for_id=original.id)
     await session.flush()
-    await deps.notices.notify(session, [
-        NoticeTo(leaving.id, class_notice(SUBSTITUTED_OUT, cls, other=replacement.name),
-                 f"class-sub-out:{original.id}:{seq}"),
-        NoticeTo(replacement.id, class_notice(SUBSTITUTED_IN, cls, other=leaving.name),
-                 f"class-sub-in:{theirs.id}:{seq}")], now=now)
-    return SubstituteResult(True, theirs.id)
+    # one call each, so that the result says who has a chat account the notice reaches
+    out = await deps.notices.notify(session, [NoticeTo(
+        leaving.id, class_notice(SUBSTITUTED_OUT, cls, other=replacement.name), f"class-sub-out:{original.id}:{seq}")],
+        now=now)
+    into = await deps.notices.notify(session, [NoticeTo(
+        replacement.id, class_notice(SUBSTITUTED_IN, cls, other=leaving.name), f"class-sub-in:{theirs.id}:{seq}")],
+        now=now)
+    return SubstituteResult(True, theirs.id, leaving_told=out > 0, replacement_told=into > 0)
 
 
 async def substitute_as(session: AsyncSession, actor: Employee | None, cls: TrainingClass, leaving: Employee,
                         replacement: Employee, *, actor_label: str, now: datetime, deps: Deps,
                         lang: str = "zh-TW") -> SubstituteResult:
-    """HR names a substitute: role check (audited, allowed or not), then :func:`substitute`.
+    """HR names a substitute: role check, then :func:`substitute`; the outcome is audited, refused or done.
 
     ``actor`` is the HR employee, None for the command line (city HR on a trusted machine);
     ``actor_label`` says who asks, for the audit (``line:42``, ``cli:T0004``). ``leaving`` must hold a
     seat in ``cls``; ``replacement`` takes it. The chat and ``abc-bot admin substitute`` both come here.
+    The audit line is ``allowed=1`` only when the seat moved; a refusal (role, agency, deadline, the
+    substitute's eligibility …) is ``allowed=0`` with the refusal's key as the detail.
     """
     scope = await hr_scope(session, actor)
-    allowed = scope is not None and scope.covers(leaving.agency)
+    result = await _substitute_in_scope(session, scope, cls, leaving, replacement, now=now, deps=deps, lang=lang)
     await record(session, actor=actor_label, actor_employee_id=actor.id if actor else None, action=SUB_ACTION,
-                 target=f"{cls.code} {leaving.employee_no}>{replacement.employee_no}", allowed=allowed, now=now)
+                 target=f"{cls.code} {leaving.employee_no}>{replacement.employee_no}", allowed=result.ok, now=now,
+                 detail=result.refusal.key if result.refusal else "")
+    return result
+
+
+async def _substitute_in_scope(session: AsyncSession, scope: Scope | None, cls: TrainingClass, leaving: Employee,
+                               replacement: Employee, *, now: datetime, deps: Deps, lang: str) -> SubstituteResult:
     if scope is None:
         return SubstituteResult(False, refusal=Refusal("classes.sub.not_hr"))
-    if not allowed:
+    if not scope.covers(leaving.agency):
         return SubstituteResult(False, refusal=Refusal("classes.refuse.sub_scope", {"agency": leaving.agency or "—"}))
     row = await enrollment_of(session, cls.id, leaving.id)
     if row is None:

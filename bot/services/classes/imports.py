@@ -6,7 +6,12 @@ left alone. What an update does to people:
 * ``status: cancelled`` cancels every enrolled and waitlisted person and tells each of them;
 * a lower ``capacity`` keeps everyone already enrolled and blocks new seats until fewer remain (the
   report says how many are over);
-* a higher ``capacity`` fills the new seats from the waitlist at once and tells those promoted.
+* a higher ``capacity`` fills the new seats from the waitlist at once and tells those promoted;
+* new hours, bucket, mode or dates of a class whose attendance is recorded write its trainees' learning
+  records again (:func:`bot.services.classes.attendance.rederive_class_records`), and the report says
+  how many.
+
+A dry run does all of it inside a transaction the caller rolls back, and the notes say what *would* happen.
 
 The sample classes (``data/demo/classes.yaml``) go through the same code from :func:`seed_demo_classes`.
 """
@@ -29,13 +34,18 @@ from bot.clock import TAIPEI
 from bot.datafiles import DataFileError
 from bot.db.engine import one_import_at_a_time
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
-from bot.db.models.core import CatalogRow, Employee
+from bot.db.models.core import CatalogRow, Employee, OutboxMessage
+from bot.db.models.hours import LearningRecord
+from bot.services.classes.attendance import attended, rederive_class_records
 from bot.services.classes.changes import cancel_class, set_capacity, tell_class_changed
 from bot.services.classes.classes_file import ClassesFile, ClassSpec, read_classes_file
 from bot.services.classes.deps import Deps
 from bot.services.classes.enrollment import enroll
+from bot.services.classes.locks import lock_class
 from bot.services.classes.settings import EnrollmentSettings
 from bot.services.classes.transitions import ACTIVE
+from bot.services.common import Journal
+from bot.services.hours import format_hours
 
 DEMO_CLASSES = Path("demo") / "classes.yaml"
 
@@ -71,20 +81,66 @@ def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], sett
     return problems
 
 
+NOTES: dict[str, tuple[str, str]] = {
+    "moved": ("{code}: {what} changed; {told} enrolled or waitlisted people were told",
+              "{code}: {what} would change; {told} enrolled or waitlisted people would be told"),
+    "cancelled": ("{code}: cancelled; {people} enrolled or waitlisted people were cancelled and told",
+                  "{code}: would be cancelled; {people} enrolled or waitlisted people would be cancelled and told"),
+    "reopened": ("{code}: reopened as {status}; earlier enrollments stay cancelled",
+                 "{code}: would reopen as {status}; earlier enrollments would stay cancelled"),
+    "lowered": ("{code}: capacity lowered from {old} to {new}",
+                "{code}: capacity would be lowered from {old} to {new}"),
+    "lowered_over": ("{code}: capacity lowered from {old} to {new} but {enrolled} people are enrolled: nobody is "
+                     "dropped; {over} over capacity, and no new seat is given until fewer than {new} are enrolled",
+                     "{code}: capacity would be lowered from {old} to {new} but {enrolled} people are enrolled: "
+                     "nobody would be dropped; {over} over capacity, and no new seat would be given until fewer "
+                     "than {new} are enrolled"),
+    "raised": ("{code}: capacity raised from {old} to {new}; {promoted} promoted from the waitlist and told",
+               "{code}: capacity would be raised from {old} to {new}; {promoted} would be promoted from the "
+               "waitlist and told"),
+    "raised_free": ("{code}: capacity raised from {old} to {new}; nobody was waiting",
+                    "{code}: capacity would be raised from {old} to {new}; nobody is waiting"),
+    "raised_over": ("{code}: capacity raised from {old} to {new}, but {enrolled} people are enrolled: still {over} "
+                    "over capacity, and no new seat is given until fewer than {new} are enrolled",
+                    "{code}: capacity would be raised from {old} to {new}, but {enrolled} people are enrolled: still "
+                    "{over} over capacity, and no new seat would be given until fewer than {new} are enrolled"),
+    "rederived": ("{code}: {what}; {records} learning record(s) of its attendance re-derived",
+                  "{code}: {what}; {records} learning record(s) of its attendance would be re-derived"),
+}
+"""What an import did to a class's people or records: (done, dry run) sentences by kind."""
+
+
 @dataclass
 class ClassImportReport:
-    """What an import did, for HR: codes created, updated and unchanged, and notes about people."""
+    """What an import did (or, in a dry run, would do), for HR: codes created, updated and unchanged, and notes.
+
+    ``notes`` are the sentences, ``events`` the same as data (``kind``, ``code`` and the numbers) for ``--json``.
+    """
 
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
     batch: str = ""
+    dry_run: bool = False
+    records_rederived: int = 0
+    batch_id: int | None = None
+
+    def note(self, kind: str, code: str, **values: Any) -> None:
+        """Add a note of ``kind`` (a key of :data:`NOTES`), in the tense of the import."""
+        self.notes.append(NOTES[kind][self.dry_run].format(code=code, **values))
+        self.events.append({"kind": kind, "code": code, **values})
 
     def lines(self) -> list[str]:
         """The report as lines of text."""
-        out = [f"classes: {len(self.created)} created, {len(self.updated)} updated, "
-               f"{len(self.unchanged)} unchanged (batch {self.batch})"]
+        counts = f"{len(self.created)} created, {len(self.updated)} updated, {len(self.unchanged)} unchanged"
+        if self.dry_run:
+            out = [f"classes (dry run): would be {counts}"]
+        else:
+            batch = (f"batch {self.batch_id}; to undo it: abc-bot import undo {self.batch_id}" if self.batch_id
+                     else "nothing changed, so no batch was recorded")
+            out = [f"classes: {counts} ({batch})"]
         out.extend(f"  {note}" for note in self.notes)
         return out
 
@@ -99,6 +155,11 @@ def _values(spec: ClassSpec, plan_year: int, bucket: str) -> dict[str, Any]:
             "audience_note": spec.audience_note}
 
 
+def _plain(value: Any) -> str:
+    """Hours as HR writes them (``6``, not ``6.00``); other values as they are."""
+    return format_hours(value) if isinstance(value, Decimal) else str(value)
+
+
 def _change_key(class_id: int, batch: str, spec: ClassSpec) -> str:
     """Names one change of a class's time or place: the batch and the new values (for notice dedupe keys)."""
     meetings = [[s.isoformat(), e.isoformat()] for s, e in _meetings(spec)]
@@ -111,12 +172,17 @@ def _meetings(spec: ClassSpec) -> list[tuple[datetime, datetime]]:
 
 
 async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: EnrollmentSettings, deps: Deps,
-                         now: datetime, batch: str, source: str, is_demo: bool = False) -> ClassImportReport:
+                         now: datetime, batch: str, source: str, is_demo: bool = False, dry_run: bool = False,
+                         journal: Journal | None = None) -> ClassImportReport:
     """Create or update every class of ``spec`` in the caller's transaction.
 
+    ``dry_run``: the caller rolls the transaction back; the notes say what would happen. ``journal``
+    records the change as an undoable batch (the caller records it).
+
     Raises:
-        DataFileError: a course not in the catalog, a series, an unknown mode, or a class whose course
-            would change while people are enrolled (every problem listed; nothing written).
+        DataFileError: a course not in the catalog, a series, an unknown mode, a class whose course
+            would change while people are enrolled, or hours lowered below a trainee's recorded leave
+            (every problem listed; nothing written).
         ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
     await one_import_at_a_time(session)  # each import reads what the one before wrote (a dry run writes too)
@@ -134,10 +200,26 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
             if people:
                 problems.append(f"{source}: [code={c.code}].course: cannot move a class with {people} people "
                                 f"from {row.course_code} to {c.course}; cancel it and create a new one")
+        if row is not None and Decimal(c.hours) < row.hours:
+            longest = max((Decimal(e.leave_hours or 0) for e in await attended(session, row.id)), default=None)
+            if longest is not None and longest > Decimal(c.hours):
+                problems.append(f"{source}: [code={c.code}].hours: {c.hours} h is less than the "
+                                f"{format_hours(longest)} h of leave recorded for a trainee; correct the attendance "
+                                "first")
     if problems:
         raise DataFileError("\n".join(problems))
 
-    report = ClassImportReport(batch=batch)
+    if journal is not None:
+        for row in existing.values():
+            await lock_class(session, row.id)  # no enrollment changes under the snapshots
+        ids = select(TrainingClass.id).where(TrainingClass.code.in_(codes))
+        await journal.track(TrainingClass, TrainingClass.code.in_(codes))
+        await journal.track(ClassMeeting, ClassMeeting.class_id.in_(ids))
+        await journal.track(Enrollment, Enrollment.class_id.in_(ids))
+        await journal.track(LearningRecord, LearningRecord.enrollment_id.in_(
+            select(Enrollment.id).where(Enrollment.class_id.in_(ids))))
+        await journal.track(OutboxMessage, OutboxMessage.batch_id == batch)  # the notices this import queues
+    report = ClassImportReport(batch=batch, dry_run=dry_run)
     for c in spec.classes:
         values = _values(c, spec.plan_year, c.bucket or courses[c.course].bucket)
         row = existing.get(c.code)
@@ -150,6 +232,7 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
             report.created.append(c.code)
             continue
         changed = [k for k, v in values.items() if getattr(row, k) != v]
+        was = {k: getattr(row, k) for k in ("hours", "bucket")}
         if [(m.starts_at, m.ends_at) for m in row.meetings] != _meetings(c):
             changed.append("meetings")
             row.meetings = [ClassMeeting(starts_at=s, ends_at=e) for s, e in _meetings(c)]
@@ -159,6 +242,12 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
         if changed:
             row.updated_at, row.import_batch = now, batch
             await session.flush()
+            if rederived := await rederive_class_records(session, row, rules=deps.rules, catalog=deps.catalog,
+                                                         settings=settings, batch=batch, now=now):
+                report.records_rederived += rederived
+                what = "; ".join(f"{k} {_plain(was[k])} → {_plain(getattr(row, k))}" for k in was
+                                 if was[k] != getattr(row, k)) or "class changed"
+                report.note("rederived", c.code, what=what, records=rederived)
         time_changed = "meetings" in changed
         place_changed = bool({"place", "online_url"} & set(changed))
         # Sample classes move with the demo's "today" each time they are seeded: that is not news.
@@ -168,29 +257,32 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
                                             batch_id=batch)
             if told:
                 what = " and ".join(w for w, on in (("schedule", time_changed), ("place", place_changed)) if on)
-                report.notes.append(f"{c.code}: {what} changed; {told} enrolled or waitlisted people were told")
+                report.note("moved", c.code, what=what, told=told)
         status_changed = row.status != c.status
         capacity_changed = row.capacity != c.capacity
         if c.status == "cancelled" and status_changed:
             change = await cancel_class(session, row.id, now=now, deps=deps, batch_id=batch)
-            report.notes.append(f"{c.code}: cancelled; {change.cancelled_people} enrolled or waitlisted people "
-                                "were cancelled and told")
+            report.note("cancelled", c.code, people=change.cancelled_people)
         elif status_changed:
             if row.status == "cancelled":
-                report.notes.append(f"{c.code}: reopened as {c.status}; earlier enrollments stay cancelled")
+                report.note("reopened", c.code, status=c.status)
             row.status = c.status
             await session.flush()
         if capacity_changed and c.status != "cancelled":
             old = row.capacity
             change = await set_capacity(session, row.id, c.capacity, now=now, deps=deps, batch_id=batch)
-            if change.over_capacity:
-                report.notes.append(
-                    f"{c.code}: capacity lowered from {old} to {c.capacity} but {c.capacity + change.over_capacity} "
-                    f"people are enrolled: nobody is dropped; {change.over_capacity} over capacity, and no new "
-                    f"seat is given until fewer than {c.capacity} are enrolled")
-            if change.promoted:
-                report.notes.append(f"{c.code}: capacity raised from {old} to {c.capacity}; "
-                                    f"{len(change.promoted)} promoted from the waitlist and told")
+            sizes = {"old": old, "new": c.capacity}
+            over = {"enrolled": c.capacity + change.over_capacity, "over": change.over_capacity}
+            if c.capacity < old and change.over_capacity:
+                report.note("lowered_over", c.code, **sizes, **over)
+            elif c.capacity < old:
+                report.note("lowered", c.code, **sizes)
+            elif change.over_capacity:
+                report.note("raised_over", c.code, **sizes, **over)
+            elif change.promoted:
+                report.note("raised", c.code, **sizes, promoted=len(change.promoted))
+            else:
+                report.note("raised_free", c.code, **sizes)
         elif capacity_changed:
             row.capacity = c.capacity
             await session.flush()

@@ -165,6 +165,8 @@ async def substitute_refusal(session: AsyncSession, original: Enrollment, leavin
     """Why this substitution cannot happen (scope, deadline, same agency, the replacement's eligibility), or None."""
     if not scope.covers(leaving.agency):
         return Refusal("classes.refuse.sub_scope", {"agency": leaving.agency or "—"})
+    if not scope.covers(replacement.agency):
+        return Refusal("classes.refuse.sub_scope", {"agency": replacement.agency or "—"})
     if original.status != "enrolled":
         return Refusal("classes.refuse.sub_not_enrolled", {"name": leaving.name})
     if cls.status == "cancelled":

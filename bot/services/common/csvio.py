@@ -48,6 +48,8 @@ class ImportReport:
 
     path: str
     encoding: str = ""
+    digest: str = ""
+    """SHA-256 of the file's bytes."""
     rows: int = 0
     added: int = 0
     updated: int = 0
@@ -56,11 +58,15 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     written: bool = False
+    refused: str = ""
+    """Why a valid file was not imported (it would do more than HR plainly asked for); "" when it was not refused."""
+    batch_id: int | None = None
+    """The import batch that records what was written (None: a dry run, a rejected file, or nothing changed)."""
 
     @property
     def ok(self) -> bool:
         """True when the file was accepted."""
-        return not self.errors
+        return not self.errors and not self.refused
 
 
 def fold(text: str) -> str:

@@ -5,6 +5,7 @@ Other packages import only what this module exports.
 
 from bot.services.hours.format import format_hours
 from bot.services.hours.imports import HoursImportReport, import_hours, load_hours_mapping
+from bot.services.hours.records import record_with_owner
 from bot.services.hours.report import agencies_path, build_report, write_csv, write_xlsx
 from bot.services.hours.status import (
     FORFEIT_LEAVE_OVER_LIMIT,
@@ -25,5 +26,5 @@ __all__ = [
     "FORFEIT_LEAVE_OVER_LIMIT", "FORFEIT_UNEXCUSED_ABSENCE", "BucketStatus", "HoursImportReport", "HoursStatus",
     "RecordView", "agencies_path", "attendance_outcome", "bucket_status", "build_report", "compute_status",
     "forfeit_reason_text", "format_hours", "import_hours", "load_hours_mapping", "load_status",
-    "status_to_json", "suggested_courses", "write_csv", "write_xlsx",
+    "record_with_owner", "status_to_json", "suggested_courses", "write_csv", "write_xlsx",
 ]

@@ -3,7 +3,10 @@
 Each row becomes one ``learning_records`` row with source ``portal`` or ``hr``. Its natural key is the
 source, the employee number, the course (its code if given, else its folded name) and the date: the same
 file imported twice changes nothing, and a corrected file updates the rows whose hours, category or mode
-changed. The whole file is validated first; one bad row rejects the file and nothing is written.
+changed. A correction that changes the key itself (a date or a course fixed) says which record it
+corrects in the optional ``replaces`` column (the record id ``abc-bot hours EMPLOYEE_NO`` shows): that
+record is replaced, not kept beside the new one. The whole file is validated first; one bad row rejects
+the file and nothing is written.
 """
 
 from __future__ import annotations
@@ -25,11 +28,13 @@ from bot.db.models.hours import LearningRecord
 from bot.services.catalog import RulesFile
 from bot.services.common import (
     ImportReport,
+    Journal,
     MappingFile,
     RowError,
     fold,
     load_import_mapping,
     map_columns,
+    narrow,
     parse_date,
     parse_employee_no,
     parse_hours,
@@ -40,7 +45,7 @@ from bot.services.common import (
 
 log = logging.getLogger(__name__)
 
-FIELDS = ("employee_no", "course_name", "course_code", "date", "hours", "category", "mode", "source")
+FIELDS = ("employee_no", "course_name", "course_code", "date", "hours", "category", "mode", "source", "replaces")
 REQUIRED = ("employee_no", "course_name", "date", "hours", "category")
 IMPORT_SOURCES = ("portal", "hr")
 DEFAULT_MAPPING = Path("imports") / "hours.yaml"
@@ -60,6 +65,7 @@ class HoursRow:
     bucket: str
     mode: str
     source: str
+    replaces: int | None = None
 
     def same_record(self, other: HoursRow) -> bool:
         """True when two rows say the same thing (a duplicate line, not a conflict)."""
@@ -73,7 +79,7 @@ class HoursImportReport(ImportReport):
 
     other_years: int = 0
     batch: str = ""
-    digest: str = ""
+    replaced: int = 0
 
 
 def load_hours_mapping(data_dir: Path, override: Path | None = None) -> MappingFile:
@@ -183,12 +189,20 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
                 source = found
         if source not in IMPORT_SOURCES:
             problems.append(f"source {source!r}: only portal or hr records are imported")
+        replaces: int | None = None
+        if cells.get("replaces"):
+            text = narrow(cells["replaces"]).lstrip("#")
+            if text.isdigit() and int(text) > 0:
+                replaces = int(text)
+            else:
+                problems.append(f"replaces {cells['replaces']!r} is not a record id (abc-bot hours EMPLOYEE_NO "
+                                "shows them)")
         if problems or on is None:
             report.errors.append(RowError(line, "; ".join(problems)))
             continue
         row = HoursRow(line=line, natural_key=natural_key(source, no, code, title, on), employee_no=no,
                        occurred_on=on, title=title, course_code=code, hours=hours, bucket=bucket, mode=mode,
-                       source=source)
+                       source=source, replaces=replaces)
         earlier = seen.get(row.natural_key)
         if earlier is not None:
             if earlier.same_record(row):
@@ -204,11 +218,13 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
 
 async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFile, rules: RulesFile,
                        today: date, now: datetime, default_source: str | None = None,
-                       dry_run: bool = False) -> HoursImportReport:
+                       dry_run: bool = False, journal: Journal | None = None) -> HoursImportReport:
     """Validate ``path`` as a whole and upsert its records in the caller's transaction.
 
     Every employee must be on the roster (active or not). ``plan_year`` of a record is the ROC year of
-    its date; records of other years than the rules' are kept and counted in ``other_years``.
+    its date; records of other years than the rules' are kept and counted in ``other_years``. A row with
+    ``replaces`` takes the place of that record (same employee, an imported one); ``journal`` records
+    the change as an undoable batch (the caller records it).
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
@@ -237,7 +253,19 @@ async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFil
         for found in (await session.execute(
                 select(LearningRecord).where(LearningRecord.natural_key.in_(chunk)))).scalars():
             existing[found.natural_key] = found
+    replaced = await records_replaced(session, rows, ids, existing, report)
+    if report.errors:
+        report.errors.sort(key=lambda e: e.line)
+        return report
+    if journal is not None and not dry_run:
+        await journal.track_in(LearningRecord, LearningRecord.natural_key, keys)
+        await journal.track_in(LearningRecord, LearningRecord.id, [rec.id for rec in replaced])
     report.batch = f"{now:%Y%m%dT%H%M%S}-{report.digest[:12]}"
+    report.replaced = len(replaced)
+    if not dry_run:
+        for old in replaced:
+            await session.delete(old)
+        await session.flush()  # the replaced rows go before their successors are written
     for r in rows:
         plan_year = roc_year(r.occurred_on.year)
         if plan_year != rules.year:
@@ -264,6 +292,46 @@ async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFil
     if not dry_run:
         await session.flush()
         report.written = True
-    log.info("hours import rows=%d added=%d updated=%d unchanged=%d dry_run=%s", report.rows, report.added,
-             report.updated, report.unchanged, dry_run)
+    log.info("hours import rows=%d added=%d updated=%d unchanged=%d replaced=%d dry_run=%s", report.rows,
+             report.added, report.updated, report.unchanged, report.replaced, dry_run)
     return report
+
+
+async def records_replaced(session: AsyncSession, rows: list[HoursRow], ids: dict[str, int],
+                           existing: dict[str, LearningRecord], report: HoursImportReport) -> list[LearningRecord]:
+    """The records the file's ``replaces`` column names, checked (errors go to ``report``).
+
+    A record a row replaces must exist, belong to that row's employee and be an imported one (portal or
+    HR; a class's record follows its attendance), be named once, and not be a record the file also
+    matches by key (that is an update, not a replacement).
+    """
+    wanted = {r.replaces for r in rows if r.replaces is not None}
+    if not wanted:
+        return []
+    found = {rec.id: rec for rec in (await session.execute(
+        select(LearningRecord).where(LearningRecord.id.in_(sorted(wanted))))).scalars()}
+    matched = {rec.id: key for key, rec in existing.items()}
+    out: list[LearningRecord] = []
+    first: dict[int, int] = {}
+    for r in rows:
+        if r.replaces is None:
+            continue
+        rec = found.get(r.replaces)
+        if rec is None:
+            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: there is no such learning record"))
+        elif rec.employee_id != ids[r.employee_no]:
+            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: that record is not {r.employee_no}'s"))
+        elif rec.source not in IMPORT_SOURCES:
+            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: a {rec.source} record cannot be "
+                                                  "replaced by an import (correct the attendance instead)"))
+        elif r.replaces in first:
+            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: line {first[r.replaces]} replaces it "
+                                                  "already"))
+        elif r.replaces in matched and matched[r.replaces] != r.natural_key:
+            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: another row of the file is that "
+                                                  "record itself"))
+        else:
+            first[r.replaces] = r.line
+            if matched.get(r.replaces) != r.natural_key:  # the same key: an ordinary update
+                out.append(rec)
+    return out

@@ -44,16 +44,6 @@ class ReportRow(BucketTotals):
     applies: bool
     buckets: list[BucketStatus]
 
-    @property
-    def remaining(self) -> Decimal:
-        """Hours still needed (0 when the requirement does not apply)."""
-        return self.buckets_remaining if self.applies else ZERO
-
-    @property
-    def mandatory_remaining(self) -> Decimal:
-        """Mandatory hours still needed (0 when the requirement does not apply)."""
-        return self.buckets_mandatory_remaining if self.applies else ZERO
-
 
 @dataclass
 class AgencyRow:
@@ -163,7 +153,7 @@ def employee_table(report: HoursReport, t: Text, lang: str) -> tuple[list[str], 
     for r in report.rows:
         line = [r.employee_no, r.name, r.agency, r.unit, r.rank, yes if r.applies else no]
         for b in r.buckets:
-            line += [format_hours(b.done), format_hours(b.remaining if r.applies else ZERO)]
+            line += [format_hours(b.done), format_hours(r.owed(b))]
         line += [format_hours(h) for h in (r.done, r.counted, r.remaining, r.mandatory_remaining)]
         rows.append(line)
     return header, rows

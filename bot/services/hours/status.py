@@ -174,6 +174,8 @@ class RecordView:
     source: str
     credited: bool
     forfeit_reason: str | None
+    id: int | None = None
+    """The record's id (for HR: ``abc-bot hours delete ID``, an import's ``replaces`` column)."""
 
 
 @dataclass(frozen=True)
@@ -191,9 +193,15 @@ class DeadlineStatus:
 
 
 class BucketTotals:
-    """Sums over ``buckets`` shared by one employee's status and a report row."""
+    """Sums over ``buckets`` shared by one employee's status and a report row.
+
+    ``applies`` is whether the yearly requirement applies (:func:`requirement_applies`): when it does
+    not (臨時人員), the figures are still there but nothing is owed, so every "remaining" is 0 for the
+    chat, ``abc-bot hours`` and the report alike.
+    """
 
     buckets: list[BucketStatus]
+    applies: bool
 
     @property
     def required(self) -> Decimal:
@@ -220,6 +228,20 @@ class BucketTotals:
         """Hours still missing in the mandatory buckets."""
         return sum((b.remaining for b in self.buckets if b.mandatory), ZERO)
 
+    @property
+    def remaining(self) -> Decimal:
+        """Hours still owed in all (0 when the requirement does not apply)."""
+        return self.buckets_remaining if self.applies else ZERO
+
+    @property
+    def mandatory_remaining(self) -> Decimal:
+        """Mandatory hours still owed (0 when the requirement does not apply)."""
+        return self.buckets_mandatory_remaining if self.applies else ZERO
+
+    def owed(self, bucket: BucketStatus) -> Decimal:
+        """Hours still owed in one bucket (0 when the requirement does not apply)."""
+        return bucket.remaining if self.applies else ZERO
+
 
 @dataclass(frozen=True)
 class HoursStatus(BucketTotals):
@@ -232,16 +254,6 @@ class HoursStatus(BucketTotals):
     buckets: list[BucketStatus]
     deadlines: list[DeadlineStatus]
     records: list[RecordView]
-
-    @property
-    def remaining(self) -> Decimal:
-        """Hours still needed in all."""
-        return self.buckets_remaining
-
-    @property
-    def mandatory_remaining(self) -> Decimal:
-        """Hours still needed in the mandatory buckets."""
-        return self.buckets_mandatory_remaining
 
     def hours_by_source(self) -> dict[str, Decimal]:
         """Credited hours per source (portal, class, HR …), in the display order of the sources."""
@@ -299,8 +311,9 @@ def compute_status(rules: RulesFile, records: Iterable[RecordView], *, today: da
         if r.credited:
             done[r.bucket] = done.get(r.bucket, ZERO) + r.hours
     buckets = bucket_status(rules, done)
-    mandatory_remaining = sum((b.remaining for b in buckets if b.mandatory), ZERO)
-    total_remaining = sum((b.remaining for b in buckets), ZERO)
+    applies = requirement_applies(rules, rank)
+    mandatory_remaining = sum((b.remaining for b in buckets if b.mandatory and applies), ZERO)
+    total_remaining = sum((b.remaining for b in buckets if applies), ZERO)
     deadlines = []
     for d in sorted(rules.deadlines, key=lambda x: x.date):
         mandatory_only = d.covers == "mandatory"
@@ -310,7 +323,7 @@ def compute_status(rules: RulesFile, records: Iterable[RecordView], *, today: da
             days_left=days if days >= 0 else None, passed=days < 0,
             remaining=mandatory_remaining if mandatory_only else total_remaining, mandatory_only=mandatory_only))
     hired_this_year = hire_date is not None and rules.period.start < hire_date <= rules.period.end
-    return HoursStatus(plan_year=rules.year, today=today, applies=requirement_applies(rules, rank),
+    return HoursStatus(plan_year=rules.year, today=today, applies=applies,
                        hired_this_year=hired_this_year, buckets=buckets, deadlines=deadlines, records=recs)
 
 
@@ -318,7 +331,7 @@ def compute_status(rules: RulesFile, records: Iterable[RecordView], *, today: da
 
 _RECORD_COLUMNS = (LearningRecord.occurred_on, LearningRecord.title, LearningRecord.course_code,
                    LearningRecord.hours, LearningRecord.bucket, LearningRecord.mode, LearningRecord.source,
-                   LearningRecord.credited, LearningRecord.forfeit_reason)
+                   LearningRecord.credited, LearningRecord.forfeit_reason, LearningRecord.id)
 
 
 async def employee_records(session: AsyncSession, employee_id: int, plan_year: int) -> list[RecordView]:
@@ -326,7 +339,7 @@ async def employee_records(session: AsyncSession, employee_id: int, plan_year: i
     rows = (await session.execute(select(*_RECORD_COLUMNS).where(
         LearningRecord.employee_id == employee_id, LearningRecord.plan_year == plan_year))).all()
     return [RecordView(occurred_on=r[0], title=r[1], course_code=r[2], hours=Decimal(r[3]), bucket=r[4],
-                       mode=r[5], source=r[6], credited=bool(r[7]), forfeit_reason=r[8]) for r in rows]
+                       mode=r[5], source=r[6], credited=bool(r[7]), forfeit_reason=r[8], id=r[9]) for r in rows]
 
 
 async def load_status(session: AsyncSession, rules: RulesFile, employee: Employee, *,
@@ -366,7 +379,7 @@ def status_to_json(employee: Employee, status: HoursStatus, rules: RulesFile) ->
         "buckets": [{"id": b.id, "title": b.title, "title_en": b.title_en, "mandatory": b.mandatory,
                      "required": json_number(b.required), "done": json_number(b.done),
                      "counted": json_number(b.counted), "surplus": json_number(b.surplus),
-                     "remaining": json_number(b.remaining)} for b in status.buckets],
+                     "remaining": json_number(status.owed(b))} for b in status.buckets],
         "totals": {"required": json_number(status.required), "done": json_number(status.done),
                    "counted": json_number(status.counted), "remaining": json_number(status.remaining),
                    "mandatory_required": json_number(sum((b.required for b in mandatory), ZERO)),
@@ -375,8 +388,8 @@ def status_to_json(employee: Employee, status: HoursStatus, rules: RulesFile) ->
                        "date_roc": format_roc(d.date), "days_left": d.days_left, "passed": d.passed,
                        "remaining": json_number(d.remaining)} for d in status.deadlines],
         "sources": {s: json_number(h) for s, h in status.hours_by_source().items()},
-        "records": [{"date": r.occurred_on.isoformat(), "date_roc": format_roc(r.occurred_on), "title": r.title,
-                     "course_code": r.course_code, "hours": json_number(r.hours), "bucket": r.bucket,
+        "records": [{"id": r.id, "date": r.occurred_on.isoformat(), "date_roc": format_roc(r.occurred_on),
+                     "title": r.title, "course_code": r.course_code, "hours": json_number(r.hours), "bucket": r.bucket,
                      "mode": r.mode, "source": r.source, "credited": r.credited,
                      "forfeit_reason": r.forfeit_reason} for r in status.records],
     }
