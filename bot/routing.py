@@ -29,6 +29,9 @@ class Route:
     intent: Intent
     handler: Handler
     needs_link: str | None = None
+    screen: bool = False
+    """The answer is a screen (a menu, a list, a course) that "back" (返回 / 上一頁) returns to: its handler
+    only shows, so showing it again changes nothing. Confirmations and flows are not screens."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,10 @@ class Slots:
     """The answers that belong to no button or intent."""
 
     fallback: Route
-    """Text that is no command and no flow's answer (search)."""
+    """Text that is no command and no flow's answer: search, then the menu (argument: the
+    :class:`bot.intents.Understanding` of the text)."""
+    clarify: Route
+    """Text that could be either of two commands: ask which (argument: its :class:`bot.intents.Understanding`)."""
     welcome: Route
     """A new or returning follower."""
     image: Route
@@ -72,6 +78,7 @@ class RouteTable:
     states: dict[str, Route]
     escapes: frozenset[str]
     fallback: Route
+    clarify: Route
     welcome: Route
     image: Route
     bad_button: Route
@@ -103,5 +110,6 @@ def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
             raise ValueError(f"feature {feature.name}: escapes {sorted(unknown)} are not its intents")
         escapes |= feature.escapes
     return RouteTable(actions=actions, intents=intents, states=states, escapes=frozenset(escapes),
-                      fallback=slots.fallback, welcome=slots.welcome, image=slots.image, bad_button=slots.bad_button,
+                      fallback=slots.fallback, clarify=slots.clarify, welcome=slots.welcome, image=slots.image,
+                      bad_button=slots.bad_button,
                       unsupported=slots.unsupported, too_long=slots.too_long, bind_first=slots.bind_first)
