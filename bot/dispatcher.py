@@ -204,8 +204,8 @@ class Dispatcher:
         return result
 
     def _command(self, msg: IncomingMessage) -> tuple[str, str] | None:
-        """The rule and argument of a text message that is a command or a sure request (with a route), else None."""
-        match = self.intents.match(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
+        """The rule and argument of a text message that is plainly a command (with a route), else None."""
+        match = self.intents.plain_command(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
         if match is None or match.name not in self.routes.intents:
             return None
         return match.name, match.argument

@@ -158,6 +158,8 @@ class IntentMatch:
     name: str
     argument: str = ""
     score: float = field(default=1.0, compare=False)
+    via: Literal["exact", "prefix", "model"] = field(default="exact", compare=False)
+    """How it was found: an exact phrase, a prefix word, or the classifier."""
 
 
 class Decision(StrEnum):
@@ -285,21 +287,22 @@ class IntentRecognizer:
 
     # ------------------------------------------------------------ text forms
 
-    def strip_politeness(self, text: str) -> tuple[str, bool]:
+    def strip_politeness(self, text: str, *, keep_whole: bool = True) -> tuple[str, bool]:
         """The normalised text without politeness at its ends, and whether any was cut.
 
-        A text that would be cut to nothing is kept whole ("謝謝" alone stays "謝謝").
+        A text that would be cut to nothing is kept whole ("謝謝" alone stays "謝謝") unless ``keep_whole`` is False.
         """
         s = normalize(text)
         cut = False
         while True:
             before = s
             for phrase in self._leading:
-                if len(s) > len(phrase) and s.startswith(phrase) and _ends_word(s, len(phrase)):
+                if s.startswith(phrase) and _ends_word(s, len(phrase)) and (len(s) > len(phrase) or not keep_whole):
                     s = s[len(phrase):].strip()
                     break
             for phrase in self._trailing:
-                if len(s) > len(phrase) and s.endswith(phrase) and _ends_word(s, len(s) - len(phrase)):
+                if (s.endswith(phrase) and _ends_word(s, len(s) - len(phrase))
+                        and (len(s) > len(phrase) or not keep_whole)):
                     s = s[:-len(phrase)].strip()
                     break
             if s == before:
@@ -340,19 +343,35 @@ class IntentRecognizer:
         return self._prefix_command(core, original=text)
 
     def _prefix_command(self, text: str, *, original: str | None = None) -> IntentMatch | None:
+        """The longest prefix of any rule the text starts with ("取消綁定帳號" is 取消綁定, not 取消), and its rest."""
         spaced = normalize(text)
-        for rule in self._rules:
-            for p in rule.prefixes:
-                if spaced.startswith(p) and _ends_word(spaced, len(p)):
-                    rest = spaced[len(p):].strip()
-                    if self._is_question(rest):
-                        return None  # "報名時間到什麼時候": a question about 報名, not "報名 <course>"
-                    return IntentMatch(rule.name, _original_span(original or text, self._clean_argument(rest)))
-        return None
+        found = [(len(p), rule.name, p) for rule in self._rules for p in rule.prefixes
+                 if spaced.startswith(p) and _ends_word(spaced, len(p))]
+        if not found:
+            return None
+        _, name, p = max(found, key=lambda f: f[0])
+        rest = spaced[len(p):].strip()
+        if self._is_question(rest):
+            return None  # "報名時間到什麼時候": a question about 報名, not "報名 <course>"
+        argument = self._clean_argument(rest)
+        if not argument:
+            return None  # a bare command is an exact phrase ("取消吧" is no "取消 <course>")
+        return IntentMatch(name, _original_span(original or text, argument), via="prefix")
 
     def match(self, text: str) -> IntentMatch | None:
         """The rule to act on (a command, or a sure decision of the classifier), else None."""
         return self.understand(text).match()
+
+    def plain_command(self, text: str) -> IntentMatch | None:
+        """A command, or a rule whose key phrase the text contains ("我還差幾小時"); never a guess of the model.
+
+        What leaves an open flow: text the flow cannot use is a command only when it plainly is one.
+        """
+        understood = self.understand(text)
+        if understood.decision == Decision.COMMAND or (
+                understood.decision == Decision.SURE and understood.intent in self._contained(self.model_text(text))):
+            return understood.match()
+        return None
 
     def understand(self, text: str) -> Understanding:
         """Decide what ``text`` asks for (see the module docstring)."""
@@ -360,12 +379,18 @@ class IntentRecognizer:
         polite = self.strip_politeness(text)[1]
         model_input = self.model_text(text)
         question = self._is_question(normalize(text)) or "?" in text or "？" in text
-        if command is not None:
+        ranked = self._ranked(model_input) if model_input else []
+        if command is not None and (command.via == "exact" or self._prefix_holds(command.name, model_input, ranked)):
             return Understanding(text, Decision.COMMAND, command.name, 1.0, command.argument,
-                                 tuple(self._ranked(model_input, exclude=command.name)[:3]), request=True)
+                                 tuple(c for c in ranked if c.name != command.name)[:3], request=True)
         if not model_input:
             return Understanding(text, Decision.UNSURE, None, 0.0)
-        ranked = self._ranked(model_input)
+        contained = [c for c in ranked if c.name in self._contained(model_input)]
+        if len(contained) == 1:  # a key phrase ("還差幾小時") decides, whatever else the sentence says
+            best = contained[0]
+            others = tuple(c for c in ranked if c is not best)[:3]
+            return Understanding(text, Decision.SURE, best.name, best.score, self.argument(best.name, text), others,
+                                 True)
         best, rest = ranked[0], ranked[1:]
         second = rest[0] if rest else Candidate(SEARCH, 0.0)
         d = self.decision
@@ -386,17 +411,34 @@ class IntentRecognizer:
             return Understanding(text, Decision.CLARIFY, best.name, best.score, "", tuple(rest[:3]), True)
         return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), request)
 
+    def _prefix_holds(self, name: str, model_input: str, ranked: list[Candidate]) -> bool:
+        """Whether a prefix command stands: not against another rule's key phrase or a sure model.
+
+        "報名狀態" holds the key phrase of my enrollments; in "報名的課要取消" the model is sure of cancelling and
+        gives enrolling little chance. Course words never overrule it: they are what it takes ("報名 Power BI").
+        """
+        contained = self._contained(model_input)
+        if contained and name not in contained:
+            return False
+        rules = [c for c in ranked if c.name != SEARCH]  # course words are what a prefix command takes
+        if not rules or rules[0].name == name:
+            return True
+        own = next((c.score for c in rules if c.name == name), 0.0)
+        return not (rules[0].score >= self.decision.sure and own < self.decision.clarify)
+
     def _ranked(self, model_input: str, *, exclude: str | None = None) -> list[Candidate]:
         """Every label with its score, best first: the model's, raised for a contained key phrase."""
         scores = dict(self.model.scores(model_input)) if model_input else {}
-        key = compact(model_input)
-        floor = self.decision.contains
-        for rule in self._rules:
-            if any(c in key for c in rule.contains):
-                scores[rule.name] = max(scores.get(rule.name, 0.0), floor)
+        for name in self._contained(model_input):
+            scores[name] = max(scores.get(name, 0.0), self.decision.contains)
         ranked = sorted((Candidate(n, s) for n, s in scores.items() if n != exclude),
                         key=lambda c: (-c.score, c.name))
         return ranked
+
+    def _contained(self, model_input: str) -> set[str]:
+        """The rules whose key phrases (``contains``) occur in the text."""
+        key = compact(model_input)
+        return {rule.name for rule in self._rules if any(c in key for c in rule.contains)}
 
     # ------------------------------------------------------------ arguments and answers
 
@@ -422,7 +464,7 @@ class IntentRecognizer:
 
     def _clean_argument(self, spaced: str) -> str:
         """Normalised words without politeness and question words at their ends."""
-        core = self.strip_politeness(spaced)[0] if spaced.strip() else ""
+        core = self.strip_politeness(spaced, keep_whole=False)[0]
         changed = True
         while core and changed:
             changed = False

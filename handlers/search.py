@@ -15,8 +15,9 @@ from typing import Literal
 
 from bot.app import App, Ctx
 from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Reply
-from bot.intents import Understanding
-from bot.routing import Feature, Route
+from bot.intents import SEARCH as SEARCH_LABEL
+from bot.intents import Decision, Understanding
+from bot.routing import Feature, Route, RouteTable
 from bot.textfold import compact
 from handlers.common import back_to_menu, item_card, main_menu
 from handlers.smalltalk import personnel_office
@@ -106,6 +107,24 @@ async def more_results(ctx: Ctx, msg: IncomingMessage, action: MoreResults) -> H
     if not isinstance(query, str) or action.query_tag != query_tag(query):
         return HandlerResult([Reply.plain(ctx.t("search.stale"), [back_to_menu(ctx)])], intent=Intent.SEARCH)
     return _page(ctx, query, action.offset)
+
+
+def how_answered(app: App, routes: RouteTable, understood: Understanding) -> tuple[Intent, str]:
+    """How the chat answers text it understood so: the ``chat --json`` intent, and the rule (finer) behind it.
+
+    The rule is a rule name of data/intents.yaml, ``clarify``, ``search`` (course results), ``out_of_scope``
+    (the personnel-office answer of a bare noun no course matches) or ``unknown``. What ``abc-bot understand``
+    prints and what the quality figures of bench/intents.py count.
+    """
+    if understood.acts and understood.intent in routes.intents:
+        return routes.intents[understood.intent].intent, understood.intent
+    if understood.decision == Decision.CLARIFY and all(o in routes.intents for o in understood.options):
+        return Intent.CLARIFY, Intent.CLARIFY.value
+    if not compact(understood.text):
+        return Intent.UNKNOWN, Intent.UNKNOWN.value
+    kind = resolve(app, understood)
+    rule = {"results": SEARCH_LABEL, "out_of_scope": "out_of_scope"}.get(kind, Intent.UNKNOWN.value)
+    return FALLBACK_INTENT[kind], rule
 
 
 async def fallback(ctx: Ctx, msg: IncomingMessage, understood: Understanding) -> HandlerResult:

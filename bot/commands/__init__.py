@@ -10,7 +10,8 @@ import argparse
 import importlib
 from dataclasses import dataclass
 
-FEATURE_MODULES = ("bot.commands.accounts", "bot.commands.hours", "bot.commands.classes", "bot.commands.line")
+FEATURE_MODULES = ("bot.commands.accounts", "bot.commands.hours", "bot.commands.classes", "bot.commands.line",
+                   "bot.commands.understand")
 
 
 @dataclass(frozen=True)
