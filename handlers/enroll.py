@@ -165,8 +165,8 @@ async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
     if not query:
         return HandlerResult([await open_classes(ctx)], intent=Intent.ENROLL)
     close = best_courses(ctx, query)
-    if not close:
-        return HandlerResult([Reply.plain(ctx.t("search.none", query=query), main_menu(ctx))], intent=Intent.ENROLL)
+    if not close:  # no such course: say so, and show what can be enrolled in now
+        return HandlerResult([await open_classes(ctx, ctx.t("search.none", query=query))], intent=Intent.ENROLL)
     if len(close) == 1:
         return await _course_classes(ctx, close[0])
     # Several courses fit about equally well ("公共治理"): the classes of all of them, soonest first.
