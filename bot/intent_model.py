@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 NGRAMS = (1, 4)
 """Character n-gram lengths."""
 SVC_C = 1.0
-FORMAT = 1
+FORMAT = 2
 """Version of the cached file's layout (part of its name)."""
 _CACHE_SIZE = 4
 _SPACES = re.compile(r"\s\s+")
@@ -135,7 +135,7 @@ def _fit(examples: Sequence[tuple[str, str]]) -> IntentModel:
         raise ValueError("the intent model needs examples of at least two labels")
     vectorizer = TfidfVectorizer(analyzer=char_ngrams, sublinear_tf=True)
     features = vectorizer.fit_transform(texts)
-    svc = LinearSVC(C=SVC_C)
+    svc = LinearSVC(C=SVC_C, random_state=0)  # liblinear shuffles: the same examples give the same model
     svc.fit(features, labels)
     classes = tuple(str(c) for c in svc.classes_)
     coef = np.asarray(svc.coef_, dtype=np.float64)

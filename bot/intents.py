@@ -219,7 +219,8 @@ class Understanding:
         """The rule to act on, or None when the recognizer is not sure."""
         if not self.acts or self.intent is None:
             return None
-        return IntentMatch(self.intent, self.argument, self.score)
+        return IntentMatch(self.intent, self.argument, self.score,
+                           "model" if self.decision == Decision.SURE else "exact")
 
 
 @dataclass(frozen=True)
