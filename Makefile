@@ -37,6 +37,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/hours.py
 	$(BIN)/python bench/webhook.py --rounds 3
+	$(BIN)/python bench/intents.py
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data

@@ -91,6 +91,7 @@ def quality(held_out: bool) -> None:
 
 def latency(rounds: int) -> None:
     """Classification time per text: every phrasing, first with cold text-folding caches, then warm."""
+    from bot.intents import normalize
     from bot.textfold import fold
 
     app, _ = load()
@@ -101,6 +102,8 @@ def latency(rounds: int) -> None:
         for _ in range(rounds):
             if clear:
                 fold.cache_clear()
+                normalize.cache_clear()
+                intents._strip.cache_clear()
             gc.disable()
             for text in texts:
                 t0 = time.perf_counter()

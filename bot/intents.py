@@ -63,6 +63,7 @@ def phrase_key(text: str) -> str:
     return "".join(ch for i, ch in enumerate(marks) if i == 0 or marks[i - 1] != ch)
 
 
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """The spaced form the classifier reads: folded, punctuation as spaces, no spaces between Chinese characters."""
     spaced = _NON_WORD.sub(" ", fold(text)).strip()
@@ -256,6 +257,8 @@ class IntentRecognizer:
             argument=r.argument, label=r.label)
             for r in spec.rules]
         self._by_name = {r.name: r for r in self._rules}
+        self._strip = lru_cache(maxsize=4096)(self._strip_uncached)
+        self._key_phrases = tuple((phrase, r.name) for r in self._rules for phrase in r.contains)
         self._leading = _phrases(spec.politeness.leading)
         self._trailing = _phrases(spec.politeness.trailing)
         self._questions = tuple(q for q in (normalize(w) for w in spec.question_words) if q)
@@ -292,7 +295,11 @@ class IntentRecognizer:
         """The normalised text without politeness at its ends, and whether any was cut.
 
         A text that would be cut to nothing is kept whole ("謝謝" alone stays "謝謝") unless ``keep_whole`` is False.
+        Remembered for the last few thousand texts (one decision asks several times).
         """
+        return self._strip(text, keep_whole)
+
+    def _strip_uncached(self, text: str, keep_whole: bool) -> tuple[str, bool]:
         s = normalize(text)
         cut = False
         while True:
@@ -386,7 +393,8 @@ class IntentRecognizer:
                                  tuple(c for c in ranked if c.name != command.name)[:3], request=True)
         if not model_input:
             return Understanding(text, Decision.UNSURE, None, 0.0)
-        contained = [c for c in ranked if c.name in self._contained(model_input)]
+        holds = self._contained(model_input)
+        contained = [c for c in ranked if c.name in holds]
         if len(contained) == 1:  # a key phrase ("還差幾小時") decides, whatever else the sentence says
             best = contained[0]
             others = tuple(c for c in ranked if c is not best)[:3]
@@ -439,7 +447,7 @@ class IntentRecognizer:
     def _contained(self, model_input: str) -> set[str]:
         """The rules whose key phrases (``contains``) occur in the text."""
         key = compact(model_input)
-        return {rule.name for rule in self._rules if any(c in key for c in rule.contains)}
+        return {name for phrase, name in self._key_phrases if phrase in key}
 
     # ------------------------------------------------------------ arguments and answers
 
