@@ -146,7 +146,7 @@ async def test_a_request_is_never_answered_no_course_matches(sqlite_app: Runtime
 
 async def test_a_clarifying_question_offers_both_and_the_choice_is_answered(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "T0001", [
-        Say("上課報名", intent="clarify", shows=["您是想要：報名課程／查我的上課時間？"],
+        Say("上課報名", intent="clarify", shows=["您是想要：", "報名課程", "／", "查我的上課時間"],
             buttons=["報名課程", "查我的上課時間", "主選單"]),
         Press("查我的上課時間", intent="schedule", shows=["您接下來的課程", TM]),
         Say("上課報名", intent="clarify"),
