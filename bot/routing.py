@@ -7,7 +7,7 @@ features in order and :func:`build_table` joins them into one :class:`RouteTable
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bot.context import Context
@@ -70,22 +70,13 @@ class Slots:
 
 
 @dataclass(frozen=True)
-class RouteTable:
-    """Every route of the bot, in one place (built by :func:`build_table`)."""
+class RouteTable(Slots):
+    """Every route of the bot, in one place (built by :func:`build_table`): the features' and the slots."""
 
-    actions: dict[type[Action], Route]
-    intents: dict[str, Route]
-    states: dict[str, Route]
-    escapes: frozenset[str]
-    fallback: Route
-    clarify: Route
-    welcome: Route
-    image: Route
-    bad_button: Route
-    unsupported: Route
-    too_long: Route
-    bind_first: Route
-    """Answers a ``needs_link`` route for an unlinked user (its argument is the route's feature name)."""
+    actions: dict[type[Action], Route] = field(default_factory=dict)
+    intents: dict[str, Route] = field(default_factory=dict)
+    states: dict[str, Route] = field(default_factory=dict)
+    escapes: frozenset[str] = frozenset()
 
 
 def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
@@ -109,7 +100,5 @@ def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
         if unknown:
             raise ValueError(f"feature {feature.name}: escapes {sorted(unknown)} are not its intents")
         escapes |= feature.escapes
-    return RouteTable(actions=actions, intents=intents, states=states, escapes=frozenset(escapes),
-                      fallback=slots.fallback, clarify=slots.clarify, welcome=slots.welcome, image=slots.image,
-                      bad_button=slots.bad_button,
-                      unsupported=slots.unsupported, too_long=slots.too_long, bind_first=slots.bind_first)
+    return RouteTable(**{f.name: getattr(slots, f.name) for f in fields(slots)}, actions=actions, intents=intents,
+                      states=states, escapes=frozenset(escapes))
