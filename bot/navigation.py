@@ -27,10 +27,15 @@ MAX_SCREENS = 5
 _NATIONAL_ID = re.compile(r"[A-Za-z][12]\d{8}")
 
 
+def may_keep(text: str) -> bool:
+    """Whether typed text may be kept in the conversation state (never what looks like a national ID)."""
+    return _NATIONAL_ID.search(text) is None
+
+
 def _screen_data(screen: Redirect) -> dict[str, str] | None:
     if screen.action is not None:
         return {"a": screen.action.pack()}
-    if _NATIONAL_ID.search(screen.text):
+    if not may_keep(screen.text):
         return None
     if screen.rule is not None:
         return {"r": screen.rule, "t": screen.text}

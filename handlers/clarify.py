@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.app import Ctx
 from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Redirect, Reply
 from bot.intents import Understanding
+from bot.navigation import may_keep
 from bot.routing import Feature, Route
 from handlers.common import back_to_menu, main_menu
 
@@ -37,8 +38,8 @@ async def ask(ctx: Ctx, msg: IncomingMessage, understood: Understanding) -> Hand
     labels = option_label(ctx, first), option_label(ctx, second)
     text = ctx.t("clarify.question", first=labels[0], second=labels[1])
     choices = [Choice(labels[0], PickIntent(first)), Choice(labels[1], PickIntent(second)), back_to_menu(ctx)]
-    return HandlerResult([Reply.plain(text, choices)], state=STATE, data={"q": understood.text},
-                         intent=Intent.CLARIFY)
+    kept = {"q": understood.text} if may_keep(understood.text) else {}
+    return HandlerResult([Reply.plain(text, choices)], state=STATE, data=kept, intent=Intent.CLARIFY)
 
 
 async def picked(ctx: Ctx, msg: IncomingMessage, action: PickIntent) -> HandlerResult:
