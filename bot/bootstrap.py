@@ -27,7 +27,7 @@ from bot.db.models import Employee
 from bot.dispatcher import Dispatcher
 from bot.intents import IntentRecognizer
 from bot.runtime import Runtime as Runtime  # re-exported: commands and tests name it here
-from bot.services.catalog import SearchEngine, load_catalog, load_rules
+from bot.services.catalog import Catalog, SearchEngine, load_catalog, load_rules
 from bot.services.notices import DeliveryWorker
 from bot.texts import MessageCatalog
 
@@ -52,8 +52,13 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
     catalog = load_catalog(settings.data_dir, settings.plan_year)
     rules = load_rules(settings.data_dir, settings.plan_year)
-    intents = IntentRecognizer.load(settings.data_dir / "intents.yaml")
+    intents = IntentRecognizer.load(settings.data_dir / "intents.yaml", search_names=catalog_names(catalog),
+                                    cache_dir=settings.model_cache_dir)
     texts = MessageCatalog.load()
+    known = texts.keys()
+    missing = sorted(k for k in (intents.label_key(n) for n in intents.names) if k and k not in known)
+    if missing:
+        raise DataFileError(f"{settings.data_dir / 'intents.yaml'}: labels with no text: {', '.join(missing)}")
     enrollment = load_enrollment_settings(settings.data_dir, settings.plan_year)
     for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
@@ -63,6 +68,11 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
                binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier))
+
+
+def catalog_names(catalog: Catalog) -> list[str]:
+    """The course words of the catalog (titles in both languages, aliases): examples of text to search."""
+    return [name for item in catalog for name in (item.title, item.title_en, *item.aliases)]
 
 
 async def build_app(settings: Settings, *, clock: Clock | None = None, prepare_db: bool = True,

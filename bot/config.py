@@ -59,6 +59,8 @@ class Settings:
     log_level: str = "INFO"
     log_file: Path = DEFAULT_VAR_DIR / "abc-bot.log"
     """Where the console chat logs (its terminal shows only the conversation); other commands use stderr."""
+    model_cache_dir: Path | None = DEFAULT_VAR_DIR / "cache"
+    """Where the trained intent model is kept between starts (None: trained at every start)."""
     line_channel_secret: str | None = None
     line_channel_access_token: str | None = None
     line_api_base_url: str | None = None
@@ -86,6 +88,14 @@ def _env_date(name: str) -> date | None:
         raise ConfigError(f"{name} must be a date like 2024-03-01, got {raw!r}") from exc
 
 
+def _cache_dir() -> Path | None:
+    """``MODEL_CACHE_DIR``: unset → ``var/cache``; empty → no cache."""
+    raw = os.environ.get("MODEL_CACHE_DIR")
+    if raw is None:
+        return DEFAULT_VAR_DIR / "cache"
+    return Path(raw) if raw.strip() else None
+
+
 def load_settings(env_file: Path | None = None) -> Settings:
     """Read settings from the environment, after loading ``.env`` if there is one.
 
@@ -109,6 +119,7 @@ def load_settings(env_file: Path | None = None) -> Settings:
         demo_employee_no=_env("DEMO_EMPLOYEE_NO", "T0001") or "T0001",
         log_level=(_env("LOG_LEVEL", "INFO") or "INFO").upper(),
         log_file=Path(_env("LOG_FILE") or DEFAULT_VAR_DIR / "abc-bot.log"),
+        model_cache_dir=_cache_dir(),
         line_channel_secret=_env("LINE_CHANNEL_SECRET"),
         line_channel_access_token=_env("LINE_CHANNEL_ACCESS_TOKEN"),
         line_api_base_url=_env("LINE_API_BASE_URL"),

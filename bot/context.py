@@ -30,6 +30,8 @@ class Context(Generic[A]):
     account: ChannelAccount
     state: str | None
     data: dict[str, Any] = field(default_factory=dict)
+    can_go_back: bool = False
+    """There is a screen to go back to (:mod:`bot.navigation`)."""
 
     @property
     def lang(self) -> str:

@@ -273,7 +273,26 @@ class Intent(StrEnum):
     CANCEL_ENROLLMENT = "cancel_enrollment"
     CERTIFICATE = "certificate"
     BIND = "bind"
+    SCHEDULE = "schedule"
+    SMALLTALK = "smalltalk"
+    CLARIFY = "clarify"
+    OUT_OF_SCOPE = "out_of_scope"
     UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """What a handler hands back to the dispatcher to answer instead (a clarifying question's choice, "back").
+
+    One of: a button press (``action``), a command (``rule`` of data/intents.yaml with its argument ``text``),
+    a search (``text`` alone), or ``back`` (the screen before the one the user sees). Also how the dispatcher
+    remembers the screens shown, to go back to them (:mod:`bot.navigation`).
+    """
+
+    action: Action | None = None
+    rule: str | None = None
+    text: str = ""
+    back: bool = False
 
 
 KEEP_STATE = "__keep__"
@@ -293,3 +312,7 @@ class HandlerResult:
     or_command: bool = False
     """A flow's answer to text it cannot use: if that text is a command, the dispatcher leaves the flow
     and answers the command instead of these replies."""
+    redirect: Redirect | None = None
+    """Answer this instead (the replies are dropped): see :class:`Redirect`."""
+    screen: bool | None = None
+    """Whether the answer is a screen the user can go back to; None: as its route says (``Route.screen``)."""

@@ -1,7 +1,12 @@
 """The dispatcher: one transaction per incoming message, routed through ``handlers/__init__.py``.
 
-A button goes by its payload type (the feature that declared it); free text goes to the active state's
-handler, else to the first matching intent, else to search.
+A button goes by its payload type (the feature that declared it). Text typed at a confirmation card that
+is one of its answers (好 / 確認 / no, or a button's label) presses that button. Other free text in an open
+flow goes to the flow's state handler unless it is an escape command; else :meth:`IntentRecognizer.understand`
+decides: a command or a sure rule is answered by its route, two close rules get the clarifying question,
+anything else goes to the fallback (search, then the menu). A handler may hand back a :class:`Redirect`
+(the rule picked in a clarifying question, "back"), which is answered instead. Screens shown and the open
+confirmation card are remembered per user (:mod:`bot.navigation`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from bot.conversation import (
     IncomingMessage,
     Intent,
     MessageKind,
+    Redirect,
     Reply,
     clean_text,
 )
@@ -28,6 +34,7 @@ from bot.db.channel_accounts import get_or_create_account, lang_of
 from bot.db.engine import once_more_if_dropped, transaction
 from bot.db.events import DuplicateEvent, record_event
 from bot.intents import IntentRecognizer
+from bot.navigation import Navigation
 from bot.routing import Route, RouteTable
 from bot.texts import MessageCatalog
 
@@ -118,59 +125,119 @@ class Dispatcher:
                 return Outcome([], Intent.UNKNOWN)
             if msg.kind == MessageKind.FOLLOW:
                 account.reachable = True
+            nav, data = Navigation.split(account.state_data)
+            msg = self._typed_answer(msg, nav)
             ctx = Context(app=self.app, texts=self.texts, session=session, account=account, state=account.state,
-                          data=dict(account.state_data or {}))
-            route, argument = self._route(ctx, msg)
+                          data=data, can_go_back=nav.can_go_back)
+            route, argument, screen = self._route(ctx, msg)
             result = await self._run(ctx, msg, route, argument)
             command = self._command(msg) if result.or_command else None
             if command is not None:  # the flow could not use the text, and it is a command: leave the flow
-                route, argument = command
+                rule, argument = command
+                route, screen = self.routes.intents[rule], Redirect(rule=rule, text=argument)
                 ctx.state, ctx.data = None, {}
                 result = await self._run(ctx, msg, route, argument)
                 if result.state == KEEP_STATE:
                     result.state, result.data = None, {}
-            if result.state != KEEP_STATE and (result.state, result.data) != (account.state, account.state_data):
-                account.state = result.state
-                account.state_data = result.data
+            if result.redirect is not None:
+                route, screen, result = await self._redirected(ctx, msg, nav, result)
+            shows_screen = result.screen if result.screen is not None else route.screen
+            nav.shown(screen if shows_screen else None)
+            nav.showed_replies(result.replies)
+            if result.state == KEEP_STATE:
+                state, kept = account.state, data
+            else:
+                state, kept = result.state, result.data
+            new_data = nav.merged(kept)
+            if (state, new_data) != (account.state, account.state_data or {}):
+                account.state = state
+                account.state_data = new_data
             return Outcome(result.replies, result.intent or route.intent)
+
+    async def _redirected(self, ctx: Context[Any], msg: IncomingMessage, nav: Navigation,
+                          first: HandlerResult) -> tuple[Route, Redirect | None, HandlerResult]:
+        """Answer a handler's :class:`Redirect` (once: a redirect to a redirect is not followed)."""
+        assert first.redirect is not None
+        target: Redirect | None = first.redirect
+        if target is not None and target.back:
+            target = nav.back()
+        route, argument = self._target(target)
+        if ctx.state in self.routes.states:  # leaving an open flow, as an escape command does
+            ctx.state, ctx.data = None, {}
+            first.state, first.data = None, {}
+        result = await self._run(ctx, msg, route, argument)
+        result.redirect = None
+        if result.state == KEEP_STATE and first.state != KEEP_STATE:
+            result.state, result.data = first.state, first.data
+        return route, target, result
+
+    def _target(self, target: Redirect | None) -> tuple[Route, object]:
+        """The route and argument that answer a redirect (nothing to go back to: the help menu)."""
+        routes = self.routes
+        if target is None:
+            return routes.intents["help"], ""
+        if target.action is not None:
+            return routes.actions.get(type(target.action), routes.bad_button), target.action
+        if target.rule is not None:
+            route = routes.intents.get(target.rule)
+            return (route, target.text) if route is not None else (routes.bad_button, "")
+        return routes.fallback, self.intents.understand(target.text)
+
+    def _typed_answer(self, msg: IncomingMessage, nav: Navigation) -> IncomingMessage:
+        """Text typed at a confirmation card that answers it (好 / no / a button's label) becomes that button press."""
+        if msg.kind != MessageKind.TEXT or nav.confirm is None:
+            return msg
+        card = nav.confirm
+        answer = self.intents.confirm_answer(clean_text(msg.text), card.yes_label, card.no_label)
+        if answer is None:
+            return msg
+        return IncomingMessage.from_payload(msg.channel, msg.user_id, card.yes if answer == "yes" else card.no,
+                                            display_text=msg.text)
 
     async def _run(self, ctx: Context[Any], msg: IncomingMessage, route: Route, argument: object) -> HandlerResult:
         """Call the route's handler; a ``needs_link`` route of an unlinked user gets the table's bind_first."""
         handler = route.handler
         if route.needs_link and ctx.employee is None:
-            handler, argument = self.routes.slots.bind_first.handler, route.needs_link
+            handler, argument = self.routes.bind_first.handler, route.needs_link
         result = await handler(ctx, msg, argument)
         result.intent = result.intent or route.intent
         return result
 
-    def _command(self, msg: IncomingMessage) -> tuple[Route, str] | None:
-        """The intent route and argument of a text message that is a command, else None."""
-        match = self.intents.match(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
+    def _command(self, msg: IncomingMessage) -> tuple[str, str] | None:
+        """The rule and argument of a text message that is plainly a command (with a route), else None."""
+        match = self.intents.plain_command(clean_text(msg.text)) if msg.kind == MessageKind.TEXT else None
         if match is None or match.name not in self.routes.intents:
             return None
-        return self.routes.intents[match.name], match.argument
+        return match.name, match.argument
 
-    def _route(self, ctx: Context[Any], msg: IncomingMessage) -> tuple[Route, object]:
+    def _route(self, ctx: Context[Any], msg: IncomingMessage) -> tuple[Route, object, Redirect | None]:
+        """The route, its argument, and what to remember as the screen if the route shows one."""
         routes = self.routes
         if msg.kind == MessageKind.FOLLOW:
-            return routes.slots.welcome, ""
+            return routes.welcome, "", None
         if msg.kind == MessageKind.IMAGE:
-            return routes.slots.image, ""
+            return routes.image, "", None
         if msg.kind == MessageKind.ACTION:
             route = routes.actions.get(type(msg.action)) if msg.action is not None else None
-            if route is None:
-                return routes.slots.bad_button, ""
-            return route, msg.action
+            if route is None or msg.action is None:
+                return routes.bad_button, "", None
+            return route, msg.action, Redirect(action=msg.action)
         if msg.kind != MessageKind.TEXT:
-            return routes.slots.unsupported, ""
+            return routes.unsupported, "", None
         text = clean_text(msg.text)
         if not text:
-            return routes.intents["help"], ""
+            return routes.intents["help"], "", Redirect(rule="help")
         if len(text) > MAX_TEXT_CHARS:
-            return routes.slots.too_long, ""
-        match = self.intents.match(text)
-        if ctx.state and ctx.state in routes.states and (match is None or match.name not in routes.escapes):
-            return routes.states[ctx.state], text
+            return routes.too_long, "", None
+        if ctx.state and ctx.state in routes.states:
+            command = self.intents.command(text)
+            if command is None or command.name not in routes.escapes:
+                return routes.states[ctx.state], text, None
+            return routes.intents[command.name], command.argument, Redirect(rule=command.name, text=command.argument)
+        understood = self.intents.understand(text)
+        match = understood.match()
         if match is not None and match.name in routes.intents:
-            return routes.intents[match.name], match.argument
-        return routes.slots.fallback, text
+            return routes.intents[match.name], match.argument, Redirect(rule=match.name, text=match.argument)
+        if understood.options and all(o in routes.intents for o in understood.options):
+            return routes.clarify, understood, None
+        return routes.fallback, understood, Redirect(text=text)

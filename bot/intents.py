@@ -1,21 +1,52 @@
-"""Free-text intent recognition: an ordered keyword table from ``data/intents.yaml``.
+"""Understanding free text: commands that always win, a classifier learned from examples, a scored decision.
 
-Text is folded like search queries (width, case, simplified → traditional, no spaces or punctuation),
-then the rules are tried in file order: the first rule with an ``exact`` phrase equal to the text, a
-``prefix`` the text starts with (the rest becomes the argument), or a phrase it ``contains`` wins.
+``data/intents.yaml`` defines each rule (a route of ``handlers/__init__.py``) by its commands and by example
+sentences. :meth:`IntentRecognizer.understand` decides, for one text:
+
+1. a **command** (score 1): the text is one of a rule's ``exact`` phrases, or starts with one of its ``prefix``
+   words (the rest is the argument), as typed or once politeness is cut from its ends (請問 / 幫我 / please …;
+   not for ``strict`` rules: "我要取消" is no bare "取消"). A prefix whose rest is a question ("報名時間到什麼時候")
+   is left to the model. Text is folded first (width, case, simplified → traditional, see :mod:`bot.textfold`).
+2. else the **classifier** (:mod:`bot.intent_model`) scores every rule and ``search`` (course words); a rule
+   whose key phrase (``contains``) the text contains scores at least ``decision.contains``. The best rule is
+   **sure** when its score reaches ``decision.sure`` and leads the runner-up by ``decision.margin``; two rules
+   that are both plausible (each ≥ ``decision.clarify``, together ≥ ``decision.pair``) make a **clarify**
+   decision (the bot asks which one); anything else is **unsure**, and the dispatcher's fallback searches the
+   catalog, then answers with the menu.
+
+The argument of a rule the model chose is what is left when the rule's ``prefix`` / ``keywords`` words,
+politeness and question words are cut ("我想上區塊鏈的課 怎麼報名" → "上區塊鏈的課"); ``argument: employee_no``
+rules take the employee number in the text instead.
+
 A text of punctuation only ("?", "？？") keeps its marks (see :func:`phrase_key`), so it can equal an
 ``exact`` phrase; a phrase that would fold to nothing refuses the file instead of never matching.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.datafiles import read_yaml, validate_file
+from bot.intent_model import IntentModel, train
 from bot.textfold import compact, fold
+
+NORMALIZE_VERSION = 2
+"""Bump when :func:`normalize` or politeness stripping changes: a model cached from the old form is then retrained."""
+SEARCH = "search"
+"""The label of course words (``search_examples`` and the catalog's names): not a command."""
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff]) (?=[\u3400-\u9fff\uf900-\ufaff])")
+_EMPLOYEE_NO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,3}[-_]?[0-9]{3,12}(?![A-Za-z0-9])")
 
 
 def phrase_key(text: str) -> str:
@@ -32,20 +63,43 @@ def phrase_key(text: str) -> str:
     return "".join(ch for i, ch in enumerate(marks) if i == 0 or marks[i - 1] != ch)
 
 
+@lru_cache(maxsize=4096)
+def normalize(text: str) -> str:
+    """The spaced form the classifier reads: folded, punctuation as spaces, no spaces between Chinese characters."""
+    spaced = _NON_WORD.sub(" ", fold(text)).strip()
+    return " ".join(_CJK_GAP.sub("", spaced).split())
+
+
+def _ends_word(s: str, at: int) -> bool:
+    """True when position ``at`` of ``s`` is not inside an ASCII word (so "cancel" is no prefix of "cancellation")."""
+    if at <= 0 or at >= len(s):
+        return True
+    return not (s[at - 1].isascii() and s[at - 1].isalnum() and s[at].isascii() and s[at].isalnum())
+
+
 class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     exact: tuple[str, ...] = ()
     prefix: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
     contains: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    strict: bool = False
+    search_first: bool = False
+    argument: Literal["words", "employee_no"] = "words"
+    label: str | None = None
 
     @model_validator(mode="after")
     def _every_phrase_can_match(self) -> _Rule:
+        if self.name == SEARCH:
+            raise ValueError(f"{SEARCH!r} is reserved for the course words of search_examples")
         for phrase in self.exact:
             if not phrase_key(phrase):
                 raise ValueError(f"exact phrase {phrase!r} folds to nothing and could never match")
-        for kind, phrases in (("prefix", self.prefix), ("contains", self.contains)):
+        for kind, phrases in (("prefix", self.prefix), ("keywords", self.keywords), ("contains", self.contains),
+                              ("examples", self.examples)):
             for phrase in phrases:
                 if not compact(phrase):
                     raise ValueError(f"{kind} phrase {phrase!r} folds to nothing (punctuation is dropped) "
@@ -53,11 +107,49 @@ class _Rule(BaseModel):
         return self
 
 
+class _Politeness(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    leading: tuple[str, ...] = ()
+    trailing: tuple[str, ...] = ()
+
+
+class _Confirm(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    yes: tuple[str, ...] = ()
+    no: tuple[str, ...] = ()
+
+
+class _Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sure: float = Field(0.5, gt=0, le=1)
+    margin: float = Field(0.2, ge=0, le=1)
+    clarify: float = Field(0.25, gt=0, le=1)
+    pair: float = Field(0.6, gt=0, le=2)
+    contains: float = Field(0.9, gt=0, le=1)
+    temperature: float = Field(0.3, gt=0)
+
+
 class _IntentsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: tuple[_Rule, ...] = Field(min_length=1)
+    search_examples: tuple[str, ...] = ()
+    politeness: _Politeness = _Politeness()
+    question_words: tuple[str, ...] = ()
+    confirm: _Confirm = _Confirm()
+    decision: _Decision = _Decision()
     search_fillers: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _names_are_unique(self) -> _IntentsFile:
+        names = [r.name for r in self.rules]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"rules named more than once: {', '.join(twice)}")
+        return self
 
 
 @dataclass(frozen=True)
@@ -66,52 +158,384 @@ class IntentMatch:
 
     name: str
     argument: str = ""
+    score: float = field(default=1.0, compare=False)
+    via: Literal["exact", "prefix", "model"] = field(default="exact", compare=False)
+    """How it was found: an exact phrase, a prefix word, or the classifier."""
+
+
+class Decision(StrEnum):
+    """How sure the recognizer is about a text."""
+
+    COMMAND = "command"
+    """An exact phrase or a prefix command: always this rule."""
+    SURE = "sure"
+    """The classifier is sure of one rule."""
+    CLARIFY = "clarify"
+    """Two rules are about equally likely: ask which one."""
+    UNSURE = "unsure"
+    """No rule is likely enough (course words, or something the bot does not know): search, then the menu."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A rule (or ``search``) and its score, 0–1."""
+
+    name: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """What the recognizer made of one text: the decision, its rule and score, the argument, the runners-up."""
+
+    text: str
+    decision: Decision
+    intent: str | None
+    """The rule acted on (command, sure) or the best candidate (clarify, unsure); ``search`` or None when the
+    best guess is course words or there is nothing to guess from."""
+    score: float
+    argument: str = ""
+    alternatives: tuple[Candidate, ...] = ()
+    """The other candidates, best first (for clarify the first is the second option)."""
+    request: bool = False
+    """The text reads as a request or a question (politeness, question words, or a command-like score), so a
+    failed search should not answer "no course matches"."""
+    searched_first: bool = False
+    """The best rule was sure but is a ``search_first`` rule and the text a bare noun: search it, and when no
+    course matches, give that rule's answer along with the "no course matches"."""
+
+    @property
+    def acts(self) -> bool:
+        """True when a rule should answer without asking (a command or a sure decision)."""
+        return self.decision in (Decision.COMMAND, Decision.SURE) and self.intent is not None
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The two rules of a clarifying question (empty for other decisions)."""
+        if self.decision != Decision.CLARIFY or self.intent is None or not self.alternatives:
+            return ()
+        return (self.intent, self.alternatives[0].name)
+
+    def match(self) -> IntentMatch | None:
+        """The rule to act on, or None when the recognizer is not sure."""
+        if not self.acts or self.intent is None:
+            return None
+        return IntentMatch(self.intent, self.argument, self.score,
+                           "model" if self.decision == Decision.SURE else "exact")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    name: str
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    """Normalised (see :func:`normalize`), longest first."""
+    keywords: tuple[str, ...]
+    """Normalised prefixes and keywords, longest first: what is cut from a sentence to leave the argument."""
+    contains: tuple[str, ...]
+    strict: bool
+    search_first: bool
+    argument: str
+    label: str | None
 
 
 class IntentRecognizer:
-    """Match text against the ordered rule table."""
+    """Commands, the classifier and the decision thresholds of ``data/intents.yaml``."""
 
-    def __init__(self, rules: tuple[_Rule, ...], fillers: tuple[str, ...]) -> None:
-        self.fillers = fillers
-        self._rules = [
-            (r.name, {phrase_key(p) for p in r.exact},
-             sorted({compact(p) for p in r.prefix}, key=len, reverse=True),
-             {compact(p) for p in r.contains})
-            for r in rules
-        ]
+    def __init__(self, spec: _IntentsFile, *, search_names: Iterable[str] = (), cache_dir: Path | None = None) -> None:
+        """Compile the rules and train the classifier (see :func:`bot.intent_model.train` for ``cache_dir``).
+
+        ``search_names`` are more course words (the catalog's titles and aliases) for the ``search`` label.
+        """
+        self.fillers = spec.search_fillers
+        self.decision = spec.decision
+        self._rules = [_Compiled(
+            name=r.name, exact=frozenset(phrase_key(p) for p in r.exact),
+            prefixes=tuple(sorted({normalize(p) for p in r.prefix}, key=len, reverse=True)),
+            keywords=tuple(sorted({normalize(p) for p in (*r.prefix, *r.keywords)}, key=len, reverse=True)),
+            contains=tuple(compact(p) for p in r.contains), strict=r.strict, search_first=r.search_first,
+            argument=r.argument, label=r.label)
+            for r in spec.rules]
+        self._by_name = {r.name: r for r in self._rules}
+        self._strip = lru_cache(maxsize=4096)(self._strip_uncached)
+        self._key_phrases = tuple((phrase, r.name) for r in self._rules for phrase in r.contains)
+        self._leading = _phrases(spec.politeness.leading)
+        self._trailing = _phrases(spec.politeness.trailing)
+        self._questions = tuple(q for q in (normalize(w) for w in spec.question_words) if q)
+        self._yes = frozenset(phrase_key(w) for w in spec.confirm.yes)
+        self._no = frozenset(phrase_key(w) for w in spec.confirm.no)
+        phrases = [(str(p), r.name) for r in spec.rules for p in (*r.exact, *r.prefix, *r.contains, *r.examples)]
+        phrases += [(str(p), SEARCH) for p in (*spec.search_examples, *search_names)]
+
+        def examples() -> list[tuple[str, str]]:
+            return sorted({(text, label) for text, label in ((self.model_text(p), n) for p, n in phrases) if text})
+
+        source = [phrases, spec.politeness.model_dump(), NORMALIZE_VERSION]
+        self.model: IntentModel = train(source, examples, temperature=spec.decision.temperature, cache_dir=cache_dir)
+
+    @classmethod
+    def load(cls, path: Path, *, search_names: Iterable[str] = (), cache_dir: Path | None = None) -> IntentRecognizer:
+        """Load and validate the rule file, then train the classifier (or read it from ``cache_dir``)."""
+        spec = validate_file(_IntentsFile, read_yaml(path), path)
+        return cls(spec, search_names=search_names, cache_dir=cache_dir)
 
     @property
     def names(self) -> set[str]:
         """Every rule name."""
-        return {r[0] for r in self._rules}
+        return set(self._by_name)
 
-    @classmethod
-    def load(cls, path: Path) -> IntentRecognizer:
-        """Load and validate the rule file."""
-        spec = validate_file(_IntentsFile, read_yaml(path), path)
-        return cls(spec.rules, spec.search_fillers)
+    def label_key(self, name: str) -> str | None:
+        """The text key of a rule's button in a clarifying question."""
+        rule = self._by_name.get(name)
+        return rule.label if rule else None
+
+    # ------------------------------------------------------------ text forms
+
+    def strip_politeness(self, text: str, *, keep_whole: bool = True) -> tuple[str, bool]:
+        """The normalised text without politeness at its ends, and whether any was cut.
+
+        A text that would be cut to nothing is kept whole ("謝謝" alone stays "謝謝") unless ``keep_whole`` is False.
+        Remembered for the last few thousand texts (one decision asks several times).
+        """
+        return self._strip(text, keep_whole)
+
+    def _strip_uncached(self, text: str, keep_whole: bool) -> tuple[str, bool]:
+        s = normalize(text)
+        cut = False
+        while True:
+            before = s
+            for phrase in self._leading:
+                if s.startswith(phrase) and _ends_word(s, len(phrase)) and (len(s) > len(phrase) or not keep_whole):
+                    s = s[len(phrase):].strip()
+                    break
+            for phrase in self._trailing:
+                if (s.endswith(phrase) and _ends_word(s, len(s) - len(phrase))
+                        and (len(s) > len(phrase) or not keep_whole)):
+                    s = s[:-len(phrase)].strip()
+                    break
+            if s == before:
+                return s, cut
+            cut = True
+
+    def model_text(self, text: str) -> str:
+        """What the classifier reads: the normalised text without politeness and without employee numbers.
+
+        A number is an argument, not a sign of what is asked: "T0002" alone is no request, "查 T0002 的時數" is.
+        """
+        core = self.strip_politeness(text)[0]
+        return " ".join(_EMPLOYEE_NO.sub(" ", core).split())
+
+    def _is_question(self, spaced: str) -> bool:
+        return any(_has_word(spaced, q) for q in self._questions)
+
+    # ------------------------------------------------------------ decisions
+
+    def command(self, text: str) -> IntentMatch | None:
+        """The command the text is (an exact phrase, or a prefix and its argument), else None. No model involved."""
+        key = phrase_key(text)
+        if not key:
+            return None
+        for rule in self._rules:
+            if key in rule.exact:
+                return IntentMatch(rule.name)
+        found = self._prefix_command(text)
+        if found is not None:
+            return found
+        core, cut = self.strip_politeness(text)
+        if not cut:
+            return None
+        core_key = phrase_key(core)
+        for rule in self._rules:
+            if not rule.strict and core_key in rule.exact:
+                return IntentMatch(rule.name)
+        return self._prefix_command(core, original=text)
+
+    def _prefix_command(self, text: str, *, original: str | None = None) -> IntentMatch | None:
+        """The longest prefix of any rule the text starts with ("取消綁定帳號" is 取消綁定, not 取消), and its rest."""
+        spaced = normalize(text)
+        found = [(len(p), rule.name, p) for rule in self._rules for p in rule.prefixes
+                 if spaced.startswith(p) and _ends_word(spaced, len(p))]
+        if not found:
+            return None
+        _, name, p = max(found, key=lambda f: f[0])
+        rest = spaced[len(p):].strip()
+        if self._is_question(rest):
+            return None  # "報名時間到什麼時候": a question about 報名, not "報名 <course>"
+        argument = self._clean_argument(rest)
+        if not argument:
+            return None  # a bare command is an exact phrase ("取消吧" is no "取消 <course>")
+        return IntentMatch(name, _original_span(original or text, argument), via="prefix")
 
     def match(self, text: str) -> IntentMatch | None:
-        """Return the first matching rule, or None when the text is not a command."""
-        q = phrase_key(text)
-        if not q:
+        """The rule to act on (a command, or a sure decision of the classifier), else None."""
+        return self.understand(text).match()
+
+    def plain_command(self, text: str) -> IntentMatch | None:
+        """A command, or a rule whose key phrase the text contains ("我還差幾小時"); never a guess of the model.
+
+        What leaves an open flow: text the flow cannot use is a command only when it plainly is one.
+        """
+        understood = self.understand(text)
+        if understood.decision == Decision.COMMAND or (
+                understood.decision == Decision.SURE and understood.intent in self._contained(self.model_text(text))):
+            return understood.match()
+        return None
+
+    def understand(self, text: str) -> Understanding:
+        """Decide what ``text`` asks for (see the module docstring)."""
+        command = self.command(text)
+        polite = self.strip_politeness(text)[1]
+        model_input = self.model_text(text)
+        question = self._is_question(normalize(text)) or "?" in text or "？" in text
+        ranked = self._ranked(model_input) if model_input else []
+        if command is not None and (command.via == "exact" or self._prefix_holds(command.name, model_input, ranked)):
+            return Understanding(text, Decision.COMMAND, command.name, 1.0, command.argument,
+                                 tuple(c for c in ranked if c.name != command.name)[:3], request=True)
+        if not model_input:
+            return Understanding(text, Decision.UNSURE, None, 0.0)
+        holds = self._contained(model_input)
+        contained = [c for c in ranked if c.name in holds]
+        if len(contained) == 1:  # a key phrase ("還差幾小時") decides, whatever else the sentence says
+            best = contained[0]
+            others = tuple(c for c in ranked if c is not best)[:3]
+            return Understanding(text, Decision.SURE, best.name, best.score, self.argument(best.name, text), others,
+                                 True)
+        best, rest = ranked[0], ranked[1:]
+        second = rest[0] if rest else Candidate(SEARCH, 0.0)
+        d = self.decision
+        top_rule_score = max((c.score for c in ranked if c.name != SEARCH), default=0.0)
+        request = polite or question or top_rule_score >= d.clarify
+        if best.name == SEARCH:
+            return Understanding(text, Decision.UNSURE, SEARCH, best.score, text.strip(), tuple(rest[:3]), request)
+        sure = best.score >= d.sure and best.score - second.score >= d.margin
+        if sure and self._by_name[best.name].search_first and not (polite or question):
+            # "加班費" may be the labour-law course: a bare noun of such a rule is searched first.
+            return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), True,
+                                 searched_first=True)
+        if sure:
+            return Understanding(text, Decision.SURE, best.name, best.score, self.argument(best.name, text),
+                                 tuple(rest[:3]), True)
+        if (second.name != SEARCH and best.score >= d.clarify and second.score >= d.clarify
+                and best.score + second.score >= d.pair):
+            return Understanding(text, Decision.CLARIFY, best.name, best.score, "", tuple(rest[:3]), True)
+        return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), request)
+
+    def _prefix_holds(self, name: str, model_input: str, ranked: list[Candidate]) -> bool:
+        """Whether a prefix command stands: not against another rule's key phrase or a sure model.
+
+        "報名狀態" holds the key phrase of my enrollments; in "報名的課要取消" the model is sure of cancelling and
+        gives enrolling little chance. Course words never overrule it: they are what it takes ("報名 Power BI").
+        """
+        contained = self._contained(model_input)
+        if contained and name not in contained:
+            return False
+        rules = [c for c in ranked if c.name != SEARCH]  # course words are what a prefix command takes
+        if not rules or rules[0].name == name:
+            return True
+        own = next((c.score for c in rules if c.name == name), 0.0)
+        return not (rules[0].score >= self.decision.sure and own < self.decision.clarify)
+
+    def _ranked(self, model_input: str, *, exclude: str | None = None) -> list[Candidate]:
+        """Every label with its score, best first: the model's, raised for a contained key phrase."""
+        scores = dict(self.model.scores(model_input)) if model_input else {}
+        for name in self._contained(model_input):
+            scores[name] = max(scores.get(name, 0.0), self.decision.contains)
+        ranked = sorted((Candidate(n, s) for n, s in scores.items() if n != exclude),
+                        key=lambda c: (-c.score, c.name))
+        return ranked
+
+    def _contained(self, model_input: str) -> set[str]:
+        """The rules whose key phrases (``contains``) occur in the text."""
+        key = compact(model_input)
+        return {name for phrase, name in self._key_phrases if phrase in key}
+
+    # ------------------------------------------------------------ arguments and answers
+
+    def argument(self, name: str, text: str) -> str:
+        """The argument of rule ``name`` in ``text``: the course words, the employee number … ("" when none)."""
+        rule = self._by_name.get(name)
+        if rule is None:
+            return ""
+        command = self.command(text)
+        if command is not None and command.name == name:
+            return command.argument
+        if rule.argument == "employee_no":
+            number = _EMPLOYEE_NO.search(unicodedata.normalize("NFKC", text))
+            return number.group(0).upper() if number else ""
+        spaced = normalize(text)
+        for word in rule.keywords:
+            at = _find_word(spaced, word)
+            if at < 0:
+                continue
+            words = self._clean_argument(spaced[at + len(word):]) or self._clean_argument(spaced[:at])
+            return _original_span(text, words)
+        return ""
+
+    def _clean_argument(self, spaced: str) -> str:
+        """Normalised words without politeness and question words at their ends."""
+        core = self.strip_politeness(spaced, keep_whole=False)[0]
+        changed = True
+        while core and changed:
+            changed = False
+            for q in self._questions:
+                if core.endswith(q) and _ends_word(core, len(core) - len(q)) and len(core) > len(q):
+                    core, changed = core[:-len(q)].strip(), True
+                    break
+        return "" if core in self._questions else core
+
+    def confirm_answer(self, text: str, yes_label: str, no_label: str) -> Literal["yes", "no"] | None:
+        """At a confirmation card: "yes" for a yes word or its first button's label, "no" likewise, else None."""
+        key = phrase_key(text)
+        if not key:
             return None
-        for name, exact, prefixes, contains in self._rules:
-            if q in exact:
-                return IntentMatch(name)
-            for p in prefixes:
-                if q.startswith(p):
-                    return IntentMatch(name, _rest_after(text, p))
-            if any(c in q for c in contains):
-                return IntentMatch(name)
+        core = phrase_key(self.strip_politeness(text)[0])
+        if key == phrase_key(yes_label) or key in self._yes or core in self._yes:
+            return "yes"
+        if key == phrase_key(no_label) or key in self._no or core in self._no:
+            return "no"
         return None
 
 
-def _rest_after(text: str, compact_prefix: str) -> str:
-    """The part of the original text after the characters that make up ``compact_prefix``."""
-    consumed = 0
+def _phrases(words: Sequence[str]) -> tuple[str, ...]:
+    """Politeness phrases in normalised form, longest first."""
+    return tuple(sorted({p for p in (normalize(w) for w in words) if p}, key=len, reverse=True))
+
+
+def _has_word(folded: str, word: str) -> bool:
+    """``word`` occurs in ``folded`` (as a whole word when it is ASCII)."""
+    if not word.isascii():
+        return word in folded
+    return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", folded) is not None
+
+
+def _find_word(spaced: str, word: str) -> int:
+    """Where ``word`` first occurs in ``spaced``, -1 when nowhere (ASCII words not inside longer ones)."""
+    start = spaced.find(word)
+    while start >= 0:
+        if _ends_word(spaced, start) and _ends_word(spaced, start + len(word)):
+            return start
+        start = spaced.find(word, start + 1)
+    return -1
+
+
+@lru_cache(maxsize=1024)
+def _char_key(ch: str) -> str:
+    return compact(ch)
+
+
+def _original_span(text: str, words: str) -> str:
+    """The part of ``text`` that folds to ``words`` (so an argument keeps the letters as typed), else ``words``."""
+    key = compact(words)
+    if not key:
+        return ""
+    starts: list[int] = []  # compact position → index in text
+    pieces = []
     for i, ch in enumerate(text):
-        if consumed >= len(compact_prefix):
-            return text[i:].strip()
-        consumed += len(compact(ch))
-    return ""
+        piece = _char_key(ch)
+        pieces.append(piece)
+        starts.extend([i] * len(piece))
+    at = "".join(pieces).find(key)
+    if at < 0:
+        return words
+    end = at + len(key)
+    return text[starts[at]:starts[end] if end < len(starts) else len(text)].strip()

@@ -7,7 +7,7 @@ features in order and :func:`build_table` joins them into one :class:`RouteTable
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bot.context import Context
@@ -29,6 +29,9 @@ class Route:
     intent: Intent
     handler: Handler
     needs_link: str | None = None
+    screen: bool = False
+    """The answer is a screen (a menu, a list, a course) that "back" (返回 / 上一頁) returns to: its handler
+    only shows, so showing it again changes nothing. Confirmations and flows are not screens."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,10 @@ class Slots:
     """The answers that belong to no button or intent."""
 
     fallback: Route
-    """Text that is no command and no flow's answer (search)."""
+    """Text that is no command and no flow's answer: search, then the menu (argument: the
+    :class:`bot.intents.Understanding` of the text)."""
+    clarify: Route
+    """Text that could be either of two commands: ask which (argument: its :class:`bot.intents.Understanding`)."""
     welcome: Route
     """A new or returning follower."""
     image: Route
@@ -64,14 +70,13 @@ class Slots:
 
 
 @dataclass(frozen=True)
-class RouteTable:
-    """Every route of the bot, in one place (built by :func:`build_table`)."""
+class RouteTable(Slots):
+    """Every route of the bot, in one place (built by :func:`build_table`): the features' and the slots."""
 
-    actions: dict[type[Action], Route]
-    intents: dict[str, Route]
-    states: dict[str, Route]
-    escapes: frozenset[str]
-    slots: Slots
+    actions: dict[type[Action], Route] = field(default_factory=dict)
+    intents: dict[str, Route] = field(default_factory=dict)
+    states: dict[str, Route] = field(default_factory=dict)
+    escapes: frozenset[str] = frozenset()
 
 
 def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
@@ -95,4 +100,5 @@ def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
         if unknown:
             raise ValueError(f"feature {feature.name}: escapes {sorted(unknown)} are not its intents")
         escapes |= feature.escapes
-    return RouteTable(actions=actions, intents=intents, states=states, escapes=frozenset(escapes), slots=slots)
+    return RouteTable(**{f.name: getattr(slots, f.name) for f in fields(slots)}, actions=actions, intents=intents,
+                      states=states, escapes=frozenset(escapes))

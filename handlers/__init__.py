@@ -4,7 +4,8 @@ Each feature module declares its buttons (typed payloads), the intents it answer
 ``data/intents.yaml``) and its flow states in a ``FEATURE``; :func:`build_routes` joins them in the
 order below (a payload, intent or state routed twice is refused at start-up). The dispatcher routes a
 button by its payload type, free text in an open flow by the state unless the text is an escape
-command, other text by the first matching intent rule, and anything else to the fallback (search).
+command, other text by what ``IntentRecognizer.understand`` decides (a rule, a clarifying question, or the
+fallback: search, then the menu).
 Adding a feature: its module, its texts file, and one line in ``FEATURES``.
 """
 
@@ -15,6 +16,7 @@ from bot.routing import Feature, Route, RouteTable, Slots, build_table
 from handlers import (
     account,
     browse,
+    clarify,
     common,
     course,
     enroll,
@@ -23,7 +25,9 @@ from handlers import (
     menu,
     my_enrollments,
     pending,
+    schedule,
     search,
+    smalltalk,
     substitute,
 )
 
@@ -36,8 +40,11 @@ FEATURES: tuple[Feature, ...] = (
     hours.FEATURE,
     enroll.FEATURE,
     my_enrollments.FEATURE,
+    schedule.FEATURE,
     substitute.FEATURE,
     pending.FEATURE,
+    smalltalk.FEATURE,
+    clarify.FEATURE,
 )
 
 
@@ -45,6 +52,7 @@ def build_routes() -> RouteTable:
     """Build the routing table from the features and the answers that belong to no feature."""
     return build_table(FEATURES, Slots(
         fallback=search.SEARCH,
+        clarify=clarify.CLARIFY,
         welcome=Route(Intent.HELP, menu.welcome),
         image=Route(Intent.CERTIFICATE, image.received_image),
         bad_button=Route(Intent.UNKNOWN, menu.bad_button),

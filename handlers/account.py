@@ -139,7 +139,7 @@ def _expired(ctx: Ctx) -> bool:
 
 def _aborts(ctx: Ctx, text: str) -> bool:
     """The text is a "stop" word (the ``abort`` rule of data/intents.yaml, also used outside any flow)."""
-    match = ctx.app.intents.match(text)
+    match = ctx.app.intents.command(text)
     return match is not None and match.name == "abort"
 
 

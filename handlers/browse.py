@@ -82,12 +82,13 @@ async def show_category(ctx: Ctx, msg: IncomingMessage, action: ShowCategory) ->
     return HandlerResult([Reply.card_list(text, cards, [back, back_to_menu(ctx)])], state=None)
 
 
-TRACKS = Route(Intent.BROWSE, show_tracks)
+TRACKS = Route(Intent.BROWSE, show_tracks, screen=True)
 
 FEATURE = Feature(
     name="browse",
-    actions={ShowTracks: TRACKS, ShowTrack: Route(Intent.BROWSE, show_track),
-             ShowCategory: Route(Intent.BROWSE, show_category)},
-    intents={"browse": TRACKS, **{f"track_{t.lower()}": Route(Intent.BROWSE, track_handler(t)) for t in "ABC"}},
+    actions={ShowTracks: TRACKS, ShowTrack: Route(Intent.BROWSE, show_track, screen=True),
+             ShowCategory: Route(Intent.BROWSE, show_category, screen=True)},
+    intents={"browse": TRACKS,
+             **{f"track_{t.lower()}": Route(Intent.BROWSE, track_handler(t), screen=True) for t in "ABC"}},
     escapes=frozenset({"browse"}),
 )

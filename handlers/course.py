@@ -68,6 +68,6 @@ async def course_by_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerRes
 
 FEATURE = Feature(
     name="course",
-    actions={ShowItem: Route(Intent.COURSE, show_item)},
-    intents={"course": Route(Intent.COURSE, course_by_text)},
+    actions={ShowItem: Route(Intent.COURSE, show_item, screen=True)},
+    intents={"course": Route(Intent.COURSE, course_by_text, screen=True)},
 )

@@ -116,6 +116,18 @@ async def _class_list(ctx: Ctx, classes: list[TrainingClass], header: str) -> Re
     return Reply.card_list(header, cards, [back_to_menu(ctx)])
 
 
+async def open_classes(ctx: Ctx, intro: str = "") -> Reply:
+    """The classes open for registration now as cards (or "none open"), after ``intro`` when given."""
+    classes = await open_for_registration(ctx.session, ctx.app.catalog.year, now=ctx.app.clock.now(),
+                                          limit=MAX_CARDS)
+    text = ctx.t("classes.open_now", count=len(classes)) if classes else ctx.t("classes.none_open")
+    if intro:
+        text = f"{intro}\n{text}"
+    if not classes:
+        return Reply.plain(text, main_menu(ctx))
+    return await _class_list(ctx, classes, text)
+
+
 def best_courses(ctx: Ctx, query: str) -> list[CatalogItem]:
     """The catalog items that match ``query`` about as well as the best one (empty: nothing matches)."""
     hits = ctx.app.search.search(query, limit=5)
@@ -151,15 +163,10 @@ async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
     """"報名 python": the classes of the best-matching course; "報名" alone: what is open for registration now."""
     query = arg.strip()
     if not query:
-        classes = await open_for_registration(ctx.session, ctx.app.catalog.year, now=ctx.app.clock.now(),
-                                              limit=MAX_CARDS)
-        if not classes:
-            return HandlerResult([Reply.plain(ctx.t("classes.none_open"), main_menu(ctx))], intent=Intent.ENROLL)
-        return HandlerResult([await _class_list(ctx, classes, ctx.t("classes.open_now", count=len(classes)))],
-                             intent=Intent.ENROLL)
+        return HandlerResult([await open_classes(ctx)], intent=Intent.ENROLL)
     close = best_courses(ctx, query)
-    if not close:
-        return HandlerResult([Reply.plain(ctx.t("search.none", query=query), main_menu(ctx))], intent=Intent.ENROLL)
+    if not close:  # no such course: say so, and show what can be enrolled in now
+        return HandlerResult([await open_classes(ctx, ctx.t("search.none", query=query))], intent=Intent.ENROLL)
     if len(close) == 1:
         return await _course_classes(ctx, close[0])
     # Several courses fit about equally well ("公共治理"): the classes of all of them, soonest first.
@@ -241,12 +248,12 @@ async def decline(ctx: Ctx, msg: IncomingMessage, action: Decline) -> HandlerRes
 
 
 
-ENROLL = Route(Intent.ENROLL, enroll_text)
+ENROLL = Route(Intent.ENROLL, enroll_text, screen=True)
 
 FEATURE = Feature(
     name="enroll",
     actions={
-        CourseClasses: Route(Intent.ENROLL, course_classes),
+        CourseClasses: Route(Intent.ENROLL, course_classes, screen=True),
         ShowClass: Route(Intent.ENROLL, show_class, needs_link="enroll"),
         ConfirmEnroll: Route(Intent.ENROLL, confirm_enroll, needs_link="enroll"),
         Decline: Route(Intent.ENROLL, decline),

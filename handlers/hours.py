@@ -194,10 +194,10 @@ async def hours_of(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     return HandlerResult(await status_replies(ctx, target), intent=Intent.HOURS)
 
 
-HOURS = Route(Intent.HOURS, show_hours, needs_link="hours")
+HOURS = Route(Intent.HOURS, show_hours, needs_link="hours", screen=True)
 
 FEATURE = Feature(
     name="hours",
     actions={ShowHours: HOURS},
-    intents={"hours_of": Route(Intent.HOURS, hours_of, needs_link="hours"), "hours": HOURS},
+    intents={"hours_of": Route(Intent.HOURS, hours_of, needs_link="hours", screen=True), "hours": HOURS},
 )

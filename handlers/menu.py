@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.app import Ctx
-from bot.conversation import HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import HandlerResult, IncomingMessage, Intent, Redirect, Reply
 from bot.routing import Feature, Route
 from handlers.common import SetLang, ShowHelp, answer, main_menu
 
@@ -18,6 +18,13 @@ async def show_help(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     """Greet, explain what the bot does and show the main menu; leaves any flow (state cleared)."""
     return HandlerResult([Reply.plain(_greeting(ctx)), Reply.plain(ctx.t("menu.help"), main_menu(ctx))],
                          state=None)
+
+
+async def go_back(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
+    """"返回" / "上一頁" / "back": the screen before this one (the dispatcher remembers them); else the menu."""
+    if ctx.can_go_back:
+        return HandlerResult([], redirect=Redirect(back=True))
+    return HandlerResult([Reply.plain(ctx.t("back.nothing"), main_menu(ctx))], state=None, intent=Intent.HELP)
 
 
 async def nothing_to_cancel(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
@@ -68,7 +75,7 @@ async def too_long(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
     return HandlerResult([Reply.plain(ctx.t("error.too_long"))], intent=Intent.UNKNOWN)
 
 
-HELP = Route(Intent.HELP, show_help)
+HELP = Route(Intent.HELP, show_help, screen=True)
 
 FEATURE = Feature(
     name="menu",
@@ -77,7 +84,8 @@ FEATURE = Feature(
         "lang_en": Route(Intent.HELP, lang_en),
         "lang_zh": Route(Intent.HELP, lang_zh),
         "help": HELP,
+        "back": Route(Intent.HELP, go_back),
         "abort": Route(Intent.HELP, nothing_to_cancel),
     },
-    escapes=frozenset({"help", "lang_en", "lang_zh"}),
+    escapes=frozenset({"help", "back", "lang_en", "lang_zh"}),
 )

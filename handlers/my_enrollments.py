@@ -151,7 +151,7 @@ async def confirm_cancel(ctx: Ctx, msg: IncomingMessage, action: ConfirmCancel) 
 
 
 CANCEL = Route(Intent.CANCEL_ENROLLMENT, cancel_text, needs_link="cancel_enrollment")
-MINE = Route(Intent.MY_ENROLLMENTS, show_my_enrollments, needs_link="my_enrollments")
+MINE = Route(Intent.MY_ENROLLMENTS, show_my_enrollments, needs_link="my_enrollments", screen=True)
 
 FEATURE = Feature(
     name="my_enrollments",

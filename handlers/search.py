@@ -1,15 +1,26 @@
-"""Search in chat: ranked course cards, paged with a "more" button; nothing found offers the menu."""
+"""Search in chat, and the answer to text no rule is sure of: ranked course cards, else the menu.
+
+The fallback (:func:`fallback`) gets what the recognizer made of the text (:class:`bot.intents.Understanding`)
+and decides with :func:`resolve`: course results when the words match courses (for a sentence that reads
+as a request, only a good match), the personnel-office pointer for a bare noun of a question outside the
+bot's job ("颱風假"), "I'm not sure what you mean" with the menu for a request, and "no course matches"
+only for words that look like a course search.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
-from bot.app import Ctx
+from bot.app import App, Ctx
 from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Reply
-from bot.routing import Feature, Route
+from bot.intents import SEARCH as SEARCH_LABEL
+from bot.intents import Decision, Understanding
+from bot.routing import Feature, Route, RouteTable
 from bot.textfold import compact
 from handlers.common import back_to_menu, item_card, main_menu
+from handlers.smalltalk import personnel_office
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,23 @@ class MoreResults(Action, kind="mo"):
 PAGE_SIZE = 5
 MAX_RESULTS = 30
 SEARCH_STATE = "search.results"
+GOOD_MATCH = 85.0
+"""A sentence that reads as a request is answered with courses only when the best one scores this well (0–100)."""
+
+FallbackKind = Literal["results", "out_of_scope", "not_understood", "none"]
+FALLBACK_INTENT: dict[FallbackKind, Intent] = {"results": Intent.SEARCH, "out_of_scope": Intent.UNKNOWN,
+                                               "not_understood": Intent.UNKNOWN, "none": Intent.UNKNOWN}
+
+
+def resolve(app: App, understood: Understanding) -> FallbackKind:
+    """What the fallback answers for text no rule is sure of (see the module docstring)."""
+    query = understood.text.strip()
+    hits = app.search.search(query, limit=1) if compact(query) else []
+    if hits and (not understood.request or hits[0].score >= GOOD_MATCH):
+        return "results"
+    if understood.searched_first:
+        return "out_of_scope"
+    return "not_understood" if understood.request else "none"
 
 
 def query_tag(query: str) -> str:
@@ -81,7 +109,44 @@ async def more_results(ctx: Ctx, msg: IncomingMessage, action: MoreResults) -> H
     return _page(ctx, query, action.offset)
 
 
-SEARCH = Route(Intent.SEARCH, search_text)
-"""The fallback: text that is no command is searched."""
+def how_answered(app: App, routes: RouteTable, understood: Understanding) -> tuple[Intent, str]:
+    """How the chat answers text it understood so: the ``chat --json`` intent, and the rule (finer) behind it.
 
-FEATURE = Feature(name="search", actions={MoreResults: Route(Intent.SEARCH, more_results)})
+    The rule is a rule name of data/intents.yaml, ``clarify``, ``search`` (course results), ``out_of_scope``
+    (the personnel-office answer of a bare noun no course matches) or ``unknown``. What ``abc-bot understand``
+    prints and what the quality figures of bench/intents.py count.
+    """
+    if understood.acts and understood.intent in routes.intents:
+        return routes.intents[understood.intent].intent, understood.intent
+    if understood.decision == Decision.CLARIFY and all(o in routes.intents for o in understood.options):
+        return Intent.CLARIFY, Intent.CLARIFY.value
+    if not compact(understood.text):
+        return Intent.UNKNOWN, Intent.UNKNOWN.value
+    kind = resolve(app, understood)
+    rule = {"results": SEARCH_LABEL, "out_of_scope": "out_of_scope"}.get(kind, Intent.UNKNOWN.value)
+    return FALLBACK_INTENT[kind], rule
+
+
+async def fallback(ctx: Ctx, msg: IncomingMessage, understood: Understanding) -> HandlerResult:
+    """Text that is no command: course results, or the most helpful "I don't know" (see :func:`resolve`)."""
+    query = understood.text.strip()
+    if not compact(query):
+        return HandlerResult([Reply.plain(ctx.t("search.empty"), main_menu(ctx))], intent=Intent.UNKNOWN,
+                             screen=False)
+    kind = resolve(ctx.app, understood)
+    if kind == "results":
+        return _page(ctx, query, 0)
+    if kind == "out_of_scope":
+        text = ctx.t("out_of_scope.search_none", query=query, office=personnel_office(ctx))
+    elif kind == "not_understood":
+        text = ctx.t("fallback.not_understood")
+    else:
+        text = ctx.t("search.none", query=query)
+    return HandlerResult([Reply.plain(text, main_menu(ctx))], state=None, intent=FALLBACK_INTENT[kind],
+                         screen=False)
+
+
+SEARCH = Route(Intent.SEARCH, fallback, screen=True)
+"""The fallback: text that is no command is searched (then the menu)."""
+
+FEATURE = Feature(name="search", actions={MoreResults: Route(Intent.SEARCH, more_results, screen=True)})

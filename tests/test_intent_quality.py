@@ -1,0 +1,67 @@
+"""How often the intent recognition is right, on phrasings written as employees type them (issue 10, part 9).
+
+The held-out phrasings (tests/data/intent_heldout.yaml) are never used to tune the model, its examples or its
+thresholds; their floor is below the goal of 95 % because the figure measured when the model was frozen
+was 92.4 % (195/211; 93.4 % counting a clarifying question that offers the right rule):
+`.venv/bin/python bench/intents.py --quality --held-out` prints it and the confusion.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.app import App
+from bot.bootstrap import load_app
+from bot.config import DEFAULT_DATA_DIR
+from bot.intents import phrase_key
+from bot.routing import RouteTable
+from handlers import build_routes
+from tests.conftest import base_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+import intents as bench
+
+HELD_OUT_FLOOR = 0.92
+TUNED_FLOOR = 0.97
+
+
+@pytest.fixture(scope="module")
+def loaded() -> tuple[App, RouteTable]:
+    return load_app(base_settings("sqlite+aiosqlite://")), build_routes()
+
+
+def test_held_out_accuracy_stays_above_its_floor(loaded: tuple[App, RouteTable]) -> None:
+    accuracy, _, errors = bench.score(*loaded, bench.HELD_OUT)
+    assert accuracy >= HELD_OUT_FLOOR, errors
+
+
+def test_tuned_accuracy(loaded: tuple[App, RouteTable]) -> None:
+    accuracy, _, errors = bench.score(*loaded, bench.TUNED)
+    assert accuracy >= TUNED_FLOOR, errors
+
+
+def test_there_are_enough_phrasings_in_both_languages_with_simplified_characters() -> None:
+    items = bench.phrasings(bench.TUNED) + bench.phrasings(bench.HELD_OUT)
+    assert len(items) >= 400
+    english = [t for t, _ in items if t.isascii()]
+    assert len(english) >= 100
+    assert any(ch in t for t, _ in items for ch in "报们时课这该吗")      # simplified input
+
+
+def test_no_held_out_phrasing_is_an_example_of_the_model() -> None:
+    """Held-out phrasings that fold to an example would measure memory, not generalisation (a command is fine)."""
+    data = yaml.safe_load((DEFAULT_DATA_DIR / "intents.yaml").read_text(encoding="utf-8"))
+    examples = {phrase_key(str(p)) for r in data["rules"] for p in r.get("examples", [])}
+    examples |= {phrase_key(str(p)) for p in data.get("search_examples", [])}
+    leaked = [t for t, _ in bench.phrasings(bench.HELD_OUT) if phrase_key(t) in examples]
+    assert not leaked
+
+
+def test_every_label_is_a_rule_or_search(loaded: tuple[App, RouteTable]) -> None:
+    app, _ = loaded
+    labels = {label for _, label in bench.phrasings(bench.TUNED) + bench.phrasings(bench.HELD_OUT)}
+    assert labels - app.intents.names <= {"search"}
