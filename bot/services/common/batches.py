@@ -1,5 +1,8 @@
 """Import batches: what a bulk change did to each row it touched, the list of batches, and an exact undo.
 
+(A little over 400 lines on purpose: the snapshot format written by the journal and read back by the undo
+must change together, so they stay in one module.)
+
 Recording (:class:`Journal`): before it writes, an importer names the rows it may touch
 (:meth:`Journal.track`, :meth:`Journal.track_in`); when it is done, :meth:`Journal.record` reads the same
 rows again and keeps every row that differs, whole, as it was before and after (JSON by column name).

@@ -5,6 +5,7 @@ Other packages import only what this module exports.
 
 from bot.services.hours.format import format_hours
 from bot.services.hours.imports import HoursImportReport, import_hours, load_hours_mapping
+from bot.services.hours.json import status_to_json
 from bot.services.hours.records import record_with_owner
 from bot.services.hours.report import agencies_path, build_report, write_csv, write_xlsx
 from bot.services.hours.status import (
@@ -18,7 +19,6 @@ from bot.services.hours.status import (
     compute_status,
     forfeit_reason_text,
     load_status,
-    status_to_json,
     suggested_courses,
 )
 
