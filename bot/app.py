@@ -15,6 +15,7 @@ from bot.context import Context
 from bot.intents import IntentRecognizer
 from bot.services.accounts import BindingPolicy
 from bot.services.catalog import Catalog, RulesFile, SearchEngine
+from bot.services.certificates import CertDeps
 from bot.services.classes import Deps, EnrollmentSettings
 from bot.texts import MessageCatalog
 
@@ -36,6 +37,8 @@ class App:
     """``data/accounts.yaml``: code length, attempt limits, the linking flow's time-out."""
     deps: Deps
     """What the classes feature's services need besides a session (catalog, texts, rules, settings, notices)."""
+    certificates: CertDeps
+    """The certificate feature's tests, photo folder, link signer and notifier (``certificates.yaml``)."""
 
 
 Ctx: TypeAlias = Context[App]

@@ -34,6 +34,9 @@ from bot.texts import MessageCatalog
 if TYPE_CHECKING:
     from bot.channels.base import Channel
     from bot.metrics import Metrics
+    from bot.services.catalog import RulesFile
+    from bot.services.certificates import CertDeps
+    from bot.services.notices import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     checking that every notice kind a service declares has a render function (``MissingRenderer`` if not).
     """
     from bot.services.accounts import load_import_limits, load_policy
+    from bot.services.certificates import NOTICE_KINDS as CERT_NOTICE_KINDS
     from bot.services.classes import NOTICE_KINDS, Deps, load_enrollment_settings
     from bot.services.common import load_mapping
     from bot.services.notices import Notifier, require_renderers
@@ -64,10 +68,23 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
     load_import_limits(settings.data_dir)  # read again by the roster import, like the mappings
     require_renderers(NOTICE_KINDS, RENDERERS)
+    require_renderers(CERT_NOTICE_KINDS, RENDERERS)
     notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
-               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier))
+               binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier),
+               certificates=certificate_deps(settings, rules, notifier))
+
+
+def certificate_deps(settings: Settings, rules: RulesFile, notifier: Notifier) -> CertDeps:
+    """The certificate feature's tests file, photo folder and link signer (None without a secret and base URL)."""
+    from bot.services.certificates import CertDeps, MediaStore, UrlSigner, load_certificate_settings
+
+    signer = (UrlSigner(settings.media_url_secret.encode(), settings.public_base_url, settings.media_url_ttl_seconds)
+              if settings.media_url_secret and settings.public_base_url else None)
+    return CertDeps(rules=rules, settings=load_certificate_settings(settings.data_dir, settings.plan_year, rules),
+                    store=MediaStore(settings.media_dir), notices=notifier, signer=signer,
+                    retention_days=settings.media_retention_days)
 
 
 def catalog_names(catalog: Catalog) -> list[str]:

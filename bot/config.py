@@ -70,6 +70,15 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     demo_today: date | None = None
+    media_dir: Path = DEFAULT_VAR_DIR / "media"
+    """Certificate photos (private, content-addressed; never served as-is, only through signed links)."""
+    media_retention_days: int = 90
+    """A claim's photo is deleted this many days after HR's decision (the claim record stays)."""
+    media_url_secret: str | None = None
+    """HMAC key of the signed photo links; without it (or ``public_base_url``) HR gets no photo links."""
+    public_base_url: str | None = None
+    """The HTTPS address ``abc-bot serve`` is reached at (LINE fetches photos from there), e.g. https://bot.example.tw."""
+    media_url_ttl_seconds: int = 600
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -129,4 +138,9 @@ def load_settings(env_file: Path | None = None) -> Settings:
         host=_env("HOST", "127.0.0.1") or "127.0.0.1",
         port=_env_int("PORT", 8080),
         demo_today=_env_date("DEMO_TODAY"),
+        media_dir=Path(_env("MEDIA_DIR") or DEFAULT_VAR_DIR / "media"),
+        media_retention_days=_env_int("MEDIA_RETENTION_DAYS", 90),
+        media_url_secret=_env("MEDIA_URL_SECRET"),
+        public_base_url=_env("PUBLIC_BASE_URL"),
+        media_url_ttl_seconds=_env_int("MEDIA_URL_TTL_SECONDS", 600),
     )

@@ -149,7 +149,12 @@ class IncomingMessage:
     action: Action | None = None
     bad_payload: bool = False
     image: bytes | None = None
+    """A photo or file the channel fetched (size-capped at :data:`MAX_IMAGE_BYTES`): an image or a PDF, still
+    unchecked (the certificate feature validates it). Every channel fills it the same way: LINE image and file
+    messages, Telegram photos and documents, the console's ``/photo PATH``."""
     image_problem: str | None = None
+    """Why there are no bytes: ``too_large``, ``unavailable`` (the download failed), ``external`` (a LINE image
+    hosted elsewhere), ``not_image`` (a file whose name says it is no image or PDF)."""
     display_name: str | None = None
 
     @classmethod

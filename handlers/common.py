@@ -43,7 +43,7 @@ class MyEnrollments(Action, kind="me"):
 
 @dataclass(frozen=True)
 class Certificate(Action, kind="ce"):
-    """Certificate rewards (handlers.pending until the certificate feature)."""
+    """Certificate rewards: how to claim, my claims, HR's queue (handlers.certificate)."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.bootstrap import Runtime, build_worker
-from bot.conversation import Choice, IncomingMessage, Intent, MessageKind, Reply
+from bot.conversation import MAX_IMAGE_BYTES, Choice, IncomingMessage, Intent, MessageKind, Reply
 from bot.dispatcher import Outcome
 from bot.services.notices import DeliveryWorker, Recipient
 
@@ -29,6 +29,25 @@ if TYPE_CHECKING:
     from bot.channels.base import Route
 
 CHANNEL = "console"
+PHOTO_COMMAND = "/photo"
+"""``/photo PATH``: send the file at PATH as a photo (a certificate), as a chat app would."""
+
+
+def photo_message(user_id: str, path: str) -> IncomingMessage:
+    """An image message from a file on disk, read up to the channels' size cap (``/photo PATH``)."""
+    from pathlib import Path
+
+    problem: str | None = None
+    data: bytes | None = None
+    try:
+        with Path(path).expanduser().open("rb") as fh:
+            data = fh.read(MAX_IMAGE_BYTES + 1)
+    except OSError:
+        problem = "unavailable"
+    else:
+        if len(data) > MAX_IMAGE_BYTES:
+            data, problem = None, "too_large"
+    return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.IMAGE, image=data, image_problem=problem)
 
 
 def numbered_buttons(replies: list[Reply]) -> list[Choice]:
@@ -101,6 +120,8 @@ class ConsoleChat:
 
     def _message(self, line: str) -> IncomingMessage | str:
         text = line.strip()
+        if text.lower().startswith(PHOTO_COMMAND + " ") or text.lower() == PHOTO_COMMAND:
+            return photo_message(self.user_id, text[len(PHOTO_COMMAND):].strip())
         if text.isdigit() and len(text) <= 3:  # a button number (also before any button was shown)
             index = int(text)
             if 1 <= index <= len(self._buttons):

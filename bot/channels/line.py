@@ -39,6 +39,7 @@ from linebot.v3 import WebhookParser
 from linebot.v3.models.events import UnknownEvent  # what the parser returns for what it cannot read
 from linebot.v3.webhooks import (
     Event,
+    FileMessageContent,
     FollowEvent,
     ImageMessageContent,
     MessageEvent,
@@ -56,6 +57,9 @@ from bot.channels.queues import UserQueues
 from bot.conversation import MAX_IMAGE_BYTES, IncomingMessage, MessageKind
 from bot.db.engine import is_sqlite
 from bot.db.events import EventLedger
+
+FILE_SUFFIXES = frozenset({"jpg", "jpeg", "png", "webp", "heic", "heif", "pdf"})
+"""File names a LINE file message may have to be fetched as a certificate photo (the bytes decide after)."""
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
@@ -264,6 +268,8 @@ class LineChannel:
                 return IncomingMessage.from_text(CHANNEL, user_id, content.text or "")
             if isinstance(content, ImageMessageContent):
                 return await self._image(content, user_id)
+            if isinstance(content, FileMessageContent):
+                return await self._file(content, user_id)
             return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.OTHER)
         if isinstance(event, PostbackEvent):
             return IncomingMessage.from_payload(CHANNEL, user_id, event.postback.data or "")
@@ -275,21 +281,34 @@ class LineChannel:
 
     async def _image(self, content: ImageMessageContent, user_id: str) -> IncomingMessage:
         provider = getattr(content.content_provider, "type", "line")
+        if provider != "line":
+            return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.IMAGE, image_problem="external")
+        return await self._content(content.id, user_id)
+
+    async def _file(self, content: FileMessageContent, user_id: str) -> IncomingMessage:
+        """A file message: fetched like a photo when it may be one (an image or a PDF: the content decides)."""
+        name = (content.file_name or "").lower()
+        suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+        if suffix and suffix not in FILE_SUFFIXES:
+            return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.IMAGE, image_problem="not_image")
+        if content.file_size is not None and content.file_size > self.max_image_bytes:
+            return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.IMAGE, image_problem="too_large")
+        return await self._content(content.id, user_id)
+
+    async def _content(self, message_id: str, user_id: str) -> IncomingMessage:
+        """Fetch a message's content (capped at ``max_image_bytes``) into an image message, or say what failed."""
         problem: str | None = None
         data: bytes | None = None
-        if provider != "line":
-            problem = "external"
+        await self.sender.show_loading(user_id, 20)
+        self.metrics.api_calls.inc("content")
+        try:
+            data = await self.client.fetch_content(message_id, self.max_image_bytes)
+        except API_ERRORS as exc:
+            self.metrics.api_failures.inc("content", str(status_of(exc)))
+            problem = "unavailable"
         else:
-            await self.sender.show_loading(user_id, 20)
-            self.metrics.api_calls.inc("content")
-            try:
-                data = await self.client.fetch_content(content.id, self.max_image_bytes)
-            except API_ERRORS as exc:
-                self.metrics.api_failures.inc("content", str(status_of(exc)))
-                problem = "unavailable"
-            else:
-                if data is None:
-                    problem = "too_large"
+            if data is None:
+                problem = "too_large"
         return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.IMAGE, image=data,
                                image_problem=problem)
 

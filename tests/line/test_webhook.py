@@ -184,7 +184,7 @@ async def test_image_is_fetched_with_a_cap_and_explained(line: Harness) -> None:
     ok, huge, gone = line.fake.sent("reply")
     assert "證書獎勵" in texts_of(ok.json) and "綁定" in texts_of(ok.json)  # an unbound user: bind first
     assert "太大" in texts_of(huge.json)
-    assert line.app.texts.get("line.image.unavailable", "zh-TW") in texts_of(gone.json)
+    assert line.app.texts.get("cert.photo.unavailable", "zh-TW") in texts_of(gone.json)
     assert len([r for r in line.fake.requests if r.path.endswith("/content")]) == 3
     assert line.fake.sent("loading")  # the user saw the loading animation while we fetched
 
