@@ -7,6 +7,7 @@ and the outbox worker with one sender per channel, and the server mounts each ch
 
 - ``GET /healthz``: 200 when the database answers, 503 when it does not.
 - ``GET /metrics``: Prometheus text format (:mod:`bot.metrics`).
+- ``GET /media/claims/…``: a certificate photo at a signed, expiring link (:mod:`bot.web_media`).
 - anything else: 404.
 
 Shutdown (SIGTERM, SIGINT, or :meth:`WebServer.stop`): stop listening, answer 503 to webhook requests
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from sqlalchemy import text
 
+from bot import web_media
 from bot.channels.base import DEFAULT_MAX_BODY, shutting_down
 from bot.config import Settings
 from bot.db.engine import once_more_if_dropped
@@ -72,6 +74,7 @@ class WebServer:
         application = web.Application(client_max_size=max_body, middlewares=[self._count])
         application.router.add_get("/healthz", self.healthz)
         application.router.add_get("/metrics", self.metrics_page)
+        application.router.add_get(web_media.ROUTE, web_media.photo_handler(self.app))  # signed photo links
         for route in self._routes:
             application.router.add_route(route.method, route.path, self._while_open(route.handler))
         return application

@@ -57,7 +57,8 @@ class FakeLine:
 
     record: bool = True
     requests: list[Recorded] = field(default_factory=list)
-    content: dict[str, bytes] = field(default_factory=dict)
+    content: dict[str, bytes | tuple[bytes, str]] = field(default_factory=dict)
+    """Message content by message id: bytes (served as image/jpeg) or (bytes, content type)."""
     reply_arrivals: dict[str, float] = field(default_factory=dict)
     url: str = ""
     _used_tokens: set[str] = field(default_factory=set)
@@ -177,7 +178,8 @@ class FakeLine:
             data = self.content.get(message_id)
             if data is None:
                 return 404, {"message": "Not found"}
-            return 200, web.Response(body=data, content_type="image/jpeg")
+            body_bytes, content_type = data if isinstance(data, tuple) else (data, "image/jpeg")
+            return 200, web.Response(body=body_bytes, content_type=content_type)
         return self._rich_menu(method, path, endpoint, body, headers)
 
     def _rich_menu(self, method: str, path: str, endpoint: str, body: bytes, headers: Any) -> tuple[int, Any]:

@@ -81,6 +81,13 @@ def image(user: str, message_id: str, *, provider: str = "line") -> dict[str, An
     return event
 
 
+def file(user: str, message_id: str, file_name: str, file_size: int) -> dict[str, Any]:
+    """A file message event (a PDF score report, a photo sent as a file)."""
+    event = _base("message", user, eid=None, redelivery=False, reply=True)
+    event["message"] = {"type": "file", "id": message_id, "fileName": file_name, "fileSize": file_size}
+    return event
+
+
 def sticker(user: str) -> dict[str, Any]:
     """A sticker message (something the bot does not read)."""
     event = _base("message", user, eid=None, redelivery=False, reply=True)
