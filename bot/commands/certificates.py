@@ -1,5 +1,6 @@
-"""Commands of the certificate feature (docs/cli.md, "Certificate claims"): ``claims list|show|approve|reject``,
-``claims purge-photos`` and ``report rewards``.
+"""Commands of the certificate feature (docs/cli.md, "Certificate claims"): ``claims …`` and ``report rewards``.
+
+``claims list|show|approve|reject|purge-photos``.
 
 Exit codes: 0 done; 1 refused (an unknown claim, one the ``--by`` officer may not decide, one already decided,
 an unknown agency or employee, an output file that cannot be written); 2 usage.

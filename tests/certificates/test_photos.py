@@ -11,7 +11,14 @@ from PIL import Image
 
 from bot.config import DEFAULT_DATA_DIR
 from bot.services.catalog import load_rules
-from bot.services.certificates import MediaStore, Photo, PhotoProblem, load_certificate_settings, preview, validate_photo
+from bot.services.certificates import (
+    MediaStore,
+    Photo,
+    PhotoProblem,
+    load_certificate_settings,
+    preview,
+    validate_photo,
+)
 from tests.certificates import images
 
 LIMITS = load_certificate_settings(DEFAULT_DATA_DIR, 113, load_rules(DEFAULT_DATA_DIR, 113)).photos

@@ -22,7 +22,7 @@ def test_a_link_works_until_it_expires() -> None:
 
 def _tampered(path: str) -> list[str]:
     parts = path.split("/")  # ['', 'media', 'claims', id, variant, expires, sig.jpg]
-    claim, variant, expires, sig = parts[3], parts[4], parts[5], parts[6]
+    claim, expires, sig = parts[3], parts[5], parts[6]
     flipped = ("A" if sig[0] != "A" else "B") + sig[1:]
     return [
         path.replace(f"/{claim}/", f"/{int(claim) + 1}/", 1),            # another claim

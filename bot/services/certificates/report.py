@@ -14,7 +14,8 @@ from bot.services.certificates.claims import RewardRow
 from bot.services.certificates.settings import CertificateSettings
 from bot.services.common import excel_safe
 
-HEADER = ["申請編號", "機關", "單位", "員工編號", "姓名", "測驗", "等級或成績", "發證／寄發日期", "敘獎額度", "核准日期"]
+HEADER = ["申請編號", "機關", "單位", "員工編號", "姓名", "測驗", "等級或成績", "發證／寄發日期", "敘獎額度",
+          "核准日期"]
 
 
 def reward_table(rows: list[RewardRow], settings: CertificateSettings) -> list[list[str]]:
