@@ -11,6 +11,7 @@ docs/certificate.mmd. "My claims" and withdrawing are in :mod:`handlers.certific
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -144,7 +145,7 @@ async def received_image(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerRe
         return HandlerResult([Reply.plain(ctx.t("cert.photo.bind_first"), [back_to_menu(ctx)])],
                              intent=Intent.CERTIFICATE)
     deps = cdeps(ctx)
-    checked = validate_photo(msg.image, deps.settings.photos)
+    checked = await asyncio.to_thread(validate_photo, msg.image, deps.settings.photos)  # CPU: off the loop
     if isinstance(checked, PhotoProblem):
         return _answer(ctx, ctx.t(f"cert.photo.{checked.key}", **checked.values))
     row = await start_claim(ctx.session, deps, employee, checked, plan_year=ctx.app.settings.plan_year,
