@@ -20,6 +20,7 @@ USER abc
 ENV ABC_DATA_DIR=/app/data \
     DATABASE_URL=sqlite:////app/var/abc-bot.sqlite3 \
     MODEL_CACHE_DIR=/app/var/cache \
+    MEDIA_DIR=/app/var/media \
     HOST=0.0.0.0 \
     PORT=8080
 EXPOSE 8080
