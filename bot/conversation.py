@@ -216,6 +216,24 @@ ReplyType = Literal["text", "cards", "confirm"]
 
 
 @dataclass(frozen=True)
+class ImageRef:
+    """A picture that goes with a reply (HR's view of a certificate photo); each channel shows what it can.
+
+    ``url`` and ``preview_url`` are HTTPS links (LINE shows an image message from them); ``path`` is the
+    local file (the console prints it; a channel that uploads bytes reads it). A channel that can show
+    none of them shows the reply's text alone, which says where the picture is.
+    """
+
+    url: str | None = None
+    preview_url: str | None = None
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (console --json, outbox)."""
+        return {k: v for k, v in (("url", self.url), ("preview_url", self.preview_url), ("path", self.path)) if v}
+
+
+@dataclass(frozen=True)
 class Reply:
     """A neutral reply.
 
@@ -228,6 +246,8 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     cards: tuple[Card, ...] = ()
+    image: ImageRef | None = None
+    """A picture shown after the text, where the channel can (see :class:`ImageRef`)."""
 
     @classmethod
     def plain(cls, text: str, choices: tuple[Choice, ...] | list[Choice] = ()) -> Reply:
@@ -252,6 +272,8 @@ class Reply:
             d["choices"] = [c.to_dict() for c in self.choices]
         if self.cards:
             d["cards"] = [c.to_dict() for c in self.cards]
+        if self.image is not None:
+            d["image"] = self.image.to_dict()
         return d
 
     @classmethod
@@ -260,9 +282,12 @@ class Reply:
         rtype = d.get("type")
         if rtype not in ("text", "cards", "confirm"):
             raise ValueError(f"unknown reply type {rtype!r}")
+        image = d.get("image")
         return cls(rtype, str(d["text"]),
                    tuple(Choice.from_dict(c) for c in d.get("choices", [])),
-                   tuple(Card.from_dict(c) for c in d.get("cards", [])))
+                   tuple(Card.from_dict(c) for c in d.get("cards", [])),
+                   ImageRef(**{k: str(v) for k, v in image.items() if k in ("url", "preview_url", "path")})
+                   if isinstance(image, dict) else None)
 
 
 class Intent(StrEnum):

@@ -2,8 +2,9 @@
 
 Only HR officers of the claimant's agency and city admins see a claim; for anyone else a claim number
 gets the same answer whether it exists or not. A decision is final: the guarded UPDATE makes one of two
-officers deciding at once win, and the other is told it was already decided. The photo is a signed link
-that expires (``bot.services.certificates.signing``); the console shows the local file's path instead.
+officers deciding at once win, and the other is told it was already decided. The photo goes with the
+claim as an :class:`~bot.conversation.ImageRef`: signed links that expire
+(``bot.services.certificates.signing``; LINE shows the image) and the local file (the console prints it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import Ctx
-from bot.conversation import Action, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import Action, Card, Choice, HandlerResult, ImageRef, IncomingMessage, Intent, Reply
 from bot.dates import format_date
 from bot.db.models.certificates import CertificateClaim
 from bot.db.models.core import Employee
@@ -85,18 +86,22 @@ async def queue(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
                          intent=Intent.CERTIFICATE)
 
 
-def photo_line(ctx: Ctx, msg: IncomingMessage, row: CertificateClaim) -> str:
-    """Where HR sees the photo: a signed link that expires, the local path in the console, or why not."""
+def photo(ctx: Ctx, row: CertificateClaim) -> tuple[str, ImageRef | None]:
+    """Where HR sees the photo: a line of text and the picture (signed links that expire, the local file).
+
+    LINE shows the picture from the links, the console prints the file's path, and the text keeps the
+    link for channels that show neither. Only reviewers of the claimant's agency get here.
+    """
     if row.photo_deleted_at is not None:
-        return ctx.t("cert.review.photo_deleted")
+        return ctx.t("cert.review.photo_deleted"), None
     deps = cdeps(ctx)
-    if msg.channel == "console":
-        return ctx.t("cert.review.photo_path", path=str(deps.store.path_of(row.photo_sha256)))
+    path = str(deps.store.path_of(row.photo_sha256))
     if deps.signer is None:
-        return ctx.t("cert.review.photo_no_link")
+        return ctx.t("cert.review.photo_no_link"), ImageRef(path=path)
     now = ctx.app.clock.now()
-    return ctx.t("cert.review.photo_link", url=deps.signer.url(row.id, "full", now),
-                 minutes=deps.signer.ttl_seconds // 60)
+    url = deps.signer.url(row.id, "full", now)
+    text = ctx.t("cert.review.photo_link", url=url, minutes=deps.signer.ttl_seconds // 60)
+    return text, ImageRef(url=url, preview_url=deps.signer.url(row.id, "preview", now), path=path)
 
 
 async def show(ctx: Ctx, msg: IncomingMessage, action: QReview) -> HandlerResult:
@@ -107,15 +112,17 @@ async def show(ctx: Ctx, msg: IncomingMessage, action: QReview) -> HandlerResult
     row, claimant = found
     outcome = await recheck(ctx.session, cdeps(ctx), row, claimant, ctx.app.clock.now())
     scheme = cdeps(ctx).settings.scheme(row.scheme or "")
+    photo_text, picture = photo(ctx, row)
     lines = [_who(row, claimant), claim_line(ctx, row),
              ctx.t("cert.review.submitted", date=format_date((row.submitted_at or row.created_at).date(), ctx.lang)),
-             ctx.t("cert.review.check", check=outcome_text(ctx, outcome, scheme)), photo_line(ctx, msg, row)]
+             ctx.t("cert.review.check", check=outcome_text(ctx, outcome, scheme)), photo_text]
     if row.status != "pending":
-        return _text(ctx, "\n".join([*lines, ctx.t("cert.review.already_decided")]), [ctx.choice("cert.button.queue",
-                                                                                                 QQueue())])
-    return _text(ctx, "\n".join(lines), [ctx.choice("cert.button.approve", QApprove(row.id)),
-                                         ctx.choice("cert.button.reject", QReject(row.id)),
-                                         ctx.choice("cert.button.queue", QQueue())])
+        lines.append(ctx.t("cert.review.already_decided"))
+        choices = [ctx.choice("cert.button.queue", QQueue())]
+    else:
+        choices = [ctx.choice("cert.button.approve", QApprove(row.id)),
+                   ctx.choice("cert.button.reject", QReject(row.id)), ctx.choice("cert.button.queue", QQueue())]
+    return HandlerResult([Reply("text", "\n".join(lines), tuple(choices), image=picture)], intent=Intent.CERTIFICATE)
 
 
 async def ask_approve(ctx: Ctx, msg: IncomingMessage, action: QApprove) -> HandlerResult:

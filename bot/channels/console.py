@@ -66,6 +66,8 @@ def render_text(replies: list[Reply], prompt: str) -> str:
     number = 0
     for reply in replies:
         out.append(reply.text)
+        if reply.image is not None and reply.image.path:
+            out.append(f"  🖼 {reply.image.path}")  # the console's picture: the local file (certificate photos)
         for card in reply.cards:
             out.append("")
             out.append(f"  ■ {card.title}")

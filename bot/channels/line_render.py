@@ -1,5 +1,8 @@
 """Neutral replies in LINE's idiom: text with quick replies, Flex carousels of cards, confirmation cards.
 
+A reply's picture (``Reply.image``) becomes an image message after its text when it has HTTPS links
+(LINE accepts no other); otherwise the text, which names where the picture is, stands alone.
+
 Replies become LINE message objects as JSON directly rather than the SDK's pydantic models: building
 and serialising those models cost about a millisecond per answer, the largest single cost in the
 webhook profile (docs/line.md). Tests check every rendered message against LINE's OpenAPI spec and
@@ -144,6 +147,9 @@ def render_reply(reply: Reply) -> list[Message]:
             bubble["footer"] = _box("horizontal" if len(buttons) <= 2 else "vertical", buttons, spacing="md")
         return [{"type": "flex", "altText": fit(reply.text, MAX_ALT_TEXT), "contents": bubble}]
     messages: list[Message] = [{"type": "text", "text": t} for t in split_text(reply.text)]
+    image = reply.image
+    if image is not None and image.url and image.preview_url and image.url.startswith("https://"):
+        messages.append({"type": "image", "originalContentUrl": image.url, "previewImageUrl": image.preview_url})
     if reply.cards:
         messages.extend(_carousels([card_bubble(c) for c in reply.cards], _alt_text(reply)))
     choices = reply.choices

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.bootstrap import Runtime
-from bot.channels.console import photo_message
+from bot.channels.console import photo_message, render_text
 from bot.conversation import IncomingMessage, MessageKind
 from bot.services.accounts import bind_console_account
 from bot.services.certificates import MediaStore
@@ -30,6 +30,7 @@ class Console:
 
     async def _send(self, msg: IncomingMessage) -> str:
         outcome = await self.app.dispatcher.handle(msg)
+        self.replies = outcome.replies
         self.text = all_text(outcome.replies)
         self.buttons = {b.label: b.action for b in buttons_of(outcome.replies)}
         return self.text
@@ -121,7 +122,11 @@ async def test_review_with_a_typed_reason_and_another_agencys_officer(chat_app: 
     hr = await _console(chat_app, "T0005")
     await hr.say("審核證書")
     shown = await hr.press("審核")
-    assert "證書照片檔案：" in shown and str(tmp_path / "media") in shown  # the console shows the local file
+    [reply] = hr.replies
+    assert reply.image is not None and reply.image.url is None  # no signer here: no link, the local file
+    assert reply.image.path is not None and reply.image.path.startswith(str(tmp_path / "media"))
+    assert "沒有連結" in shown or "無法提供連結" in shown
+    assert f"🖼 {reply.image.path}" in render_text(hr.replies, "")  # what the console prints
     await hr.press("退回")
     assert "已退回" in await hr.say("  證書上的姓名與本人不同  ")
     assert "證書上的姓名與本人不同" in await me.say("我的申請") and "已退回" in me.text

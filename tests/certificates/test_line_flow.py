@@ -175,3 +175,22 @@ async def test_tampered_and_guessed_links_answer_a_bare_404(line: Harness, app: 
         assert response.status == 200
         with Image.open(io.BytesIO(await response.read())) as small:
             assert max(small.size) == 240
+
+
+async def test_hr_sees_the_photo_as_a_line_image_message(line: Harness, app: Runtime, media: MediaStore) -> None:
+    employee, hr = Chat(line, EMPLOYEE), Chat(line, HR)
+    await claim_gept_intermediate(employee, "p")
+    await employee.press("送出申請")
+    use_certificates(app, signer=UrlSigner(SECRET, "https://bot.example.tw", 600))  # as PUBLIC_BASE_URL would be
+    await hr.say("審核證書")
+    await hr.press("審核")
+    [image] = [m for m in line.fake.sent("reply")[-1].json["messages"] if m["type"] == "image"]
+    assert image["originalContentUrl"].startswith("https://bot.example.tw/media/claims/1/full/")
+    assert image["previewImageUrl"].startswith("https://bot.example.tw/media/claims/1/preview/")
+    for key, side in (("originalContentUrl", 2400), ("previewImageUrl", 240)):
+        path = image[key].removeprefix("https://bot.example.tw")
+        async with line.http.get(line.url + path) as response:
+            assert response.status == 200 and response.headers["Cache-Control"] == "private, no-store"
+            with Image.open(io.BytesIO(await response.read())) as served:
+                assert max(served.size) <= side and not served.getexif()
+    assert str(media.root) not in texts_of(line.fake.sent("reply")[-1].json)  # the local path stays on the server

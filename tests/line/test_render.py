@@ -8,7 +8,7 @@ import pytest
 from linebot.v3.messaging import Message
 
 from bot.channels.line_render import fit, render, split_text, utf16_len
-from bot.conversation import Card, Choice, Reply
+from bot.conversation import Card, Choice, ImageRef, Reply
 from handlers.common import ShowHelp, ShowItem
 from handlers.enroll import ConfirmEnroll
 from handlers.search import MoreResults
@@ -85,13 +85,26 @@ def test_confirm_is_a_card_with_two_buttons() -> None:
     [Reply.card_list("header", [Card(LONG_TITLE * 3, LONG_TITLE, "body", (item(1), item(2)))] * 12, [item(3)])],
     [Reply.confirm("確認？" * 800, item(1), item(2))],
     [Reply.plain("a"), Reply.plain("b"), Reply.card_list("c", [Card("t")]), Reply.plain("d", [item(1)])],
-], ids=["long-text", "many-choices", "cards", "confirm", "mixed"])
+    [Reply("text", "photo", (item(1),), image=ImageRef("https://bot.example.tw/media/claims/1/full/1/s.jpg",
+                                                       "https://bot.example.tw/media/claims/1/preview/1/s.jpg"))],
+], ids=["long-text", "many-choices", "cards", "confirm", "mixed", "image"])
 def test_everything_rendered_is_valid_for_line_and_readable_by_the_sdk(replies: list[Reply], shared_dir: Path) -> None:
     messages = render(replies)
     assert message_problems(shared_dir / SPEC, messages) == []
     for message in messages:
         parsed = Message.from_dict(message)  # the SDK's own models accept what we send
         assert parsed.to_dict()["type"] == message["type"]
+
+
+def test_a_picture_follows_its_text_only_with_https_links() -> None:
+    https = ImageRef("https://h/a.jpg", "https://h/p.jpg", "/var/media/a.jpg")
+    text, image = render([Reply("text", "see below", (item(1),), image=https)])
+    assert text["type"] == "text" and "quickReply" not in text
+    assert image == {"type": "image", "originalContentUrl": "https://h/a.jpg", "previewImageUrl": "https://h/p.jpg",
+                     "quickReply": image["quickReply"]}
+    assert render([Reply("text", "x", image=ImageRef("http://h/a.jpg", "http://h/p.jpg"))]) == [
+        {"type": "text", "text": "x"}]  # LINE takes HTTPS only; the local path never leaves the server
+    assert Reply.from_dict(Reply("text", "x", image=https).to_dict()).image == https
 
 
 def test_the_spec_check_catches_what_line_would_refuse(shared_dir: Path) -> None:
