@@ -10,7 +10,7 @@ from bot.dates import format_date
 from bot.db.models.certificates import CertificateClaim
 from bot.routing import Feature, Route
 from bot.services.certificates import claims_of, withdraw_claim
-from handlers.certificate import QMine, cdeps
+from handlers.certificate_wizard import QMine, cdeps
 from handlers.common import back_to_menu, main_menu
 
 MAX_LISTED = 10

@@ -12,7 +12,7 @@ from bot.conversation import Reply
 from bot.dates import format_date
 from bot.services.certificates import DECIDED, HR_DIGEST, WINDOW_CLOSING
 from bot.services.notices import Notice
-from handlers.certificate import QMine, QQueue
+from handlers.certificate_wizard import QMine, QQueue
 from handlers.notice_reader import NoticeReader, RenderFunction
 
 

@@ -19,8 +19,8 @@ from bot.db.models.core import Employee
 from bot.routing import Feature, Route
 from bot.services.accounts import scope_of
 from bot.services.certificates import decide_claim, list_claims, recheck, reviewable
-from handlers.certificate import QQueue, cdeps, outcome_text
 from handlers.certificate_claims import claim_line
+from handlers.certificate_wizard import QQueue, cdeps, outcome_text
 from handlers.common import back_to_menu, main_menu
 
 REASON_STATE = "cert.reason"
