@@ -78,13 +78,14 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
 
 def certificate_deps(settings: Settings, rules: RulesFile, notifier: Notifier) -> CertDeps:
     """The certificate feature's tests file, photo folder and link signer (None without a secret and base URL)."""
-    from bot.services.certificates import CertDeps, MediaStore, UrlSigner, load_certificate_settings
+    from bot.services.certificates import CertDeps, MediaStore, UrlSigner, load_certificate_settings, rapidocr_reader
 
     signer = (UrlSigner(settings.media_url_secret.encode(), settings.public_base_url, settings.media_url_ttl_seconds)
               if settings.media_url_secret and settings.public_base_url else None)
     return CertDeps(rules=rules, settings=load_certificate_settings(settings.data_dir, settings.plan_year, rules),
                     store=MediaStore(settings.media_dir), notices=notifier, signer=signer,
-                    retention_days=settings.media_retention_days)
+                    retention_days=settings.media_retention_days,
+                    ocr=rapidocr_reader() if settings.ocr_prefill else None)
 
 
 def catalog_names(catalog: Catalog) -> list[str]:

@@ -79,6 +79,8 @@ class Settings:
     public_base_url: str | None = None
     """The HTTPS address ``abc-bot serve`` is reached at (LINE fetches photos from there), e.g. https://bot.example.tw."""
     media_url_ttl_seconds: int = 600
+    ocr_prefill: bool = True
+    """Offer what OCR reads from a certificate photo (when rapidocr-onnxruntime is installed) for confirmation."""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -143,4 +145,5 @@ def load_settings(env_file: Path | None = None) -> Settings:
         media_url_secret=_env("MEDIA_URL_SECRET"),
         public_base_url=_env("PUBLIC_BASE_URL"),
         media_url_ttl_seconds=_env_int("MEDIA_URL_TTL_SECONDS", 600),
+        ocr_prefill=_env_bool("OCR_PREFILL", True),
     )

@@ -12,6 +12,7 @@ docs/certificate.mmd. "My claims" and withdrawing are in :mod:`handlers.certific
 from __future__ import annotations
 
 import asyncio
+import logging
 import unicodedata
 from typing import Any
 
@@ -22,10 +23,12 @@ from bot.routing import Feature, Route
 from bot.services.accounts import scope_of
 from bot.services.certificates import (
     PhotoProblem,
+    Prefill,
     TestDef,
     draft_of,
     evaluate,
     parse_date,
+    parse_prefill,
     parse_score,
     score_problem,
     start_claim,
@@ -40,6 +43,7 @@ from handlers.certificate_wizard import (
     QKind,
     QLevel,
     QMine,
+    QPrefill,
     QQueue,
     QRedo,
     QSubmit,
@@ -53,9 +57,12 @@ from handlers.certificate_wizard import (
     cdeps,
     outcome_text,
     result_text,
+    test_title,
 )
 from handlers.certificate_wizard import wizard_answer as _answer
 from handlers.common import Certificate, back_to_menu
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- the certificate menu
 
@@ -90,7 +97,58 @@ async def received_image(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerRe
         return _answer(ctx, ctx.t(f"cert.photo.{checked.key}", **checked.values))
     row = await start_claim(ctx.session, deps, employee, checked, plan_year=ctx.app.settings.plan_year,
                             now=ctx.app.clock.now())
+    prefill = await _read(ctx, checked.data)
+    if prefill is not None:
+        return offer_prefill(ctx, row.id, prefill)
     return ask_kind(ctx, row.id, ctx.t("cert.photo.stored"))
+
+
+async def _read(ctx: Ctx, data: bytes) -> Prefill | None:
+    """What OCR reads from the stored photo, when a reader is installed; None when absent, unsure or failing."""
+    reader = cdeps(ctx).ocr
+    if reader is None:
+        return None
+    try:
+        text = await asyncio.to_thread(reader, data)
+    except Exception:  # an OCR failure only means asking as usual
+        log.warning("certificate OCR failed", exc_info=False)
+        return None
+    return parse_prefill(text, cdeps(ctx).settings)
+
+
+def offer_prefill(ctx: Ctx, claim_id: int, prefill: Prefill) -> HandlerResult:
+    """Show what was read and ask whether to use it; "no" answers the wizard as usual."""
+    test = cdeps(ctx).settings.test(prefill.test_id)
+    parts = [test_title(ctx, test)]
+    if prefill.level_index is not None:
+        lv = test.levels[prefill.level_index]
+        parts.append(lv.label if ctx.lang == "zh-TW" else lv.label_en)
+    if prefill.dated is not None:
+        parts.append(format_date(prefill.dated, ctx.lang))
+    data: dict[str, Any] = {"claim": claim_id, "step": "prefill", "scheme": test.scheme, "test": test.id,
+                            "scores": [], "pre_level": prefill.level_index,
+                            "pre_date": prefill.dated.isoformat() if prefill.dated else None}
+    text = "\n".join((ctx.t("cert.photo.stored"), ctx.t("cert.prefill.ask", read="，".join(parts)
+                                                         if ctx.lang == "zh-TW" else ", ".join(parts))))
+    return _answer(ctx, text, [ctx.choice("cert.button.prefill_yes", QPrefill(claim_id)),
+                               ctx.choice("cert.button.prefill_no", QRedo(claim_id)),
+                               ctx.choice("cert.button.cancel", QCancel(claim_id))], state=STATE, data=data)
+
+
+async def on_prefill(ctx: Ctx, msg: IncomingMessage, action: QPrefill) -> HandlerResult:
+    """Use what was read: the first question it did not answer next (a score, the level, the date, the check)."""
+    data = _in_flow(ctx, action.claim_id)
+    if data is None or data.get("step") != "prefill":
+        return _answer(ctx, ctx.t("cert.stale"))
+    test = cdeps(ctx).settings.test(str(data["test"]))
+    if test.score is not None:
+        return ask_score(ctx, data, test, 0)
+    if data.get("pre_level") is None:
+        return ask_level(ctx, data, test)
+    data["level"] = data["pre_level"]
+    if data.get("pre_date") is None:
+        return ask_date(ctx, data)
+    return await check_and_confirm(ctx, {**data, "date": data["pre_date"]})
 
 
 async def check_and_confirm(ctx: Ctx, data: dict[str, Any]) -> HandlerResult:
@@ -276,6 +334,7 @@ FEATURE = Feature(
         QSubmit: Route(Intent.CERTIFICATE, on_submit, needs_link="certificate"),
         QCancel: Route(Intent.CERTIFICATE, on_cancel, needs_link="certificate"),
         QRedo: Route(Intent.CERTIFICATE, on_redo, needs_link="certificate"),
+        QPrefill: Route(Intent.CERTIFICATE, on_prefill, needs_link="certificate"),
     },
     intents={"certificate": MENU},
     states={STATE: FLOW},

@@ -75,6 +75,13 @@ class QQueue(Action, kind="qq"):
     """HR's review queue (routed by handlers.certificate_review)."""
 
 
+@dataclass(frozen=True)
+class QPrefill(Action, kind="qp"):
+    """"Yes, use what was read" on the OCR prefill (the rules are still checked and confirmed after)."""
+
+    claim_id: int
+
+
 def cdeps(ctx: Ctx) -> CertDeps:
     """What the certificate services need besides the session."""
     return ctx.app.certificates

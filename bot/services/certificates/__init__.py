@@ -25,6 +25,7 @@ from bot.services.certificates.claims import (
 )
 from bot.services.certificates.deps import CertDeps
 from bot.services.certificates.notices import DECIDED, HR_DIGEST, NOTICE_KINDS, WINDOW_CLOSING
+from bot.services.certificates.ocr import OcrReader, Prefill, parse_prefill, rapidocr_reader
 from bot.services.certificates.photos import Photo, PhotoProblem, preview, validate_photo
 from bot.services.certificates.reminders import claim_window_reminders, hr_pending_digest
 from bot.services.certificates.report import reward_table, write_rewards
@@ -65,9 +66,11 @@ __all__ = [
     "Decision",
     "History",
     "MediaStore",
+    "OcrReader",
     "Outcome",
     "Photo",
     "PhotoProblem",
+    "Prefill",
     "RewardRow",
     "Scheme",
     "SignedPhoto",
@@ -89,9 +92,11 @@ __all__ = [
     "list_claims",
     "load_certificate_settings",
     "parse_date",
+    "parse_prefill",
     "parse_score",
     "preview",
     "purge_photos",
+    "rapidocr_reader",
     "recheck",
     "reviewable",
     "reward_table",

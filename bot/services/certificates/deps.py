@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.services.catalog import RulesFile
+from bot.services.certificates.ocr import OcrReader
 from bot.services.certificates.settings import CertificateSettings
 from bot.services.certificates.signing import UrlSigner
 from bot.services.certificates.storage import MediaStore
@@ -22,3 +23,5 @@ class CertDeps:
     signer: UrlSigner | None
     """Signs photo links for HR (None when ``MEDIA_URL_SECRET`` or ``PUBLIC_BASE_URL`` is not set)."""
     retention_days: int
+    ocr: OcrReader | None = None
+    """Reads a photo for the wizard's prefill (None: not installed or ``OCR_PREFILL=false``: asked as usual)."""
