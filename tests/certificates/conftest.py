@@ -32,8 +32,11 @@ def media(tmp_path: Path) -> MediaStore:
 
 @pytest.fixture
 def cert_app(app: Runtime, media: MediaStore) -> Runtime:
-    """The demo app on each database, with the test's media folder and links signed for a local base URL."""
-    return use_certificates(app, store=media, signer=UrlSigner(SECRET, "http://127.0.0.1:1", 600))
+    """The demo app on each database, with the test's media folder and links signed for a local base URL.
+
+    No OCR reader, whether the optional extra is installed or not (tests/certificates/test_ocr.py has its own).
+    """
+    return use_certificates(app, store=media, signer=UrlSigner(SECRET, "http://127.0.0.1:1", 600), ocr=None)
 
 
 async def bind(runtime: Runtime, channel: str, user: str, employee_no: str, lang: str = "zh-TW") -> int:

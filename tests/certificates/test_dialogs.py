@@ -49,7 +49,7 @@ class Console:
 
 @pytest.fixture
 def chat_app(sqlite_app: Runtime, tmp_path: Path) -> Iterator[Runtime]:
-    yield use_certificates(sqlite_app, store=MediaStore(tmp_path / "media"), signer=None)
+    yield use_certificates(sqlite_app, store=MediaStore(tmp_path / "media"), signer=None, ocr=None)
 
 
 async def _console(app: Runtime, user: str, lang: str = "zh-TW") -> Console:

@@ -42,7 +42,7 @@ async def fake() -> AsyncIterator[FakeLine]:
 @pytest.fixture
 async def line(app: Runtime, fake: FakeLine, media: MediaStore) -> AsyncIterator[Harness]:
     harness = await make_harness(app, fake)
-    use_certificates(app, store=media, signer=UrlSigner(SECRET, harness.url, 600))
+    use_certificates(app, store=media, signer=UrlSigner(SECRET, harness.url, 600), ocr=None)
     await bind(app, "line", EMPLOYEE, "T0001")
     await bind(app, "line", HR, "T0005")  # agency HR of 桃園市政府人事處, T0001's agency (data/demo/roles.csv)
     yield harness

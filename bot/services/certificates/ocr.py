@@ -64,7 +64,7 @@ def parse_prefill(text: str, settings: CertificateSettings) -> Prefill | None:
 def rapidocr_reader() -> OcrReader | None:
     """The rapidocr-onnxruntime reader (its engine is made at the first photo), or None when not installed."""
     try:
-        import rapidocr_onnxruntime  # type: ignore[import-not-found]  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401
     except ImportError:
         return None
     engine: list[object] = []
