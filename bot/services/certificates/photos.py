@@ -15,7 +15,7 @@ of ``bot/texts/certificates.yaml``):
   scale that still fits ``stored_max_side``), turned upright by its EXIF orientation, and re-encoded as
   a fresh JPEG: the new file carries no EXIF, no GPS, no XMP, no ICC profile, no comment.
 
-It is CPU work (bench/photos.py: a 12 MP phone JPEG ~0.2 s, a 12 MP HEIC ~0.9 s on this machine), so the
+It is CPU work (bench/photos.py: a 12 MP phone JPEG ~0.5 s, a 12 MP HEIC ~0.9 s on this machine), so the
 handler runs it in a worker thread (Pillow releases the GIL while decoding) and the event loop keeps
 answering other people.
 """
