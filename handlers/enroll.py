@@ -31,7 +31,7 @@ from bot.services.classes import (
 )
 from bot.services.classes import format as fmt
 from bot.services.hours import format_hours
-from handlers.common import MyEnrollments, ShowItem, answer, back_to_menu, main_menu
+from handlers.common import MyEnrollments, ShowItem, answer, back_to_menu, echo, main_menu
 
 MAX_CARDS = 10
 CLOSE_SCORE = 5.0
@@ -166,7 +166,8 @@ async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
         return HandlerResult([await open_classes(ctx)], intent=Intent.ENROLL)
     close = best_courses(ctx, query)
     if not close:  # no such course: say so, and show what can be enrolled in now
-        return HandlerResult([await open_classes(ctx, ctx.t("search.none", query=query))], intent=Intent.ENROLL)
+        return HandlerResult([await open_classes(ctx, ctx.t("search.none", query=echo(ctx, query)))],
+                             intent=Intent.ENROLL)
     if len(close) == 1:
         return await _course_classes(ctx, close[0])
     # Several courses fit about equally well ("公共治理"): the classes of all of them, soonest first.
@@ -174,7 +175,7 @@ async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
                                      limit=MAX_CARDS)
     if not classes:
         return await _course_classes(ctx, close[0])
-    return HandlerResult([await _class_list(ctx, classes, ctx.t("classes.for_query", query=query,
+    return HandlerResult([await _class_list(ctx, classes, ctx.t("classes.for_query", query=echo(ctx, query),
                                                                   count=len(classes)))], intent=Intent.ENROLL)
 
 

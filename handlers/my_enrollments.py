@@ -11,7 +11,7 @@ from bot.routing import Feature, Route
 from bot.services.classes import ACTIVE, EnrollmentView, cancel, cancellable, get_class, my_enrollments, own_enrollment
 from bot.services.classes import format as fmt
 from bot.services.hours import forfeit_reason_text
-from handlers.common import MyEnrollments, ShowItem, back_to_menu, main_menu
+from handlers.common import MyEnrollments, ShowItem, back_to_menu, echo, main_menu
 from handlers.enroll import MAX_CARDS, Decline, best_courses, course_codes, deps, refusal_text, stale
 
 
@@ -91,7 +91,7 @@ async def cancel_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
         matching = _matching_views(ctx, views, query)
         if not matching:
             cards = [_enrollment_card(ctx, v, True) for v in views[:MAX_CARDS]]
-            return HandlerResult([Reply.card_list(ctx.t("classes.cancel.no_match", query=query), cards,
+            return HandlerResult([Reply.card_list(ctx.t("classes.cancel.no_match", query=echo(ctx, query)), cards,
                                                   [back_to_menu(ctx)])], intent=Intent.CANCEL_ENROLLMENT)
         views = matching
     if len(views) == 1:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.datafiles import read_yaml, validate_file
 from bot.textfold import compact, fold
@@ -28,6 +28,7 @@ class SearchWordsFile(BaseModel):
     english_stopwords: tuple[str, ...] = ()
     light_characters: tuple[str, ...] = ()
     whole_words: tuple[str, ...] = ()
+    echo_at_most: int = Field(default=30, ge=5, le=200)
     synonyms: tuple[tuple[str, ...], ...] = ()
 
     @field_validator("stopwords")
@@ -73,6 +74,7 @@ class QueryReader:
         # Longest fillers first, so "我想找" goes before "我想".
         self._fillers = sorted({compact(f) for f in fillers if compact(f)}, key=len, reverse=True)
         self.light = frozenset(compact(c) for c in words.light_characters)
+        self.echo_at_most = words.echo_at_most
         self.whole_words = tuple(sorted({compact(w) for w in words.whole_words if compact(w)}))
         self._synonyms: dict[str, frozenset[str]] = {}
         for group in words.synonyms:
