@@ -16,6 +16,7 @@ from bot.dates import format_date
 from bot.db.models.core import Employee
 from bot.routing import Feature, Route
 from bot.services.accounts import authorize, find_employee, scope_of
+from bot.services.classes import open_for_registration, personal_states, waitlist_lengths
 from bot.services.common import parse_employee_no
 from bot.services.hours import (
     BucketStatus,
@@ -26,10 +27,12 @@ from bot.services.hours import (
     suggested_courses,
 )
 from handlers.common import ShowHelp, ShowHours, ShowTracks, item_card, main_menu
+from handlers.enroll import class_card
 
 BAR_WIDTH = 10
 RECORDS_SHOWN = 8
 SUGGESTIONS = 3
+OPEN_CLASSES_LOOKED_AT = 50
 
 
 def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
@@ -149,10 +152,42 @@ def suggestion(ctx: Ctx, employee: Employee, status: HoursStatus) -> Reply | Non
     return Reply.plain(text, buttons)
 
 
+async def open_classes_for_gaps(ctx: Ctx, employee: Employee, status: HoursStatus) -> Reply | None:
+    """Classes open for registration now that count toward a bucket still short, which ``employee`` can take.
+
+    Mandatory buckets first; only for the user's own status (a colleague looked up by HR gets none).
+    """
+    if not status.applies or ctx.employee is None or ctx.employee.id != employee.id:
+        return None
+    short = [b for b in sorted(status.buckets, key=lambda b: not b.mandatory) if b.remaining > 0]
+    if not short:
+        return None
+    order = {b.id: n for n, b in enumerate(short)}
+    classes = [c for c in await open_for_registration(ctx.session, ctx.app.catalog.year, now=ctx.app.clock.now(),
+                                                      limit=OPEN_CLASSES_LOOKED_AT) if c.bucket in order]
+    mine = await personal_states(ctx.session, classes, employee, now=ctx.app.clock.now(), deps=ctx.app.deps,
+                                 lang=ctx.lang)
+    fitting = sorted((c for c in classes if mine[c.id].kind in ("open", "full")), key=lambda c: order[c.bucket])
+    if not fitting:
+        return None
+    shown = fitting[:SUGGESTIONS]
+    waiting = await waitlist_lengths(ctx.session, [c.id for c in shown])
+    sep = "、" if ctx.lang == "zh-TW" else ", "
+    buckets = sep.join(_bucket_title(ctx, b) for b in short if any(c.bucket == b.id for c in shown))
+    return Reply.card_list(ctx.t("hours.open_classes", buckets=buckets),
+                           [class_card(ctx, c, waiting.get(c.id, 0), mine[c.id]) for c in shown], [])
+
+
 async def status_replies(ctx: Ctx, employee: Employee) -> list[Reply]:
-    """The hours view of ``employee`` for the user of ``ctx``."""
+    """The hours view of ``employee`` for the user of ``ctx``.
+
+    Progress, where the hours came from, the open classes that fill a gap, and what else to take.
+    """
     status = await load_status(ctx.session, ctx.app.rules, employee, today=taipei_today(ctx.app.clock))
     replies = [Reply.plain(progress_text(ctx, employee, status)), Reply.plain(records_text(ctx, status))]
+    classes = await open_classes_for_gaps(ctx, employee, status)
+    if classes is not None:
+        replies.append(classes)
     tip = suggestion(ctx, employee, status)
     if tip is not None:
         replies.append(tip)

@@ -113,3 +113,17 @@ async def test_a_refollow_delivers_the_notices_missed_meanwhile(sqlite_app: Runt
     # following again without anything missed says nothing of notices
     again = await app.dispatcher.handle(IncomingMessage("line", "U-back", MessageKind.FOLLOW))
     assert "則通知" not in all_text(again.replies)
+
+
+async def test_the_hours_view_leads_its_suggestions_with_open_classes_that_fill_the_gap(sqlite_app: Runtime) -> None:
+    [outcome] = await run_dialog(sqlite_app, "T0001", [Say("我還差幾小時", intent="hours")])
+    texts = [all_text([r]) for r in outcome.replies]
+    at = next(n for n, t in enumerate(texts) if "現在就能報名" in t)
+    assert "環境教育" in texts[at] and "臺灣淨零碳排策略及挑戰｜線上直播（範例）" in texts[at]   # DEMO-ENV-01
+    assert "報名這班" in texts[at]
+    assert at == len(texts) - 2 and outcome.replies[-1].cards                # the course ideas come after
+    # a class the user holds a seat in is not suggested again
+    await run_dialog(sqlite_app, "T0001", [
+        Say("報名 淨零碳排", intent="enroll"), Press("報名這班"), Press("確認報名", shows=["報名成功"])])
+    [again] = await run_dialog(sqlite_app, "T0001", [Say("我還差幾小時", intent="hours")])
+    assert "臺灣淨零碳排策略及挑戰｜線上直播（範例）" not in all_text(again.replies)
