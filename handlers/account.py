@@ -210,8 +210,7 @@ async def _is_code_not_number(ctx: Ctx, text: str) -> bool:
         return False
     if text.strip().upper() == format_code(code, policy) and format_code(code, policy) != code:
         return True
-    has_letters_and_digits = any(c.isdigit() for c in code) and any(c.isalpha() for c in code)
-    return has_letters_and_digits and await find_employee(ctx.session, code) is None
+    return await find_employee(ctx.session, code) is None
 
 
 async def on_locked(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResult:
@@ -224,8 +223,10 @@ async def on_locked(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResult:
     if holds_national_id(text):
         return HandlerResult([Reply.plain(ctx.t("bind.no_national_id"), main_menu(ctx))], state=None,
                              intent=Intent.BIND)
-    shaped = (_looks_like_code(text, _policy(ctx)) is not None or _employee_no(text) is not None) and \
-        any(ch.isdigit() for ch in text)  # a number or a code, not a word ("python")
+    code = _looks_like_code(text, _policy(ctx))
+    # A code (its length, its alphabet) or a number (with a digit), not a word such as "python".
+    shaped = (code is not None and set(code) <= set(_policy(ctx).code_alphabet)) or \
+        (_employee_no(text) is not None and any(ch.isdigit() for ch in text))
     if left <= timedelta(0) or not shaped or _aborts(ctx, text):
         # The lock is over, or this is something else: answer it as if no flow were open.
         match = ctx.app.intents.match(text)

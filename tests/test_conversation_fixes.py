@@ -127,3 +127,57 @@ async def test_the_hours_view_leads_its_suggestions_with_open_classes_that_fill_
         Say("報名 淨零碳排", intent="enroll"), Press("報名這班"), Press("確認報名", shows=["報名成功"])])
     [again] = await run_dialog(sqlite_app, "T0001", [Say("我還差幾小時", intent="hours")])
     assert "臺灣淨零碳排策略及挑戰｜線上直播（範例）" not in all_text(again.replies)
+
+
+async def _class_id(app: Runtime, code: str) -> int:
+    from bot.db.models.classes import TrainingClass
+
+    async with app.sessions() as s:
+        return int((await s.execute(select(TrainingClass.id).where(TrainingClass.code == code))).scalar_one())
+
+
+async def test_my_enrollments_counts_the_waitlist_apart_and_a_cancelled_class_is_not_coming_up(
+        sqlite_app: Runtime) -> None:
+    from bot.services.classes.changes import cancel_class
+
+    app = sqlite_app
+    await run_dialog(app, "T0004", [
+        Say("報名 時間管理", intent="enroll"), Press("候補這班"), Press("加入候補", shows=["候補第 2 位"]),
+        Say("報名 python", intent="enroll"), Press("報名這班"), Press("確認報名", shows=["報名成功"]),
+        Say("我的報名", intent="my_enrollments", shows=["即將上課 1 班、候補中 1 班"], hides=["即將上課 2"]),
+    ])
+    async with app.sessions.begin() as s:
+        await cancel_class(s, await _class_id(app, "DEMO-PY-01"), now=app.clock.now(), deps=app.app.deps)
+    [mine] = await run_dialog(app, "T0004", [
+        Say("我的報名", intent="my_enrollments", shows=["即將上課 0 班、候補中 1 班、班期已取消 1 班"]),
+    ])
+    titles = [c.title for r in mine.replies for c in r.cards]
+    assert titles.index(PY) > titles.index("我要成為時間管理大師｜第1期（範例，名額已滿）")   # cancelled ones last
+
+
+async def test_after_the_cancel_deadline_the_card_says_whom_to_ask(sqlite_app: Runtime, clock: FrozenClock) -> None:
+    await run_dialog(sqlite_app, "T0001", [
+        Say("報名 python", intent="enroll"), Press("報名這班"), Press("確認報名", shows=["報名成功"])])
+    clock.advance(timedelta(days=8))            # registration (and self-cancelling) closed 113年3月8日 17:00
+    await run_dialog(sqlite_app, "T0001", [
+        Say("我的報名", intent="my_enrollments", shows=["已過取消期限", "人事室"]),
+    ])
+
+
+def test_two_meetings_on_one_day_show_the_date_once() -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.classes import format as fmt
+    from bot.services.classes.notices import ClassFacts, MeetingFacts
+    from bot.texts import MessageCatalog
+
+    texts = MessageCatalog.load()
+    day = datetime(2024, 3, 20, 1, 0, tzinfo=UTC)        # 09:00 in Taipei
+    facts = ClassFacts("B1-3-1", "", (MeetingFacts(day, day + timedelta(hours=3)),
+                                      MeetingFacts(day + timedelta(hours=4, minutes=30), day + timedelta(hours=7)),
+                                      MeetingFacts(day + timedelta(days=7), day + timedelta(days=7, hours=3))),
+                       "", None, __import__("decimal").Decimal(3), "other", None, day)
+    zh = fmt.meetings_text(facts, "zh-TW", lambda k, **v: texts.get(k, "zh-TW", **v))
+    assert zh.count("113年3月20日") == 1 and "09:00–12:00、13:30–16:00" in zh and "113年3月27日" in zh
+    en = fmt.meetings_text(facts, "en", lambda k, **v: texts.get(k, "en", **v))
+    assert "09:00–12:00, 13:30–16:00" in en

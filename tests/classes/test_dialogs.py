@@ -40,7 +40,7 @@ async def test_find_enroll_see_cancel_and_the_waitlisted_colleague_is_promoted(s
               buttons=["確認報名", "先不要"]),
         Press("確認報名", intent="enroll", shows=["報名成功！", "113年3月8日 17:00 前"]),
         Say("我的報名", intent="my_enrollments",
-            shows=["即將上課 2 筆、已結束 1 筆", "零基礎 Python 入門班｜第1期（範例）", "我要成為時間管理大師",
+            shows=["即將上課 2 班、已結束 1 筆", "零基礎 Python 入門班｜第1期（範例）", "我要成為時間管理大師",
                    "已參訓，時數已登錄 3 小時"]),
         Say("取消報名", intent="cancel_enrollment", shows=["請選擇要取消的報名"]),
         Press("取消報名", intent="cancel_enrollment", shows=["確定要取消「我要成為時間管理大師"]),

@@ -93,12 +93,21 @@ def instant_text(at: datetime, lang: str, *, is_end: bool = False) -> str:
 
 
 def meetings_text(cls: ClassLike, lang: str, t: Translate) -> str:
-    """Every meeting: ``113年3月20日（三）09:00–12:00；113年3月27日（三）09:00–12:00``."""
-    parts = []
+    """Every meeting: ``113年3月20日（三）09:00–12:00；113年3月27日（三）09:00–12:00``.
+
+    Meetings on one day show the day once: ``113年3月20日（三）09:00–12:00、13:30–16:30``.
+    """
+    parts: list[str] = []
+    last_day = None
+    gap = "" if lang == "zh-TW" else " "
     for m in cls.meetings:
         start, end = m.starts_at.astimezone(TAIPEI), m.ends_at.astimezone(TAIPEI)
-        gap = "" if lang == "zh-TW" else " "
-        parts.append(f"{local_day_text(m.starts_at, lang, t)}{gap}{start:%H:%M}–{end:%H:%M}")
+        times = f"{start:%H:%M}–{end:%H:%M}"
+        if parts and start.date() == last_day:
+            parts[-1] += ("、" if lang == "zh-TW" else ", ") + times
+        else:
+            parts.append(f"{local_day_text(m.starts_at, lang, t)}{gap}{times}")
+        last_day = start.date()
     return t("classes.list_separator").join(parts)
 
 
