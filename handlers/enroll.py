@@ -118,7 +118,7 @@ def class_card(ctx: Ctx, cls: TrainingClass, waiting: int, mine: PersonalState |
         elif mine.kind in ("enrolled", "waitlisted", "ineligible"):
             buttons = (ctx.choice("menu.button.enrollments", MyEnrollments()),) if mine.kind != "ineligible" else ()
     subtitle = ctx.t("classes.subtitle", mode=fmt.mode_text(cls, ctx.t), host=cls.host_agency or "—")
-    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang), subtitle=subtitle, body="\n".join(lines),
+    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t), subtitle=subtitle, body="\n".join(lines),
                 buttons=buttons)
 
 

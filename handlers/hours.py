@@ -12,7 +12,7 @@ from decimal import Decimal
 from bot.app import Ctx
 from bot.clock import taipei_today
 from bot.conversation import Card, HandlerResult, IncomingMessage, Intent, Reply
-from bot.dates import format_date
+from bot.dates import format_date, gregorian_year
 from bot.db.models.core import Employee
 from bot.routing import Feature, Route
 from bot.services.accounts import authorize, find_employee, scope_of
@@ -45,13 +45,21 @@ def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
+def _record_title(ctx: Ctx, title: str, course_code: str | None) -> str:
+    """A record's title as the portal or HR wrote it; in English, the catalog's title of its course when known."""
+    item = ctx.app.catalog.get(course_code) if course_code and ctx.lang != "zh-TW" else None
+    return item.title_en if item is not None else title
+
+
 def _bucket_title(ctx: Ctx, b: BucketStatus) -> str:
     return b.title if ctx.lang == "zh-TW" else b.title_en
 
 
 def progress_text(ctx: Ctx, employee: Employee, status: HoursStatus) -> str:
     """The first message: header, total, a bar per bucket, the deadlines."""
-    lines = [ctx.t("hours.header", name=employee.name, year=status.plan_year,
+    roc = status.plan_year
+    year = str(roc) if ctx.lang == "zh-TW" else f"{gregorian_year(roc)} (ROC {roc})"
+    lines = [ctx.t("hours.header", name=employee.name, year=year,
                    today=format_date(status.today, ctx.lang))]
     if not status.applies:
         lines.append(ctx.t("hours.exempt", rank=employee.rank, done=format_hours(status.done)))
@@ -106,7 +114,8 @@ def records_text(ctx: Ctx, status: HoursStatus) -> str:
     shown.sort(key=lambda r: (r.occurred_on, r.title), reverse=True)
     any_forfeit = False
     for r in shown:
-        values = {"date": format_date(r.occurred_on, ctx.lang), "title": r.title, "hours": format_hours(r.hours),
+        values = {"date": format_date(r.occurred_on, ctx.lang), "title": _record_title(ctx, r.title, r.course_code),
+                  "hours": format_hours(r.hours),
                   "source": ctx.t(f"hours.source.{r.source}")}
         if r.credited:
             lines.append(ctx.t("hours.record", bucket=titles.get(r.bucket, r.bucket), **values))

@@ -64,7 +64,7 @@ def _enrollment_card(ctx: Ctx, view: EnrollmentView, can_cancel: bool) -> Card:
                            office=personnel_office(ctx)))
     if ctx.app.catalog.get(cls.course_code) is not None:
         buttons.append(ctx.choice("course.detail_button", ShowItem(cls.course_code)))
-    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang), subtitle=_status_text(ctx, view),
+    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t), subtitle=_status_text(ctx, view),
                 body="\n".join(lines), buttons=tuple(buttons))
 
 
@@ -134,7 +134,7 @@ async def ask_cancel(ctx: Ctx, msg: IncomingMessage, action: AskCancel) -> Handl
     if row.status not in ACTIVE:
         return HandlerResult([Reply.plain(ctx.t("classes.refuse.already_cancelled"), main_menu(ctx))],
                              intent=Intent.CANCEL_ENROLLMENT)
-    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang)
+    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t)
     when = fmt.meetings_text(cls, ctx.lang, ctx.t)
     key = "classes.cancel.confirm_waitlist" if row.status == "waitlisted" else "classes.cancel.confirm"
     yes = ctx.choice("classes.button.cancel_yes", ConfirmCancel(row.id))
@@ -156,7 +156,7 @@ async def confirm_cancel(ctx: Ctx, msg: IncomingMessage, action: ConfirmCancel) 
                              intent=Intent.CANCEL_ENROLLMENT)
     row = await own_enrollment(ctx.session, enrollment_id, employee.id)
     cls = await get_class(ctx.session, row.class_id) if row is not None else None
-    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang) if cls is not None else ""
+    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t) if cls is not None else ""
     lines = [ctx.t("classes.cancel.done_waitlist" if result.was == "waitlisted" else "classes.cancel.done",
                    title=title)]
     if result.promoted:
