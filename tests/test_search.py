@@ -17,9 +17,10 @@ import search as bench
 DATA = Path(__file__).resolve().parent / "data"
 TOP3_FLOOR = 0.97  # the goals of issue 10, part 6, on the set the search is tuned on
 CLEAN5_FLOOR = 0.95
-# The held-out set (never tuned against) measured 92.9 % and 98.0 % when the search was frozen:
-# `.venv/bin/python bench/search.py --quality` prints both sets.
-HELD_OUT_TOP3_FLOOR = 0.92
+# The held-out set (never tuned against) measured 93.7 % and 98.9 % after the first tuning round, 97.9 % and
+# 96.8 % after the second (fresh tuned queries, a lower score floor): `.venv/bin/python bench/search.py --quality`
+# prints both sets.
+HELD_OUT_TOP3_FLOOR = 0.97
 HELD_OUT_CLEAN5_FLOOR = 0.96
 
 

@@ -35,7 +35,7 @@ SYNONYM = 0.9  # a piece matched through a synonym
 PREFIX = 0.9  # an ASCII word that begins a name's word ("present" → presentation)
 TYPO = 0.85  # an ASCII word one or two edits from a name's word
 PLURAL = 0.98  # "stock" for "stocks"
-MIN_SCORE = 50.0  # no result below this (0–100)
+MIN_SCORE = 45.0  # no result below this (0–100): half a query matched through an alias passes
 RELATIVE = 0.8  # … nor below this share of the best result's score
 ASCII_WEIGHT = 2.0  # an ASCII word weighs as much as two CJK characters
 LIGHT_WEIGHT = 1 / 3  # a light character (學, 寫 …) a third of one
@@ -138,6 +138,8 @@ class SearchEngine:
             if term.ascii:
                 weight = ASCII_WEIGHT
                 for item_id, (w, index) in self._word_hits(term.text).items():
+                    if len(terms) > 1 and self._names[index].via == "description":
+                        continue  # a description counts only when it holds the whole query, as for CJK runs
                     self._credit(gained, best_name, item_id, weight * w, index)
             else:
                 weights = [LIGHT_WEIGHT if ch in self.reader.light else 1.0 for ch in term.text]
