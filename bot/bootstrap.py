@@ -27,7 +27,7 @@ from bot.db.models import Employee
 from bot.dispatcher import Dispatcher
 from bot.intents import IntentRecognizer
 from bot.runtime import Runtime as Runtime  # re-exported: commands and tests name it here
-from bot.services.catalog import Catalog, SearchEngine, load_catalog, load_rules
+from bot.services.catalog import Catalog, SearchEngine, load_catalog, load_rules, load_search_words
 from bot.services.notices import DeliveryWorker
 from bot.texts import MessageCatalog
 
@@ -71,7 +71,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     require_renderers(CERT_NOTICE_KINDS, RENDERERS)
     notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
-               intents=intents, search=SearchEngine(catalog, intents.fillers), enrollment=enrollment,
+               intents=intents, search=SearchEngine(catalog, intents.fillers, load_search_words(settings.data_dir)), enrollment=enrollment,
                binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier),
                certificates=certificate_deps(settings, rules, notifier))
 

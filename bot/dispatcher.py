@@ -34,7 +34,7 @@ from bot.db.channel_accounts import get_or_create_account, lang_of
 from bot.db.engine import once_more_if_dropped, transaction
 from bot.db.events import DuplicateEvent, record_event
 from bot.intents import IntentRecognizer
-from bot.navigation import Navigation
+from bot.navigation import Navigation, may_keep
 from bot.routing import Route, RouteTable
 from bot.texts import MessageCatalog
 
@@ -167,6 +167,7 @@ class Dispatcher:
             first.state, first.data = None, {}
         result = await self._run(ctx, msg, route, argument)
         result.redirect = None
+        result.replies = [*first.replies, *result.replies]  # what the first handler said leads ("linked! …")
         if result.state == KEEP_STATE and first.state != KEEP_STATE:
             result.state, result.data = first.state, first.data
         return route, target, result
@@ -235,6 +236,8 @@ class Dispatcher:
                 return routes.states[ctx.state], text, None
             return routes.intents[command.name], command.argument, Redirect(rule=command.name, text=command.argument)
         understood = self.intents.understand(text)
+        if not may_keep(text):  # shaped like a national ID: never a command's argument; the fallback warns
+            return routes.fallback, understood, None
         match = understood.match()
         if match is not None and match.name in routes.intents:
             return routes.intents[match.name], match.argument, Redirect(rule=match.name, text=match.argument)

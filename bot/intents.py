@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -157,6 +157,7 @@ class IntentRecognizer:
             argument=r.argument, label=r.label)
             for r in spec.rules]
         self._by_name = {r.name: r for r in self._rules}
+        self._number_takers = {other: r.name for r in spec.rules for other in r.with_number_of}
         self._strip = lru_cache(maxsize=4096)(self._strip_uncached)
         self._key_phrases = tuple((phrase, r.name) for r in self._rules for phrase in r.contains)
         self._leading = _phrases(spec.politeness.leading)
@@ -283,6 +284,21 @@ class IntentRecognizer:
 
     def understand(self, text: str) -> Understanding:
         """Decide what ``text`` asks for (see the module docstring)."""
+        return self._with_number(self._understand(text))
+
+    def _with_number(self, understood: Understanding) -> Understanding:
+        """A sure decision for a rule another one takes over when the text holds an employee number.
+
+        The model never sees numbers: "T0002 還差幾小時" is a colleague's hours, not one's own.
+        """
+        if understood.decision != Decision.SURE or understood.intent is None:
+            return understood
+        taker = self._number_takers.get(understood.intent)
+        if taker is None or not _EMPLOYEE_NO.search(unicodedata.normalize("NFKC", understood.text)):
+            return understood
+        return replace(understood, intent=taker, argument=self.argument(taker, understood.text))
+
+    def _understand(self, text: str) -> Understanding:
         command = self.command(text)
         polite = self.strip_politeness(text)[1]
         model_input = self.model_text(text)

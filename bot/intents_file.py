@@ -60,12 +60,16 @@ class _Rule(BaseModel):
     strict: bool = False
     search_first: bool = False
     argument: Literal["words", "employee_no"] = "words"
+    with_number_of: tuple[str, ...] = ()
+    """Rules this one answers instead when the text holds an employee number (its ``argument`` is employee_no)."""
     label: str | None = None
 
     @model_validator(mode="after")
     def _every_phrase_can_match(self) -> _Rule:
         if self.name == SEARCH:
             raise ValueError(f"{SEARCH!r} is reserved for the course words of search_examples")
+        if self.with_number_of and self.argument != "employee_no":
+            raise ValueError("with_number_of needs argument: employee_no")
         for phrase in self.exact:
             if not phrase_key(phrase):
                 raise ValueError(f"exact phrase {phrase!r} folds to nothing and could never match")
@@ -116,6 +120,9 @@ class _IntentsFile(BaseModel):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"rules named more than once: {', '.join(twice)}")
+        unknown = sorted({n for r in self.rules for n in r.with_number_of} - set(names))
+        if unknown:
+            raise ValueError(f"with_number_of names rules that do not exist: {', '.join(unknown)}")
         return self
 
 def _phrases(words: Sequence[str]) -> tuple[str, ...]:

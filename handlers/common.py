@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import Ctx
-from bot.conversation import Action, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
+from bot.conversation import Action, Card, Choice, HandlerResult, IncomingMessage, Intent, PayloadError, Reply
 from bot.services.catalog import CatalogItem
 from bot.services.classes import term_text
 
@@ -52,6 +52,23 @@ class StartBind(Action, kind="b"):
 
 
 @dataclass(frozen=True)
+class BindThen(Action, kind="nb"):
+    """Link the account, then answer the button pressed before (``then``: its packed form, ``|`` as ``~``)."""
+
+    then: str
+
+
+def unpack_then(then: str) -> Action | None:
+    """The button a :class:`BindThen` carries, or None (none, or no longer a valid payload)."""
+    if not then:
+        return None
+    try:
+        return Action.unpack(then.replace("~", "|"))
+    except PayloadError:
+        return None
+
+
+@dataclass(frozen=True)
 class ShowItem(Action, kind="i"):
     """A catalog item's details (handlers.course)."""
 
@@ -70,6 +87,13 @@ def main_menu(ctx: Ctx) -> list[Choice]:
     ]
 
 
+def echo(ctx: Ctx, text: str) -> str:
+    """Typed text as it may be shown back: a long message only by its start ("我想問一下…"), never whole."""
+    at_most = ctx.app.search.reader.echo_at_most
+    text = " ".join(text.split())
+    return text if len(text) <= at_most else ctx.t("echo.shortened", start=text[:at_most].rstrip())
+
+
 def back_to_menu(ctx: Ctx) -> Choice:
     """A single "main menu" button."""
     return ctx.choice("menu.button.menu", ShowHelp())
@@ -80,10 +104,21 @@ def answer(ctx: Ctx, key: str, intent: Intent | None = None, **values: object) -
     return HandlerResult([Reply.plain(ctx.t(key, **values), main_menu(ctx))], intent=intent)
 
 
+def bind_button(ctx: Ctx, msg: IncomingMessage | None = None) -> Choice:
+    """The "link account" button; pressed after another button, linking goes on to answer that one."""
+    action: Action = StartBind()
+    if msg is not None and msg.action is not None and "~" not in msg.action.pack():
+        try:
+            action = BindThen(msg.action.pack().replace("|", "~"))
+        except PayloadError:  # too long to carry: link, then the user presses it again
+            action = StartBind()
+    return Choice(ctx.t("bind.button.start"), action)
+
+
 async def bind_first(ctx: Ctx, msg: IncomingMessage, feature: str) -> HandlerResult:
     """An unlinked user asked for something personal (``feature``): explain linking, offer its button."""
     text = ctx.t("pending.bind_first", feature=ctx.t(f"feature.{feature}"))
-    return HandlerResult([Reply.plain(text, [Choice(ctx.t("bind.button.start"), StartBind()), back_to_menu(ctx)])])
+    return HandlerResult([Reply.plain(text, [bind_button(ctx, msg), back_to_menu(ctx)])])
 
 
 def item_path(ctx: Ctx, item: CatalogItem) -> str:

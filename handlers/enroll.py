@@ -19,11 +19,13 @@ from bot.routing import Feature, Route
 from bot.services.catalog import CatalogItem
 from bot.services.classes import (
     Deps,
+    PersonalState,
     Refusal,
     enroll,
     enroll_refusal,
     get_class,
     open_for_registration,
+    personal_states,
     upcoming_classes,
     waitlist_length,
     waitlist_lengths,
@@ -31,7 +33,7 @@ from bot.services.classes import (
 )
 from bot.services.classes import format as fmt
 from bot.services.hours import format_hours
-from handlers.common import MyEnrollments, ShowItem, answer, back_to_menu, main_menu
+from handlers.common import MyEnrollments, ShowItem, answer, back_to_menu, echo, main_menu
 
 MAX_CARDS = 10
 CLOSE_SCORE = 5.0
@@ -84,8 +86,12 @@ def stale(ctx: Ctx, intent: Intent) -> HandlerResult:
 # ---------------------------------------------------------------- class lists
 
 
-def class_card(ctx: Ctx, cls: TrainingClass, waiting: int) -> Card:
-    """A class as a card: when, where, hours, seats, registration; "報名這班" while registration is open."""
+def class_card(ctx: Ctx, cls: TrainingClass, waiting: int, mine: PersonalState | None = None) -> Card:
+    """A class as a card: when, where, hours, seats, registration; "報名這班" while registration is open.
+
+    With ``mine`` (a linked user), the card says where that user stands (已報名 / 候補第 n 位 / 不符資格 and why
+    / 已額滿，可候補) and offers 報名這班 or 候補這班 only to someone who can take it.
+    """
     now = ctx.app.clock.now()
     lines = [ctx.t("classes.field.when", when=fmt.meetings_text(cls, ctx.lang, ctx.t))]
     place = fmt.place_text(cls, ctx.t)
@@ -105,14 +111,33 @@ def class_card(ctx: Ctx, cls: TrainingClass, waiting: int) -> Card:
     else:
         lines.append(ctx.t("classes.state.open", closes=fmt.instant_text(cls.closes_at, ctx.lang, is_end=True)))
         buttons = (ctx.choice("classes.button.choose", ShowClass(cls.id)),)
+    if mine is not None and mine.kind != "closed":
+        lines.append(_mine_text(ctx, mine))
+        if mine.kind == "full" and buttons:
+            buttons = (ctx.choice("classes.button.waitlist", ShowClass(cls.id)),)
+        elif mine.kind in ("enrolled", "waitlisted", "ineligible"):
+            buttons = (ctx.choice("menu.button.enrollments", MyEnrollments()),) if mine.kind != "ineligible" else ()
     subtitle = ctx.t("classes.subtitle", mode=fmt.mode_text(cls, ctx.t), host=cls.host_agency or "—")
-    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang), subtitle=subtitle, body="\n".join(lines),
+    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t), subtitle=subtitle, body="\n".join(lines),
                 buttons=buttons)
 
 
+def _mine_text(ctx: Ctx, mine: PersonalState) -> str:
+    if mine.kind == "waitlisted":
+        return ctx.t("classes.mine.waitlisted", position=mine.position or "?")
+    if mine.kind == "ineligible" and mine.refusal is not None:
+        return ctx.t("classes.mine.ineligible", reason=refusal_text(ctx, mine.refusal))
+    return ctx.t(f"classes.mine.{mine.kind}")
+
+
 async def _class_list(ctx: Ctx, classes: list[TrainingClass], header: str) -> Reply:
-    waiting = await waitlist_lengths(ctx.session, [c.id for c in classes])
-    cards = [class_card(ctx, cls, waiting.get(cls.id, 0)) for cls in classes[:MAX_CARDS]]
+    shown = classes[:MAX_CARDS]
+    waiting = await waitlist_lengths(ctx.session, [c.id for c in shown])
+    mine: dict[int, PersonalState] = {}
+    if ctx.employee is not None:
+        mine = await personal_states(ctx.session, shown, ctx.employee, now=ctx.app.clock.now(), deps=deps(ctx),
+                                     lang=ctx.lang)
+    cards = [class_card(ctx, cls, waiting.get(cls.id, 0), mine.get(cls.id)) for cls in shown]
     return Reply.card_list(header, cards, [back_to_menu(ctx)])
 
 
@@ -166,7 +191,8 @@ async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
         return HandlerResult([await open_classes(ctx)], intent=Intent.ENROLL)
     close = best_courses(ctx, query)
     if not close:  # no such course: say so, and show what can be enrolled in now
-        return HandlerResult([await open_classes(ctx, ctx.t("search.none", query=query))], intent=Intent.ENROLL)
+        return HandlerResult([await open_classes(ctx, ctx.t("search.none", query=echo(ctx, query)))],
+                             intent=Intent.ENROLL)
     if len(close) == 1:
         return await _course_classes(ctx, close[0])
     # Several courses fit about equally well ("公共治理"): the classes of all of them, soonest first.
@@ -174,7 +200,7 @@ async def enroll_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
                                      limit=MAX_CARDS)
     if not classes:
         return await _course_classes(ctx, close[0])
-    return HandlerResult([await _class_list(ctx, classes, ctx.t("classes.for_query", query=query,
+    return HandlerResult([await _class_list(ctx, classes, ctx.t("classes.for_query", query=echo(ctx, query),
                                                                   count=len(classes)))], intent=Intent.ENROLL)
 
 
@@ -196,12 +222,13 @@ async def show_class(ctx: Ctx, msg: IncomingMessage, action: ShowClass) -> Handl
     if cls.materials_url:
         lines.append(ctx.t("classes.field.materials", url=cls.materials_url))
     lines.append(fmt.reminders_text(ctx.app.rules, ctx.t))
-    if cls.taken >= cls.capacity:
+    full = cls.taken >= cls.capacity
+    if full:
         waiting = await waitlist_length(ctx.session, cls.id)
         lines.append(ctx.t("classes.confirm.full", position=waiting + 1))
     else:
         lines.append(ctx.t("classes.confirm.seats", left=cls.capacity - cls.taken))
-    yes = ctx.choice("classes.button.confirm", ConfirmEnroll(cls.id))
+    yes = ctx.choice("classes.button.confirm_waitlist" if full else "classes.button.confirm", ConfirmEnroll(cls.id))
     no = ctx.choice("classes.button.not_now", Decline("enroll"))
     return HandlerResult([Reply.confirm("\n".join(lines), yes, no)], intent=Intent.ENROLL)
 

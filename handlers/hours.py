@@ -12,10 +12,11 @@ from decimal import Decimal
 from bot.app import Ctx
 from bot.clock import taipei_today
 from bot.conversation import Card, HandlerResult, IncomingMessage, Intent, Reply
-from bot.dates import format_date
+from bot.dates import format_date, gregorian_year
 from bot.db.models.core import Employee
 from bot.routing import Feature, Route
 from bot.services.accounts import authorize, find_employee, scope_of
+from bot.services.classes import open_for_registration, personal_states, waitlist_lengths
 from bot.services.common import parse_employee_no
 from bot.services.hours import (
     BucketStatus,
@@ -26,10 +27,12 @@ from bot.services.hours import (
     suggested_courses,
 )
 from handlers.common import ShowHelp, ShowHours, ShowTracks, item_card, main_menu
+from handlers.enroll import class_card
 
 BAR_WIDTH = 10
 RECORDS_SHOWN = 8
 SUGGESTIONS = 3
+OPEN_CLASSES_LOOKED_AT = 50
 
 
 def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
@@ -42,13 +45,21 @@ def bar(done: Decimal, required: Decimal, width: int = BAR_WIDTH) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
+def _record_title(ctx: Ctx, title: str, course_code: str | None) -> str:
+    """A record's title as the portal or HR wrote it; in English, the catalog's title of its course when known."""
+    item = ctx.app.catalog.get(course_code) if course_code and ctx.lang != "zh-TW" else None
+    return item.title_en if item is not None else title
+
+
 def _bucket_title(ctx: Ctx, b: BucketStatus) -> str:
     return b.title if ctx.lang == "zh-TW" else b.title_en
 
 
 def progress_text(ctx: Ctx, employee: Employee, status: HoursStatus) -> str:
     """The first message: header, total, a bar per bucket, the deadlines."""
-    lines = [ctx.t("hours.header", name=employee.name, year=status.plan_year,
+    roc = status.plan_year
+    year = str(roc) if ctx.lang == "zh-TW" else f"{gregorian_year(roc)} (ROC {roc})"
+    lines = [ctx.t("hours.header", name=employee.name, year=year,
                    today=format_date(status.today, ctx.lang))]
     if not status.applies:
         lines.append(ctx.t("hours.exempt", rank=employee.rank, done=format_hours(status.done)))
@@ -103,7 +114,8 @@ def records_text(ctx: Ctx, status: HoursStatus) -> str:
     shown.sort(key=lambda r: (r.occurred_on, r.title), reverse=True)
     any_forfeit = False
     for r in shown:
-        values = {"date": format_date(r.occurred_on, ctx.lang), "title": r.title, "hours": format_hours(r.hours),
+        values = {"date": format_date(r.occurred_on, ctx.lang), "title": _record_title(ctx, r.title, r.course_code),
+                  "hours": format_hours(r.hours),
                   "source": ctx.t(f"hours.source.{r.source}")}
         if r.credited:
             lines.append(ctx.t("hours.record", bucket=titles.get(r.bucket, r.bucket), **values))
@@ -149,10 +161,42 @@ def suggestion(ctx: Ctx, employee: Employee, status: HoursStatus) -> Reply | Non
     return Reply.plain(text, buttons)
 
 
+async def open_classes_for_gaps(ctx: Ctx, employee: Employee, status: HoursStatus) -> Reply | None:
+    """Classes open for registration now that count toward a bucket still short, which ``employee`` can take.
+
+    Mandatory buckets first; only for the user's own status (a colleague looked up by HR gets none).
+    """
+    if not status.applies or ctx.employee is None or ctx.employee.id != employee.id:
+        return None
+    short = [b for b in sorted(status.buckets, key=lambda b: not b.mandatory) if b.remaining > 0]
+    if not short:
+        return None
+    order = {b.id: n for n, b in enumerate(short)}
+    classes = [c for c in await open_for_registration(ctx.session, ctx.app.catalog.year, now=ctx.app.clock.now(),
+                                                      limit=OPEN_CLASSES_LOOKED_AT) if c.bucket in order]
+    mine = await personal_states(ctx.session, classes, employee, now=ctx.app.clock.now(), deps=ctx.app.deps,
+                                 lang=ctx.lang)
+    fitting = sorted((c for c in classes if mine[c.id].kind in ("open", "full")), key=lambda c: order[c.bucket])
+    if not fitting:
+        return None
+    shown = fitting[:SUGGESTIONS]
+    waiting = await waitlist_lengths(ctx.session, [c.id for c in shown])
+    sep = "、" if ctx.lang == "zh-TW" else ", "
+    buckets = sep.join(_bucket_title(ctx, b) for b in short if any(c.bucket == b.id for c in shown))
+    return Reply.card_list(ctx.t("hours.open_classes", buckets=buckets),
+                           [class_card(ctx, c, waiting.get(c.id, 0), mine[c.id]) for c in shown], [])
+
+
 async def status_replies(ctx: Ctx, employee: Employee) -> list[Reply]:
-    """The hours view of ``employee`` for the user of ``ctx``."""
+    """The hours view of ``employee`` for the user of ``ctx``.
+
+    Progress, where the hours came from, the open classes that fill a gap, and what else to take.
+    """
     status = await load_status(ctx.session, ctx.app.rules, employee, today=taipei_today(ctx.app.clock))
     replies = [Reply.plain(progress_text(ctx, employee, status)), Reply.plain(records_text(ctx, status))]
+    classes = await open_classes_for_gaps(ctx, employee, status)
+    if classes is not None:
+        replies.append(classes)
     tip = suggestion(ctx, employee, status)
     if tip is not None:
         replies.append(tip)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.app import Ctx
-from bot.conversation import HandlerResult, IncomingMessage, Intent, Redirect, Reply
+from bot.conversation import Choice, HandlerResult, IncomingMessage, Intent, Redirect, Reply
 from bot.routing import Feature, Route
-from handlers.common import SetLang, ShowHelp, answer, main_menu
+from bot.services.notices import load_refollow_policy, resend_missed
+from handlers.common import SetLang, ShowHelp, answer, bind_button, main_menu
 
 
 def _greeting(ctx: Ctx) -> str:
@@ -14,10 +15,23 @@ def _greeting(ctx: Ctx) -> str:
     return ctx.t("menu.greeting_anonymous")
 
 
+def _first_steps(ctx: Ctx) -> list[Reply]:
+    """The greeting; for an unlinked user, how to link first, with the link button leading the menu."""
+    if ctx.employee is not None:
+        return [Reply.plain(_greeting(ctx))]
+    return [Reply.plain(f"{_greeting(ctx)}\n{ctx.t('welcome.bind_first')}")]
+
+
+def _menu(ctx: Ctx) -> list[Choice]:
+    return main_menu(ctx) if ctx.employee is not None else [bind_button(ctx), *main_menu(ctx)]
+
+
 async def show_help(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
-    """Greet, explain what the bot does and show the main menu; leaves any flow (state cleared)."""
-    return HandlerResult([Reply.plain(_greeting(ctx)), Reply.plain(ctx.t("menu.help"), main_menu(ctx))],
-                         state=None)
+    """Greet, explain what the bot does and show the main menu; leaves any flow (state cleared).
+
+    An unlinked user is told how to link first, and the menu starts with the link button.
+    """
+    return HandlerResult([*_first_steps(ctx), Reply.plain(ctx.t("menu.help"), _menu(ctx))], state=None)
 
 
 async def go_back(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
@@ -33,10 +47,18 @@ async def nothing_to_cancel(ctx: Ctx, msg: IncomingMessage, _: object) -> Handle
 
 
 async def welcome(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
-    """A new or returning follower: greet, show the menu, and say how to link the account."""
-    replies = [Reply.plain(_greeting(ctx), main_menu(ctx))]
-    if ctx.employee is None:
-        replies.append(Reply.plain(ctx.t("pending.bind_first", feature=ctx.t("feature.hours"))))
+    """A new or returning follower: greet (an unlinked one: how to link first) and show the menu.
+
+    A returning follower also gets the notices that could not reach them while they had blocked the bot
+    (queued again for the delivery worker; data/refollow.yaml says which).
+    """
+    replies = _first_steps(ctx)
+    missed = await resend_missed(ctx.session, ctx.account.id, policy=load_refollow_policy(ctx.app.settings.data_dir),
+                                 now=ctx.app.clock.now())
+    if missed:
+        replies.append(Reply.plain(ctx.t("refollow.missed_one") if missed == 1 else
+                                   ctx.t("refollow.missed", count=missed)))
+    replies[-1] = Reply.plain(replies[-1].text, _menu(ctx))
     return HandlerResult(replies, state=None)
 
 
@@ -71,8 +93,8 @@ async def unsupported(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResul
 
 
 async def too_long(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
-    """A message over the length limit."""
-    return HandlerResult([Reply.plain(ctx.t("error.too_long"))], intent=Intent.UNKNOWN)
+    """A message over the length limit: say so (never repeating it), with the menu."""
+    return HandlerResult([Reply.plain(ctx.t("error.too_long"), main_menu(ctx))], intent=Intent.UNKNOWN)
 
 
 HELP = Route(Intent.HELP, show_help, screen=True)

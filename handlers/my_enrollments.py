@@ -11,8 +11,9 @@ from bot.routing import Feature, Route
 from bot.services.classes import ACTIVE, EnrollmentView, cancel, cancellable, get_class, my_enrollments, own_enrollment
 from bot.services.classes import format as fmt
 from bot.services.hours import forfeit_reason_text
-from handlers.common import MyEnrollments, ShowItem, back_to_menu, main_menu
+from handlers.common import MyEnrollments, ShowItem, back_to_menu, echo, main_menu
 from handlers.enroll import MAX_CARDS, Decline, best_courses, course_codes, deps, refusal_text, stale
+from handlers.smalltalk import personnel_office
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,24 @@ def _enrollment_card(ctx: Ctx, view: EnrollmentView, can_cancel: bool) -> Card:
     buttons: list[Choice] = []
     if can_cancel:
         buttons.append(ctx.choice("classes.button.cancel", AskCancel(view.enrollment.id)))
+    elif view.upcoming and view.enrollment.status == "enrolled" and ctx.app.clock.now() >= cls.closes_at:
+        lines.append(ctx.t("classes.mine.ask_office", closes=fmt.instant_text(cls.closes_at, ctx.lang, is_end=True),
+                           office=personnel_office(ctx)))
     if ctx.app.catalog.get(cls.course_code) is not None:
         buttons.append(ctx.choice("course.detail_button", ShowItem(cls.course_code)))
-    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang), subtitle=_status_text(ctx, view),
+    return Card(title=fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t), subtitle=_status_text(ctx, view),
                 body="\n".join(lines), buttons=tuple(buttons))
+
+
+def _header(ctx: Ctx, views: list[EnrollmentView]) -> str:
+    """"您的報名：即將上課 2 班、候補 1 班、已取消 1 班、已結束 3 筆" (parts that are 0 left out, seats always)."""
+    seats = sum(v.upcoming and v.enrollment.status == "enrolled" for v in views)
+    counts = {"waitlisted": sum(v.upcoming and v.enrollment.status == "waitlisted" for v in views),
+              "cancelled": sum(v.upcoming and v.enrollment.status == "cancelled" for v in views),
+              "past": sum(not v.upcoming for v in views)}
+    parts = [ctx.t("classes.mine.count.upcoming", count=seats)]
+    parts += [ctx.t(f"classes.mine.count.{kind}", count=n) for kind, n in counts.items() if n]
+    return ctx.t("classes.mine.header_parts", parts=ctx.t("list.separator").join(parts))
 
 
 async def show_my_enrollments(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
@@ -72,8 +87,7 @@ async def show_my_enrollments(ctx: Ctx, msg: IncomingMessage, _: object) -> Hand
     if not views:
         return HandlerResult([Reply.plain(ctx.t("classes.mine.none"), main_menu(ctx))], intent=Intent.MY_ENROLLMENTS)
     can_cancel = {v.enrollment.id for v in await cancellable(ctx.session, employee.id, now=now)}
-    upcoming = sum(v.upcoming for v in views)
-    header = ctx.t("classes.mine.header", upcoming=upcoming, past=len(views) - upcoming)
+    header = _header(ctx, views)
     cards = [_enrollment_card(ctx, v, v.enrollment.id in can_cancel) for v in views]
     return HandlerResult([Reply.card_list(header, cards, [back_to_menu(ctx)])], intent=Intent.MY_ENROLLMENTS)
 
@@ -91,7 +105,7 @@ async def cancel_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult
         matching = _matching_views(ctx, views, query)
         if not matching:
             cards = [_enrollment_card(ctx, v, True) for v in views[:MAX_CARDS]]
-            return HandlerResult([Reply.card_list(ctx.t("classes.cancel.no_match", query=query), cards,
+            return HandlerResult([Reply.card_list(ctx.t("classes.cancel.no_match", query=echo(ctx, query)), cards,
                                                   [back_to_menu(ctx)])], intent=Intent.CANCEL_ENROLLMENT)
         views = matching
     if len(views) == 1:
@@ -120,7 +134,7 @@ async def ask_cancel(ctx: Ctx, msg: IncomingMessage, action: AskCancel) -> Handl
     if row.status not in ACTIVE:
         return HandlerResult([Reply.plain(ctx.t("classes.refuse.already_cancelled"), main_menu(ctx))],
                              intent=Intent.CANCEL_ENROLLMENT)
-    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang)
+    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t)
     when = fmt.meetings_text(cls, ctx.lang, ctx.t)
     key = "classes.cancel.confirm_waitlist" if row.status == "waitlisted" else "classes.cancel.confirm"
     yes = ctx.choice("classes.button.cancel_yes", ConfirmCancel(row.id))
@@ -142,7 +156,7 @@ async def confirm_cancel(ctx: Ctx, msg: IncomingMessage, action: ConfirmCancel) 
                              intent=Intent.CANCEL_ENROLLMENT)
     row = await own_enrollment(ctx.session, enrollment_id, employee.id)
     cls = await get_class(ctx.session, row.class_id) if row is not None else None
-    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang) if cls is not None else ""
+    title = fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t) if cls is not None else ""
     lines = [ctx.t("classes.cancel.done_waitlist" if result.was == "waitlisted" else "classes.cancel.done",
                    title=title)]
     if result.promoted:

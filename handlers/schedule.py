@@ -35,7 +35,7 @@ async def show_schedule(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerRes
         start, end = meeting.starts_at.astimezone(TAIPEI), meeting.ends_at.astimezone(TAIPEI)
         lines += ["", ctx.t("schedule.meeting", day=fmt.local_day_text(meeting.starts_at, ctx.lang, ctx.t),
                             start=f"{start:%H:%M}", end=f"{end:%H:%M}",
-                            title=fmt.class_title(ctx.app.catalog, cls, ctx.lang))]
+                            title=fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t))]
         if view.enrollment.status == "waitlisted":
             lines.append(ctx.t("classes.status.waitlisted", position=view.position))
         place = fmt.place_text(cls, ctx.t)

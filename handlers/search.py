@@ -18,8 +18,9 @@ from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Int
 from bot.intents import SEARCH as SEARCH_LABEL
 from bot.intents import Decision, Understanding
 from bot.routing import Feature, Route, RouteTable
+from bot.services.common import holds_national_id
 from bot.textfold import compact
-from handlers.common import back_to_menu, item_card, main_menu
+from handlers.common import back_to_menu, echo, item_card, main_menu
 from handlers.smalltalk import personnel_office
 
 
@@ -61,7 +62,7 @@ def query_tag(query: str) -> str:
 def _page(ctx: Ctx, query: str, offset: int) -> HandlerResult:
     hits = ctx.app.search.search(query, limit=MAX_RESULTS)
     if not hits:
-        return HandlerResult([Reply.plain(ctx.t("search.none", query=query), main_menu(ctx))],
+        return HandlerResult([Reply.plain(ctx.t("search.none", query=echo(ctx, query)), main_menu(ctx))],
                              state=None, intent=Intent.UNKNOWN)
     if offset >= len(hits):
         offset = 0
@@ -71,9 +72,9 @@ def _page(ctx: Ctx, query: str, offset: int) -> HandlerResult:
         note = ctx.t("search.topic_match", topic=hit.matched) if hit.via == "topic" else ""
         cards.append(item_card(ctx, hit.item, note))
     if offset == 0 and len(hits) <= PAGE_SIZE:
-        header = ctx.t("search.results", query=query, count=len(hits))
+        header = ctx.t("search.results", query=echo(ctx, query), count=len(hits))
     else:
-        header = ctx.t("search.results_page", query=query, start=offset + 1, end=offset + len(page),
+        header = ctx.t("search.results_page", query=echo(ctx, query), start=offset + 1, end=offset + len(page),
                        count=len(hits))
     choices: list[Choice] = []
     if offset + PAGE_SIZE < len(hits):
@@ -133,15 +134,18 @@ async def fallback(ctx: Ctx, msg: IncomingMessage, understood: Understanding) ->
     if not compact(query):
         return HandlerResult([Reply.plain(ctx.t("search.empty"), main_menu(ctx))], intent=Intent.UNKNOWN,
                              screen=False)
+    if holds_national_id(query):  # never searched, kept or shown back
+        return HandlerResult([Reply.plain(ctx.t("echo.national_id"), main_menu(ctx))], state=None,
+                             intent=Intent.UNKNOWN, screen=False)
     kind = resolve(ctx.app, understood)
     if kind == "results":
         return _page(ctx, query, 0)
     if kind == "out_of_scope":
-        text = ctx.t("out_of_scope.search_none", query=query, office=personnel_office(ctx))
+        text = ctx.t("out_of_scope.search_none", query=echo(ctx, query), office=personnel_office(ctx))
     elif kind == "not_understood":
         text = ctx.t("fallback.not_understood")
     else:
-        text = ctx.t("search.none", query=query)
+        text = ctx.t("search.none", query=echo(ctx, query))
     return HandlerResult([Reply.plain(text, main_menu(ctx))], state=None, intent=FALLBACK_INTENT[kind],
                          screen=False)
 

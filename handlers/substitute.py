@@ -97,7 +97,7 @@ async def substitute_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerRe
     if refusal is not None:
         await _refused(ctx, target, refusal.key)
         return _answer(ctx, refusal_text(ctx, refusal))
-    text = ctx.t("classes.sub.confirm", title=fmt.class_title(ctx.app.catalog, cls, ctx.lang),
+    text = ctx.t("classes.sub.confirm", title=fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t),
                  when=fmt.meetings_text(cls, ctx.lang, ctx.t),
                  out=ctx.t("classes.sub.person", name=leaving.name, employee_no=leaving.employee_no),
                  replacement=ctx.t("classes.sub.person", name=replacement.name, employee_no=replacement.employee_no),

@@ -77,7 +77,8 @@ def test_console_chat_logs_to_its_file_not_into_the_conversation(tmp_path: Path,
     result = abc_bot(command, tmp_path, "綁定 T0001 AAAA-BBBB\nhelp\n", LOG_LEVEL="INFO",
                      LOG_FILE=str(tmp_path / "logs" / "chat.log"), DEMO_EMPLOYEE_NO="NOBODY")
     assert result.returncode == 0, result.stderr
-    assert "綁定碼不正確" in result.stdout and "[1] 瀏覽課程" in result.stdout
+    # an unbound user's menu starts with the link button (issue 10)
+    assert "綁定碼不正確" in result.stdout and "[1] 綁定帳號" in result.stdout and "[2] 瀏覽課程" in result.stdout
     assert result.stderr == "note: employee NOBODY is not on the roster; chatting as an unbound user\n"
     assert "WARNING" not in result.stdout and "INFO" not in result.stdout
     log = (tmp_path / "logs" / "chat.log").read_text(encoding="utf-8")

@@ -2,7 +2,9 @@
 
 The held-out phrasings (tests/data/intent_heldout.yaml) are never used to tune the model, its examples or its
 thresholds; their floor is below the goal of 95 % because the figure measured when the model was frozen
-was 92.4 % (195/211; 93.4 % counting a clarifying question that offers the right rule):
+was 92.4 % (195/211; 93.4 % counting a clarifying question that offers the right rule), and
+93.4 % (197/211; 94.3 %) after the second session's examples (written as a fresh part of the tuned set, not
+from this file) and the hours_of rule taking hours questions that hold an employee number:
 `.venv/bin/python bench/intents.py --quality --held-out` prints it and the confusion.
 """
 
@@ -25,7 +27,7 @@ from tests.conftest import base_settings
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import intents as bench
 
-HELD_OUT_FLOOR = 0.92
+HELD_OUT_FLOOR = 0.93
 TUNED_FLOOR = 0.97
 
 

@@ -53,7 +53,16 @@ def fit(text: str, limit: int) -> str:
             break
         out.append(ch)
         used += size
-    return "".join(out).rstrip() + ELLIPSIS
+    kept = "".join(out)
+    rest = text[len(kept):]
+    # Words separated by spaces or hyphens (English) are cut between words, not inside one, when that keeps
+    # a third of the label.
+    if rest and rest[0].isascii() and rest[0].isalnum() and kept[-1].isascii() and kept[-1].isalnum():
+        at = max(kept.rfind(" "), kept.rfind("-"))
+        head = kept[:at + 1 if kept[at:at + 1] == "-" else at].rstrip()
+        if at > 0 and utf16_len(head) >= limit // 3:
+            kept = head
+    return kept.rstrip() + ELLIPSIS
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

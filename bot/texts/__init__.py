@@ -6,6 +6,7 @@ Each key maps to ``{zh-TW: ..., en: ...}``; placeholders use ``str.format`` synt
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,7 +57,41 @@ class MessageCatalog:
         if entry is None:
             raise KeyError(f"no text for key {key!r}")
         template = entry.get(lang) or entry["zh-TW"]
+        if values and lang == "en":
+            template = singular_after_one(template, values)
         return template.format(**values) if values else template
+
+
+_COUNTED = re.compile(r"\{(\w+)\}(\s+)([A-Za-z]+)\b")
+
+
+def _singular(word: str) -> str:
+    lower = word.lower()
+    if lower.endswith("ies") and len(word) > 4:
+        return word[:-3] + ("Y" if word[-3].isupper() else "y")
+    if lower.endswith(("sses", "ches", "shes", "xes")):
+        return word[:-2]
+    if lower.endswith("s") and not lower.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def singular_after_one(template: str, values: Mapping[str, object]) -> str:
+    """English: the plural noun right after a placeholder whose value is 1 made singular.
+
+    ``"{count} courses found"`` with count 1 reads "1 course found", ``"{left} seats left"`` "1 seat left";
+    other values, and words that are no plural ("{count} left"), are kept as written.
+    """
+    def one(value: object) -> bool:
+        return str(value).strip() in ("1", "1.0")
+
+    def fix(m: re.Match[str]) -> str:
+        name, gap, word = m.group(1), m.group(2), m.group(3)
+        if name in values and one(values[name]) and word.lower().endswith("s"):
+            return f"{{{name}}}{gap}{_singular(word)}"
+        return m.group(0)
+
+    return _COUNTED.sub(fix, template)
 
 
 def _fields(template: str) -> set[str]:

@@ -183,7 +183,7 @@ async def test_the_flow_in_english(sqlite_app: Runtime) -> None:
         Say(wrong_code(code), intent="bind", shows=["The employee number or the code is not right"]),
         Say("T0002", intent="bind"),
         Say(code, intent="bind", shows=["Linked! Hello 示範員工乙（範例）"], buttons=["My hours"]),
-        Press("My hours", intent="hours", shows=["learning hours, plan year 113"]),
+        Press("My hours", intent="hours", shows=["learning hours, plan year 2024 (ROC 113)"]),
         Say("unlink", intent="bind", shows=["Unlink this account"], buttons=["Yes, unlink", "No, keep it"]),
         Press("Yes, unlink", intent="bind", shows=["Unlinked"]),
     ], channel="telegram")

@@ -40,7 +40,7 @@ async def test_find_enroll_see_cancel_and_the_waitlisted_colleague_is_promoted(s
               buttons=["確認報名", "先不要"]),
         Press("確認報名", intent="enroll", shows=["報名成功！", "113年3月8日 17:00 前"]),
         Say("我的報名", intent="my_enrollments",
-            shows=["即將上課 2 筆、已結束 1 筆", "零基礎 Python 入門班｜第1期（範例）", "我要成為時間管理大師",
+            shows=["即將上課 2 班、已結束 1 筆", "零基礎 Python 入門班｜第1期（範例）", "我要成為時間管理大師",
                    "已參訓，時數已登錄 3 小時"]),
         Say("取消報名", intent="cancel_enrollment", shows=["請選擇要取消的報名"]),
         Press("取消報名", intent="cancel_enrollment", shows=["確定要取消「我要成為時間管理大師"]),
@@ -55,24 +55,26 @@ async def test_find_enroll_see_cancel_and_the_waitlisted_colleague_is_promoted(s
 
 
 async def test_refusals_say_why_in_one_sentence(sqlite_app: Runtime) -> None:
+    # The cards say where the user stands (issue 10): no 報名這班 where it can only be refused.
     await run_dialog(sqlite_app, "T0001", [
         Say("報名 公共治理", intent="enroll",
-            shows=["與「公共治理」相關", "高階人員公共治理班", "本府簡任人員（範例）"]),
-        Press("報名這班", intent="enroll", shows=["這個班期僅限簡任人員報名（您的官等／人員類別：薦任）。"],
-              buttons=["看其他班期", "我的報名"]),
-        Say("報名 python", intent="enroll"),
+            shows=["與「公共治理」相關", "高階人員公共治理班", "本府簡任人員（範例）",
+                   "您的狀態：不符資格（這個班期僅限簡任人員報名（您的官等／人員類別：薦任）。）"],
+            hides=["報名這班"]),
+        Say("報名 python", intent="enroll", shows=["您可以報名這班"]),
         Press("報名這班"),
         Press("確認報名", shows=["報名成功"]),
-        Say("報名 性別平等", intent="enroll", shows=["性別平等｜專題演講（範例）"]),
-        Press("報名這班", intent="enroll",
-              shows=["與您已報名的「零基礎 Python 入門班｜第1期（範例）」（113年3月15日（五））時間重疊"]),
-        Say("報名 時間管理", intent="enroll", shows=["已額滿（候補 1 人）"]),
-        Press("報名這班", shows=["您已經報名這個班期了。"]),
+        Say("報名 python", intent="enroll", shows=["您的狀態：已報名"], hides=["報名這班"], buttons=["我的報名"]),
+        Say("報名 性別平等", intent="enroll", shows=[
+            "性別平等｜專題演講（範例）",
+            "與您已報名的「零基礎 Python 入門班｜第1期（範例）」（113年3月15日（五））時間重疊"]),
+        Say("報名 時間管理", intent="enroll", shows=["已額滿（候補 1 人）", "您的狀態：已報名"], hides=["報名這班"]),
     ])
     await run_dialog(sqlite_app, "T0004", [
-        Say("報名 時間管理", intent="enroll"),
-        Press("報名這班", shows=["目前已額滿；確認後將列入候補第 2 位"]),
-        Press("確認報名", shows=["已為您登記候補第 2 位"]),
+        Say("報名 時間管理", intent="enroll", shows=["已額滿（可候補）"], hides=["報名這班"]),
+        Press("候補這班", shows=["目前已額滿；確認後將列入候補第 2 位"], buttons=["加入候補"]),
+        Press("加入候補", shows=["已為您登記候補第 2 位"]),
+        Say("報名 時間管理", intent="enroll", shows=["您的狀態：候補第 2 位"], hides=["候補這班"]),
         Say("我的報名", shows=["候補第 2 位"]),
     ])
 

@@ -66,7 +66,7 @@ from bot.services.classes.queries import (
     waitlist_length,
     waitlist_lengths,
 )
-from bot.services.classes.refusals import enroll_refusal, substitute_refusal
+from bot.services.classes.refusals import PersonalState, enroll_refusal, personal_states, substitute_refusal
 from bot.services.classes.report import class_report
 from bot.services.classes.settings import EnrollmentSettings, Fairness, load_enrollment_settings
 from bot.services.classes.transitions import ACTIVE
@@ -77,10 +77,12 @@ __all__ = [
     "NOTICE_KINDS", "PROMOTED", "SUBSTITUTED_IN", "SUBSTITUTED_OUT", "SUB_ACTION", "AttendanceLine",
     "AttendanceReport", "CancelResult", "ClassFacts", "ClassImportReport", "ClassesFile", "Deps", "EligibilityRule",
     "EmployeeFacts", "EnrollResult", "EnrollmentSettings", "EnrollmentView", "Fairness", "MeetingFacts",
-    "PeriodKind", "Refusal", "SubstituteResult", "cancel", "cancellable", "check_eligibility", "class_report",
+    "PeriodKind", "PersonalState", "Refusal", "SubstituteResult", "cancel", "cancellable", "check_eligibility",
+    "class_report",
     "enroll", "enroll_refusal", "enrollment_of", "enrollment_with_person", "find_class", "get_class", "hr_scope",
     "import_attendance", "import_classes", "load_enrollment_settings", "months_before", "my_enrollments",
-    "open_for_registration", "own_enrollment", "period_bounds", "read_attendance_csv", "read_attendance_rows",
+    "open_for_registration", "own_enrollment", "period_bounds", "personal_states", "read_attendance_csv",
+    "read_attendance_rows",
     "read_classes_file", "seed_demo_classes", "substitute", "substitute_as", "substitute_refusal", "term_text",
     "upcoming_classes", "waitlist_length", "waitlist_lengths", "window_state",
 ]

@@ -8,6 +8,7 @@ catalog through ``t``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -93,20 +94,58 @@ def instant_text(at: datetime, lang: str, *, is_end: bool = False) -> str:
 
 
 def meetings_text(cls: ClassLike, lang: str, t: Translate) -> str:
-    """Every meeting: ``113年3月20日（三）09:00–12:00；113年3月27日（三）09:00–12:00``."""
-    parts = []
+    """Every meeting: ``113年3月20日（三）09:00–12:00；113年3月27日（三）09:00–12:00``.
+
+    Meetings on one day show the day once: ``113年3月20日（三）09:00–12:00、13:30–16:30``.
+    """
+    parts: list[str] = []
+    last_day = None
+    gap = "" if lang == "zh-TW" else " "
     for m in cls.meetings:
         start, end = m.starts_at.astimezone(TAIPEI), m.ends_at.astimezone(TAIPEI)
-        gap = "" if lang == "zh-TW" else " "
-        parts.append(f"{local_day_text(m.starts_at, lang, t)}{gap}{start:%H:%M}–{end:%H:%M}")
+        times = f"{start:%H:%M}–{end:%H:%M}"
+        if parts and start.date() == last_day:
+            parts[-1] += ("、" if lang == "zh-TW" else ", ") + times
+        else:
+            parts.append(f"{local_day_text(m.starts_at, lang, t)}{gap}{times}")
+        last_day = start.date()
     return t("classes.list_separator").join(parts)
 
 
-def class_title(catalog: Catalog, cls: ClassLike, lang: str) -> str:
-    """The course's title with the class's name: ``零基礎 Python 入門班｜第1期``."""
+_SESSION = re.compile(r"第\s*(\d+)\s*期")
+_NOTE = re.compile(r"[（(]([^（）()]*)[）)]")
+
+
+def class_name_text(name: str, lang: str, t: Translate | None) -> str:
+    """HR's name of a class in the reader's language.
+
+    In English ``第1期（範例，名額已滿）`` reads ``Session 1 (sample, full)`` (the words of ``classes.name_word.*``;
+    others are kept as written).
+    """
+    if lang == "zh-TW" or t is None:
+        return name
+
+    def note(m: re.Match[str]) -> str:
+        words = [w.strip() for w in re.split(r"[，,、]", m.group(1)) if w.strip()]
+        return " (" + ", ".join(term_text("classes.name_word", w, t) for w in words) + ")"
+
+    text = _SESSION.sub(lambda m: t("classes.name_session", n=m.group(1)), name)
+    text = _NOTE.sub(note, text).strip()
+    return term_text("classes.name_word", text, t)
+
+
+def class_title(catalog: Catalog, cls: ClassLike, lang: str, t: Translate | None = None) -> str:
+    """The course's title with the class's name: ``零基礎 Python 入門班｜第1期``.
+
+    In English, given ``t``: ``Python for Absolute Beginners | Session 1``.
+    """
     item = catalog.get(cls.course_code)
     title = item.localized_title(lang) if item is not None else cls.course_code
-    return f"{title}｜{cls.name}" if cls.name else title
+    if not cls.name:
+        return title
+    if lang == "zh-TW" or t is None:
+        return f"{title}｜{cls.name}"
+    return f"{title} | {class_name_text(cls.name, lang, t)}"
 
 
 def term_text(kind: str, value: str, t: Translate) -> str:
@@ -168,7 +207,7 @@ def reminders_text(rules: RulesFile, t: Translate) -> str:
 
 def summary_lines(catalog: Catalog, cls: ClassLike, lang: str, t: Translate) -> list[str]:
     """Title, dates, place, hours and bucket: what every message about a class starts with."""
-    lines = [t("classes.field.title", title=class_title(catalog, cls, lang)),
+    lines = [t("classes.field.title", title=class_title(catalog, cls, lang, t)),
              t("classes.field.when", when=meetings_text(cls, lang, t))]
     place = place_text(cls, t)
     if place:

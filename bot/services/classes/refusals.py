@@ -9,7 +9,10 @@ could invalidate (status, an existing row) are asked again under the class lock 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -186,3 +189,34 @@ async def substitute_refusal(session: AsyncSession, original: Enrollment, leavin
         return Refusal("classes.refuse.sub_person", {"name": replacement.name,
                                                      "reason": refusal_text(deps, lang, refusal)})
     return None
+
+
+@dataclass(frozen=True)
+class PersonalState:
+    """Where one person stands with a class, for its card.
+
+    ``enrolled``, ``waitlisted`` (``position``), ``ineligible`` (``refusal`` says why), ``full`` (a waitlist
+    place is open), ``open``, or ``closed`` (for everyone: the card says so).
+    """
+
+    kind: Literal["enrolled", "waitlisted", "ineligible", "full", "open", "closed"]
+    position: int | None = None
+    refusal: Refusal | None = None
+
+
+async def personal_states(session: AsyncSession, classes: Sequence[TrainingClass], employee: Employee, *,
+                          now: datetime, deps: Deps, lang: str) -> dict[int, PersonalState]:
+    """Each class's :class:`PersonalState` for ``employee`` (the same checks as :func:`enroll_refusal`)."""
+    states: dict[int, PersonalState] = {}
+    for cls in classes:
+        held = await held_place(session, await enrollment_of(session, cls.id, employee.id))
+        if held is not None:
+            row, position = held
+            states[cls.id] = PersonalState("waitlisted" if row.status == "waitlisted" else "enrolled", position)
+        elif class_refusal(cls, now, lang) is not None:
+            states[cls.id] = PersonalState("closed")
+        elif (refusal := await person_refusal(session, employee, cls, deps, lang)) is not None:
+            states[cls.id] = PersonalState("ineligible", refusal=refusal)
+        else:
+            states[cls.id] = PersonalState("full" if cls.taken >= cls.capacity else "open")
+    return states

@@ -54,7 +54,9 @@ async def my_enrollments(session: AsyncSession, employee_id: int, *, now: dateti
                                     format_hours(record.hours) if record is not None and record.credited else None,
                                     record.forfeit_reason if record is not None and not record.credited else None,
                                     upcoming))
-    upcoming_views = sorted((v for v in views if v.upcoming), key=lambda v: v.training_class.starts_at)
+    # Cancelled classes after the ones still on: they are not "coming up" (the card says they were cancelled).
+    upcoming_views = sorted((v for v in views if v.upcoming),
+                            key=lambda v: (v.enrollment.status == "cancelled", v.training_class.starts_at))
     past_views = sorted((v for v in views if not v.upcoming), key=lambda v: v.training_class.starts_at, reverse=True)
     return (upcoming_views + past_views)[:limit]
 

@@ -24,11 +24,11 @@ from bot.services.common.csvio import (
     rows_with,
     value_lookup,
 )
-from bot.services.common.identifiers import NATIONAL_ID, parse_employee_no
+from bot.services.common.identifiers import NATIONAL_ID, holds_national_id, parse_employee_no
 
 __all__ = [
     "NATIONAL_ID", "ImportFileError", "ImportReport", "Journal", "MappingFile", "RowError", "UndoResult",
-    "excel_safe", "fold", "get_batch", "list_batches", "load_import_mapping", "load_mapping", "map_columns",
-    "narrow", "parse_bool", "parse_date", "parse_employee_no", "parse_hours", "read_table", "rows_with",
+    "excel_safe", "fold", "get_batch", "holds_national_id", "list_batches", "load_import_mapping", "load_mapping",
+    "map_columns", "narrow", "parse_bool", "parse_date", "parse_employee_no", "parse_hours", "read_table", "rows_with",
     "undo_batch", "value_lookup",
 ]

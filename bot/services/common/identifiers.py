@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from bot.services.common.csvio import narrow
 
 NATIONAL_ID = re.compile(r"^[A-Z][12890A-D]\d{8}$")
 """A Taiwanese national ID or resident certificate number (統一證號, new [89] and old [A-D] second
 character): never stored, never asked for."""
+
+
+_NATIONAL_ID_INSIDE = re.compile(r"(?<![A-Z0-9])[A-Z][12890A-D]\d{8}(?![0-9])")
+
+
+def holds_national_id(text: str) -> bool:
+    """Whether ``text`` holds something shaped like a national ID anywhere ("我的身分證是A123456789")."""
+    return _NATIONAL_ID_INSIDE.search(unicodedata.normalize("NFKC", text).upper().replace(" ", "")) is not None
 
 
 _EMPLOYEE_NO = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")

@@ -15,6 +15,7 @@ from bot.services.notices.delivery import (
     Recipient,
     RecipientUnreachable,
 )
+from bot.services.notices.missed import MissedNotices, load_refollow_policy, resend_missed
 from bot.services.notices.notice import MissingRenderer, Notice, NoticeTo, Renderer, require_renderers
 from bot.services.notices.notifier import Notifier
 from bot.services.notices.outbox import (
@@ -27,7 +28,7 @@ from bot.services.notices.outbox import (
 )
 
 __all__ = [
-    "ChannelSender", "DeliveryError", "DeliveryReport", "DeliveryWorker", "MissingRenderer", "Notice",
-    "NoticeTo", "Notifier", "OutboxRow", "Recipient", "RecipientUnreachable", "Renderer", "StatusCounts",
-    "delivery_report", "enqueue", "enqueue_many", "require_renderers",
+    "ChannelSender", "DeliveryError", "DeliveryReport", "DeliveryWorker", "MissedNotices", "MissingRenderer",
+    "Notice", "NoticeTo", "Notifier", "OutboxRow", "Recipient", "RecipientUnreachable", "Renderer", "StatusCounts",
+    "delivery_report", "enqueue", "enqueue_many", "load_refollow_policy", "require_renderers", "resend_missed",
 ]
