@@ -71,7 +71,8 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     require_renderers(CERT_NOTICE_KINDS, RENDERERS)
     notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
-               intents=intents, search=SearchEngine(catalog, intents.fillers, load_search_words(settings.data_dir)), enrollment=enrollment,
+               intents=intents, search=SearchEngine(catalog, intents.fillers, load_search_words(settings.data_dir)),
+               enrollment=enrollment,
                binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier),
                certificates=certificate_deps(settings, rules, notifier))
 
