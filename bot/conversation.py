@@ -151,6 +151,9 @@ class IncomingMessage:
     image: bytes | None = None
     image_problem: str | None = None
     display_name: str | None = None
+    lang: str | None = None
+    """The language the platform reports for the user (Telegram's ``language_code``); used only when the
+    chat account is created, so a language the user chose later is kept."""
 
     @classmethod
     def from_text(cls, channel: str, user_id: str, text: str) -> IncomingMessage:
