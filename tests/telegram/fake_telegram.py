@@ -37,6 +37,8 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int
+    message_id: int | None = None
+    """The id of the message a sendMessage made (or an edit changed)."""
 
     @property
     def text(self) -> str:
@@ -147,7 +149,10 @@ class FakeTelegram:
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         self._note(method, params, 200)
-        return web.json_response({"ok": True, "result": await self._result(method, params)})
+        result = await self._result(method, params)
+        if isinstance(result, dict) and "message_id" in result and self.record:
+            self.calls[-1].message_id = result["message_id"]
+        return web.json_response({"ok": True, "result": result})
 
     def _note(self, method: str, params: dict[str, Any], status: int) -> None:
         if self.record:
