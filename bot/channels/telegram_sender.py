@@ -87,18 +87,23 @@ class TelegramSender:
     async def _call(self, name: str, call: Callable[[], Awaitable[T]], attempts: int | None = None) -> T:
         """One Bot API call: retried only when it cannot have been sent; 429 waits what Telegram asked."""
 
+        own_pause = 0.0  # a flood wait this call already sat out through with_retries
+
         async def counted() -> T:
-            wait = self._paused_until - time.monotonic()
-            if wait > 0:
-                await self.sleep(wait)
+            if self._paused_until > own_pause:  # another call met a 429: Telegram's wait is per bot
+                wait = self._paused_until - time.monotonic()
+                if wait > 0:
+                    await self.sleep(wait)
             self.metrics.tg_api_calls.inc(name)
             return await call()
 
         def failed(exc: BaseException, attempt: int, delay: float | None) -> None:
+            nonlocal own_pause
             failure = failure_of(exc)
             self.metrics.tg_api_failures.inc(name, str(failure.status))
             if failure.retry_after is not None:
                 self._paused_until = max(self._paused_until, time.monotonic() + failure.retry_after)
+                own_pause = self._paused_until
             if delay is not None:
                 log.warning("Telegram %s failed status=%s attempt=%s; retrying in %.2fs", name, failure.status,
                             attempt, delay)

@@ -69,7 +69,7 @@ def document(uid: int, file_id: str, mime: str, size: int, **kw: Any) -> dict[st
 def member_status(uid: int, status: str, *, chat: dict[str, Any] | None = None) -> dict[str, Any]:
     """my_chat_member: the bot's status in a chat changed (``kicked`` = blocked in a private chat)."""
     bot = {"id": 123456, "is_bot": True, "first_name": "ABC"}
-    old = "member" if status == "kicked" else "kicked"
+    old = "member" if status == "kicked" else "left"
     return {"update_id": next_id(),
             "my_chat_member": {"chat": chat or private_chat(uid), "from": user(uid), "date": int(time.time()),
                                "old_chat_member": {"user": bot, "status": old},
