@@ -25,6 +25,7 @@ and :mod:`~bot.channels.telegram_render` (replies → HTML and inline keyboards)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
@@ -266,6 +267,7 @@ class TelegramChannel:
         if update.my_chat_member is not None:
             await self._membership(update)
             return
+        self.sender.blocked.discard(str(user.id))  # they write: they can be written to
         msg = await self._message(update, lang)
         if msg is None:
             self.metrics.tg_updates.inc(kind, "ignored")
@@ -312,6 +314,10 @@ class TelegramChannel:
         member = update.my_chat_member
         assert member is not None and update.effective_user is not None
         reachable = member.new_chat_member.status not in ("kicked", "left")
+        if reachable:
+            self.sender.blocked.discard(str(update.effective_user.id))
+        else:
+            self.sender.blocked.add(str(update.effective_user.id))
         async with self._db_gate, transaction(self.app.sessions) as session:
             await set_reachable(session, CHANNEL, str(update.effective_user.id), reachable)
         self.metrics.tg_updates.inc("my_chat_member", "ok")
@@ -380,14 +386,14 @@ class TelegramChannel:
 
     # -------------------------------------------------------------- long polling (development)
 
-    async def poll(self, stop: asyncio.Event, *, timeout: int = 25) -> None:
+    async def poll(self, stop: asyncio.Event, *, wait: int = 25) -> None:
         """Feed ``getUpdates`` into :meth:`accept` until ``stop`` is set (the webhook is removed first)."""
         await self.bot.delete_webhook(drop_pending_updates=False)
         offset: int | None = None
         failures = 0
         while not stop.is_set():
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=timeout,
+                updates = await self.bot.get_updates(offset=offset, timeout=wait,
                                                      allowed_updates=list(ALLOWED_UPDATES))
             except API_ERRORS as exc:
                 failures += 1
@@ -407,10 +413,8 @@ def _with_lang(msg: IncomingMessage, lang: str | None) -> IncomingMessage:
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    try:
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
 
 
 __all__ = ["ALLOWED_UPDATES", "WEBHOOK_PATH", "TelegramChannel", "lang_of_user", "secret_ok", "update_type"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,7 @@ from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 FAN_OUT = True
 """``rate_limit_args`` of a paced call (outbox deliveries)."""
@@ -60,10 +62,9 @@ class Pacing(BaseRateLimiter[bool]):
             for other, limiter in list(self._chats.items()):
                 if other != key and limiter.has_capacity(limiter.max_rate):
                     del self._chats[other]
-        limiter = self._chats.get(key)
-        if limiter is None:
-            limiter = self._chats[key] = AsyncLimiter(self._per_chat_rate, 1)
-        return limiter
+        if key not in self._chats:
+            self._chats[key] = AsyncLimiter(self._per_chat_rate, 1)
+        return self._chats[key]
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any]
                                                                       | list[dict[str, Any]]]],
@@ -108,7 +109,9 @@ class Failure:
 def failure_of(exc: BaseException) -> Failure:
     """Classify a PTB error (see the module docstring)."""
     if isinstance(exc, RetryAfter):
-        wait = exc.retry_after
+        with warnings.catch_warnings():  # PTB 22.2+ warns that it becomes a timedelta; both are read
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            wait = exc.retry_after
         seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
         return Failure(429, retry_after=seconds, not_sent=True)
     if isinstance(exc, Forbidden):

@@ -22,6 +22,7 @@ send loses that message (rare) rather than show it twice. docs/telegram.md says 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -81,12 +82,14 @@ class TelegramSender:
         self.backoff = backoff
         self.sleep = sleep
         self._paused_until = 0.0
+        self.blocked: set[str] = set()
+        """Chats found unreachable since their rows were loaded (the rest of a batch is skipped at once);
+        the channel forgets a chat again when its user writes or unblocks the bot."""
 
     # ------------------------------------------------------------------ one call
 
     async def _call(self, name: str, call: Callable[[], Awaitable[T]], attempts: int | None = None) -> T:
         """One Bot API call: retried only when it cannot have been sent; 429 waits what Telegram asked."""
-
         own_pause = 0.0  # a flood wait this call already sat out through with_retries
 
         async def counted() -> T:
@@ -114,6 +117,7 @@ class TelegramSender:
                                   retry_after=lambda e: failure_of(e).retry_after, max_wait=MAX_FLOOD_WAIT)
 
     async def _unreachable(self, chat_id: int | str) -> None:
+        self.blocked.add(str(chat_id))
         try:
             async with transaction(self.sessions) as session:
                 await set_reachable(session, CHANNEL, str(chat_id), False)
@@ -140,9 +144,7 @@ class TelegramSender:
                 message.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
                 reply_markup=markup(message), link_preview_options=NO_PREVIEW))
         except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return True  # the same page again: nothing to change
-            return False
+            return "not modified" in str(exc).lower()  # the same page again: nothing to change
         return True
 
     async def answer(self, chat_id: int | str, messages: Sequence[TgMessage], *,
@@ -169,10 +171,8 @@ class TelegramSender:
 
     async def leave(self, chat_id: int | str, text: str) -> None:
         """Say one line in a group and leave it (best effort)."""
-        try:
+        with contextlib.suppress(*API_ERRORS):
             await self._call("sendMessage", lambda: self.bot.send_message(chat_id, text), 1)
-        except API_ERRORS:
-            pass
         try:
             await self._call("leaveChat", lambda: self.bot.leave_chat(chat_id), 1)
         except API_ERRORS as exc:
@@ -194,6 +194,8 @@ class TelegramSender:
 
     async def deliver(self, recipient: Recipient, replies: list[Reply], retry_key: str) -> None:
         """The outbox worker's sender: each message of the row at most once, paced for fan-out."""
+        if recipient.external_id in self.blocked:
+            raise RecipientUnreachable("blocked or chat not found")
         for part, message in enumerate(render(replies)):
             key = f"{retry_key}:{part}"
             if not await self._claim(key):

@@ -14,8 +14,9 @@ from tests.telegram.dialog import TgDialog
 
 async def account(tg: Harness, uid: int) -> ChannelAccount | None:
     async with tg.app.sessions() as s:
-        return (await s.execute(select(ChannelAccount).where(ChannelAccount.channel == "telegram",
-                                                             ChannelAccount.external_id == str(uid)))).scalar_one_or_none()
+        query = select(ChannelAccount).where(ChannelAccount.channel == "telegram",
+                                             ChannelAccount.external_id == str(uid))
+        return (await s.execute(query)).scalar_one_or_none()
 
 
 async def test_bind_by_link_then_browse_search_enroll_cancel_and_hours(tg: Harness) -> None:

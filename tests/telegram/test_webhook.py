@@ -74,7 +74,8 @@ async def test_a_group_gets_one_line_and_the_bot_leaves(tg: Harness) -> None:
 
 async def _has_account(tg: Harness, uid: int) -> bool:
     async with tg.app.sessions() as s:
-        return (await s.execute(select(ChannelAccount).where(ChannelAccount.external_id == str(uid)))).first() is not None
+        query = select(ChannelAccount).where(ChannelAccount.external_id == str(uid))
+        return (await s.execute(query)).first() is not None
 
 
 async def test_a_blocked_user_is_marked_unreachable_and_unblocking_restores_them(tg: Harness) -> None:
