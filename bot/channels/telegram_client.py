@@ -2,7 +2,9 @@
 
 :func:`build_application` makes PTB's ``Application`` with ``.updater(None)`` (``serve`` receives the
 webhook itself; ``abc-bot telegram poll`` calls ``getUpdates`` through the same bot), our pacing as its
-rate limiter and, in tests, ``TELEGRAM_API_BASE_URL`` as the Bot API's address.
+rate limiter, aiohttp as its HTTP client for the calls that answer users
+(:mod:`~bot.channels.telegram_http`; long polling keeps PTB's httpx) and, in tests,
+``TELEGRAM_API_BASE_URL`` as the Bot API's address.
 
 :class:`Pacing` is PTB's ``AIORateLimiter`` (30 requests a second overall) plus one message a second per
 chat, applied to the calls that ask for it (``rate_limit_args=FAN_OUT``): outbox deliveries. Replies to
@@ -23,11 +25,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import aiohttp
 import httpx
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
+
+from bot.channels.telegram_http import AiohttpRequest
 from telegram.warnings import PTBDeprecationWarning
 
 FAN_OUT = True
@@ -38,7 +43,8 @@ REQUEST_TIMEOUT = 10.0
 CONNECTION_POOL = 64
 
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, aiohttp.ClientConnectorError,
+             aiohttp.ConnectionTimeoutError)
 """httpx errors raised before the request left: trying again cannot send it twice."""
 
 
@@ -82,8 +88,8 @@ class Pacing(BaseRateLimiter[bool]):
 def build_application(token: str, base_url: str | None = None, *, pacing: Pacing | None = None,
                       pool_size: int = CONNECTION_POOL, timeout: float = REQUEST_TIMEOUT) -> TelegramApp:
     """PTB's ``Application`` without an Updater, with our pacing and request settings (not initialised yet)."""
-    request = HTTPXRequest(connection_pool_size=pool_size, read_timeout=timeout, write_timeout=timeout,
-                           connect_timeout=timeout, pool_timeout=timeout)
+    request = AiohttpRequest(pool_size=pool_size, connect_timeout=timeout, read_timeout=timeout,
+                             write_timeout=timeout)
     builder = (Application.builder().token(token).updater(None).job_queue(None).request(request)
                .get_updates_request(HTTPXRequest(connection_pool_size=2, read_timeout=60, connect_timeout=timeout))
                .rate_limiter(pacing or Pacing()))
