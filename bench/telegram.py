@@ -163,7 +163,7 @@ async def scenario(name: str, fake: FakeTelegram, args: argparse.Namespace, work
         env.update({"DATABASE_URL": f"sqlite:///{database}", "TELEGRAM_BOT_TOKEN": TOKEN,
                     "TELEGRAM_WEBHOOK_SECRET": up.SECRET, "TELEGRAM_API_BASE_URL": fake.url, "LOG_LEVEL": "WARNING"})
         cmd = [sys.executable, "-m", "bot", "serve", "--port", str(port)]
-    log = open(workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed below)
+    log = (workdir / f"{name}.log").open("wb")  # closed below
     proc = await asyncio.create_subprocess_exec(*cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/webhooks/telegram"
     try:

@@ -31,9 +31,9 @@ from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter, ExtBot
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram_http import AiohttpRequest
-from telegram.warnings import PTBDeprecationWarning
 
 FAN_OUT = True
 """``rate_limit_args`` of a paced call (outbox deliveries)."""
