@@ -235,11 +235,13 @@ class TelegramChannel:
         return True
 
     async def _run(self, update: Update) -> None:
-        if self.ledger is not None and not await self.ledger.claim(CHANNEL, str(update.update_id)):
-            self._meta.pop(update.update_id, None)
-            self.metrics.tg_updates.inc(update_type(update), "duplicate")
-            return
-        await self.application.process_update(update)
+        try:
+            if self.ledger is not None and not await self.ledger.claim(CHANNEL, str(update.update_id)):
+                self.metrics.tg_updates.inc(update_type(update), "duplicate")
+                return
+            await self.application.process_update(update)
+        finally:
+            self._meta.pop(update.update_id, None)  # handle_update took it, unless the update never got there
 
     async def _on_update(self, update: object, _: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(update, Update):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from typing import TYPE_CHECKING
 
 from bot.commands import CommandGroups
@@ -73,27 +72,14 @@ async def cmd_setup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _setup(settings: Settings, url: str, menus: dict[str, list[tuple[str, str]]]) -> int:
-    from telegram import BotCommand
-    from telegram.error import TelegramError
-
-    from bot.channels.telegram import ALLOWED_UPDATES
-    from bot.channels.telegram_client import build_application
+    from bot.channels.telegram_setup import SetupRefused, install
 
     assert settings.telegram_bot_token
-    application = build_application(settings.telegram_bot_token, settings.telegram_api_base_url)
     try:
-        async with application:
-            bot = application.bot
-            await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret,
-                                  allowed_updates=list(ALLOWED_UPDATES), drop_pending_updates=False)
-            print(f"webhook set: {url} (updates: {', '.join(ALLOWED_UPDATES)})")
-            for lang, menu in menus.items():
-                commands = [BotCommand(name, text) for name, text in menu]
-                await bot.set_my_commands(commands, language_code=TELEGRAM_LANGS[lang])
-                print(f"commands set for language {TELEGRAM_LANGS[lang]}: {len(commands)}")
-            await bot.set_my_commands([BotCommand(n, t) for n, t in menus[settings.default_lang]])
-            print(f"commands set for every other language ({settings.default_lang})")
-    except TelegramError as exc:
+        for line in await install(settings, url, {TELEGRAM_LANGS[lang]: menu for lang, menu in menus.items()},
+                                  menus[settings.default_lang]):
+            print(line)
+    except SetupRefused as exc:
         err(f"abc-bot telegram setup: Telegram refused: {exc}")
         return EXIT_REFUSED
     return EXIT_OK
@@ -101,50 +87,23 @@ async def _setup(settings: Settings, url: str, menus: dict[str, list[tuple[str, 
 
 async def cmd_poll(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot by long polling until SIGTERM or SIGINT (development, no public URL needed)."""
-    import asyncio
-    import signal
-
-    from telegram.error import TelegramError
-
     from bot.bootstrap import build_app, build_worker
-    from bot.channels.telegram import TelegramChannel
-    from bot.channels.telegram_client import build_application
+    from bot.channels.telegram_setup import SetupRefused, poll, polling_channel
     from bot.metrics import Metrics
 
     problem = _problem(settings, secret=False)
     if problem is not None:
         err(f"abc-bot telegram poll: {problem}")
         return EXIT_USAGE
-    assert settings.telegram_bot_token
     app = await build_app(settings)
-    metrics = Metrics()
-    channel = TelegramChannel(app, metrics, secret=settings.telegram_webhook_secret or "",
-                              application=build_application(settings.telegram_bot_token,
-                                                            settings.telegram_api_base_url))
-    worker = build_worker(app, [channel], metrics=metrics)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     try:
-        try:
-            await channel.start()
-        except TelegramError as exc:
-            err(f"abc-bot telegram poll: Telegram refused: {exc}")
-            return EXIT_REFUSED
-        if worker is not None:
-            worker.start()
-        print("polling Telegram for updates (Ctrl-C stops)", file=sys.stderr)
-        poller = asyncio.create_task(channel.poll(stop))
-        await stop.wait()
-        poller.cancel()
-        await asyncio.gather(poller, return_exceptions=True)
-        if worker is not None:
-            await worker.stop()
-        await channel.stop(20.0)
+        metrics = Metrics()
+        channel = polling_channel(app, metrics)
+        await poll(channel, build_worker(app, [channel], metrics=metrics))
+    except SetupRefused as exc:
+        err(f"abc-bot telegram poll: Telegram refused: {exc}")
+        return EXIT_REFUSED
     finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
         await app.close()
     return EXIT_OK
 
