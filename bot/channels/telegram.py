@@ -66,7 +66,9 @@ PAGING = (MoreResults,)
 """Buttons whose answer replaces the list they sit under (the next page, edited in place)."""
 DOCUMENT_TYPES = ("image/", "application/pdf")
 _BIND_LINK = re.compile(r"^/start(?:@\w+)?\s+bind_([A-Za-z0-9_-]{1,59})$")
-_START = re.compile(r"^/start(?:@\w+)?$")
+_START = re.compile(r"^/start(?:@\w+)?(?:\s+\S+)?$")
+_ADDRESSED = re.compile(r"^(/\w+)@\w+")
+"""``/hours@abc_bot`` (a command chosen from the menu can carry the bot's name): the name is dropped."""
 
 
 def secret_ok(given: str | None, secret: str) -> bool:
@@ -346,8 +348,8 @@ class TelegramChannel:
                                            lang=lang)
             if _START.match(text):
                 return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.FOLLOW, lang=lang)
-            return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.TEXT, text=message.text,
-                                   lang=lang)
+            return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.TEXT,
+                                   text=_ADDRESSED.sub(r"\1", text), lang=lang)
         if message.photo:
             largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
             return await self._image(user_id, largest.file_id, largest.file_size, lang)

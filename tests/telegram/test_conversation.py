@@ -68,3 +68,13 @@ async def test_a_stale_button_is_answered_with_a_short_notice(tg: Harness) -> No
     [answer] = [c for c in tg.new_calls(before) if c.method == "answerCallbackQuery"]
     assert answer.params["text"] == "這個按鈕已經失效了"
     assert any("失效" in c.text for c in tg.new_calls(before) if c.method == "sendMessage")
+
+
+async def test_menu_commands_with_the_bots_name_and_other_start_payloads(tg: Harness) -> None:
+    user = TgDialog(tg, 2005)
+    await user.play([
+        Say("/courses@abc_learning_bot", buttons=["A｜打磨必備職能"]),
+        Say("/start from_poster", shows=["育才ABC學習小幫手"]),
+        Say("/start bind_!!", shows=["育才ABC學習小幫手"]),  # not a code: the welcome
+        Say("/en", shows=["English"]),
+    ])
