@@ -86,6 +86,12 @@ async def echo_server(port: int, api: str) -> None:
 # ---------------------------------------------------------------------------------------- load
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     import socket
 
@@ -153,7 +159,8 @@ async def load(url: str, fake: FakeTelegram, *, updates: int, connections: int, 
     return len(bodies) / elapsed, latencies[int(len(latencies) * 0.99) - 1] if latencies else 0.0
 
 
-async def scenario(name: str, fake: FakeTelegram, args: argparse.Namespace, workdir: Path) -> tuple[float, float]:
+async def scenario(name: str, fake: FakeTelegram, args: argparse.Namespace,
+                   workdir: Path) -> tuple[float, float, float]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "TELEGRAM_", "DATABASE_URL"))}
     if name == "e":
@@ -169,8 +176,10 @@ async def scenario(name: str, fake: FakeTelegram, args: argparse.Namespace, work
     try:
         await wait_ready(url, proc)
         await load(url, fake, updates=args.updates, connections=args.connections, users=args.users, warm=True)
-        return await load(url, fake, updates=args.updates, connections=args.connections, users=args.users,
-                          warm=False)
+        cpu = cpu_seconds(proc.pid)
+        rate, p99 = await load(url, fake, updates=args.updates, connections=args.connections, users=args.users,
+                               warm=False)
+        return rate, p99, (cpu_seconds(proc.pid) - cpu) / args.updates
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -183,7 +192,7 @@ async def scenario(name: str, fake: FakeTelegram, args: argparse.Namespace, work
 async def main(args: argparse.Namespace) -> None:
     fake = await FakeTelegram(record=False).start()
     workdir = Path(tempfile.mkdtemp(prefix="bench-telegram-"))
-    results: dict[str, list[tuple[float, float]]] = {"e": [], "b": []}
+    results: dict[str, list[tuple[float, float, float]]] = {"e": [], "b": []}
     try:
         for _ in range(args.rounds):
             for name in results:
@@ -194,14 +203,16 @@ async def main(args: argparse.Namespace) -> None:
     print(f"{args.updates} updates from {args.users} users, {args.connections} connections, "
           f"median of {args.rounds} round(s)")
     labels = {"e": "(e) PTB echo (process_update, no work)", "b": "(b) abc-bot serve, Telegram, SQLite"}
-    medians = {}
+    medians, cpus = {}, {}
     for name, runs in results.items():
-        rate = statistics.median(r for r, _ in runs)
-        p99 = statistics.median(p for _, p in runs)
-        medians[name] = rate
-        print(f"{labels[name]:<42} {rate:8.0f} updates/s   p99 {p99 * 1000:6.1f} ms   runs: "
-              + ", ".join(f"{r:.0f}" for r, _ in runs))
-    print(f"serve / echo = {medians['b'] / medians['e']:.2f} (goal >= 1.0)")
+        rate = statistics.median(r for r, _, _ in runs)
+        p99 = statistics.median(p for _, p, _ in runs)
+        cpu = statistics.median(c for _, _, c in runs)
+        medians[name], cpus[name] = rate, cpu
+        print(f"{labels[name]:<42} {rate:8.0f} updates/s   p99 {p99 * 1000:6.1f} ms   "
+              f"server CPU {cpu * 1000:5.2f} ms/update   runs: " + ", ".join(f"{r:.0f}" for r, _, _ in runs))
+    print(f"serve / echo = {medians['b'] / medians['e']:.2f} in updates/s (goal >= 1.0); "
+          f"{cpus['e'] / cpus['b']:.2f} in server CPU per update (echo / serve)")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,9 @@
 """The one sender to Telegram users: replies, edits in place, callback answers, outbox rows; never twice.
 
+Messages go through PTB's ``Bot.do_api_request`` with the rendered parameters as JSON: PTB's request
+pipeline, rate limiter and errors, without building PTB objects for the keyboard or parsing the answer
+into a ``Message`` the bot never reads (object construction was the largest single cost in the profile).
+
 :class:`TelegramSender` owns every Bot API call that shows something to a user. Failures are read by
 :func:`~bot.channels.telegram_client.failure_of`:
 
@@ -25,13 +29,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.channels.retry import Sleep, with_retries
 from bot.channels.telegram_client import API_ERRORS, FAN_OUT, ExtBot, failure_of
@@ -48,11 +52,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# do_api_request on a method PTB wraps is deliberate here (see the module docstring): not worth a warning.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.\w+' instead of 'Bot\.do_api_request",
+                        category=PTBUserWarning)
 
 CHANNEL = "telegram"
 SENT_MARKS = "telegram-out"
 """The ``processed_events`` channel of the claims made before an outbox message is sent."""
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 MAX_FLOOD_WAIT = 60.0
 """The longest 429 wait honoured in place; a longer one fails the call (an outbox row is tried later)."""
 
@@ -61,12 +67,22 @@ class Unreachable(Exception):
     """The user blocked the bot or the chat is gone (the account has been marked unreachable)."""
 
 
-def markup(message: TgMessage) -> InlineKeyboardMarkup | None:
-    """The message's keyboard as PTB's markup."""
+def markup(message: TgMessage) -> dict[str, Any] | None:
+    """The message's keyboard as the Bot API's ``InlineKeyboardMarkup`` JSON."""
     if not message.keyboard:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in row]
-                                 for row in message.keyboard])
+    return {"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row]
+                                for row in message.keyboard]}
+
+
+def message_params(chat_id: int | str, message: TgMessage) -> dict[str, Any]:
+    """The parameters of ``sendMessage`` (and, with a message id, ``editMessageText``) for one message."""
+    params: dict[str, Any] = {"chat_id": chat_id, "text": message.text, "parse_mode": "HTML",
+                              "link_preview_options": {"is_disabled": True}}
+    keyboard = markup(message)
+    if keyboard is not None:
+        params["reply_markup"] = keyboard
+    return params
 
 
 class TelegramSender:
@@ -128,9 +144,9 @@ class TelegramSender:
                    attempts: int | None = None) -> None:
         """Send one message; raises :class:`Unreachable` (account marked) or the API error."""
         try:
-            await self._call("sendMessage", lambda: self.bot.send_message(
-                chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup(message),
-                link_preview_options=NO_PREVIEW, rate_limit_args=FAN_OUT if paced else None), attempts)
+            await self._call("sendMessage", lambda: self.bot.do_api_request(
+                "sendMessage", message_params(chat_id, message), rate_limit_args=FAN_OUT if paced else None),
+                attempts)
         except API_ERRORS as exc:
             if failure_of(exc).unreachable:
                 await self._unreachable(chat_id)
@@ -140,9 +156,8 @@ class TelegramSender:
     async def edit(self, chat_id: int | str, message_id: int, message: TgMessage) -> bool:
         """Replace a message's text and keyboard in place; False when Telegram refuses (then send instead)."""
         try:
-            await self._call("editMessageText", lambda: self.bot.edit_message_text(
-                message.text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                reply_markup=markup(message), link_preview_options=NO_PREVIEW))
+            await self._call("editMessageText", lambda: self.bot.do_api_request(
+                "editMessageText", {**message_params(chat_id, message), "message_id": message_id}))
         except BadRequest as exc:
             return "not modified" in str(exc).lower()  # the same page again: nothing to change
         return True
