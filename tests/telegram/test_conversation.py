@@ -78,3 +78,19 @@ async def test_menu_commands_with_the_bots_name_and_other_start_payloads(tg: Har
         Say("/start bind_!!", shows=["育才ABC學習小幫手"]),  # not a code: the welcome
         Say("/en", shows=["English"]),
     ])
+
+
+async def test_a_binding_link_for_someone_else_or_spent_binds_nothing(tg: Harness) -> None:
+    code = (await issue_code(tg.app, "T0003")).replace("-", "")
+    user = TgDialog(tg, 2006)
+    await user.play([
+        Say(f"/start bind_{code}", shows=["綁定碼已經帶入"]),
+        Say("T0001", shows=["員工編號或綁定碼不正確"]),  # the code is T0003's: the number decides nothing alone
+        Say("T0003", shows=["請輸入"], hides=["綁定完成"]),  # the link's code is gone: the usual flow asks for it
+    ])
+    row = await account(tg, 2006)
+    assert row is not None and row.employee_id is None
+    assert "K7PM" not in str(row.state_data) and code not in str(row.state_data)  # the code is not kept after
+    other = TgDialog(tg, 2007)
+    await other.play([Say(f"/start bind_{code}"), Say("T0003", shows=["綁定完成"]),
+                      Say(f"/start bind_{code}", shows=["已綁定為"])])
