@@ -43,6 +43,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/intents.py
 	$(BIN)/python bench/enqueue.py
 	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/telegram.py --rounds 3
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data

@@ -188,8 +188,15 @@ def _line(runtime: Runtime, metrics: Metrics) -> Channel:
     return LineChannel.from_settings(runtime, metrics)
 
 
+def _telegram(runtime: Runtime, metrics: Metrics) -> Channel:
+    from bot.channels.telegram import TelegramChannel
+
+    return TelegramChannel.from_settings(runtime, metrics)
+
+
 CHANNELS: tuple[ChannelSetup, ...] = (
     ChannelSetup("line", ("line_channel_secret", "line_channel_access_token"), _line),
+    ChannelSetup("telegram", ("telegram_bot_token", "telegram_webhook_secret"), _telegram),
 )
 """The webhook channels ``abc-bot serve`` can run, in the order they are started."""
 

@@ -156,6 +156,9 @@ class IncomingMessage:
     """Why there are no bytes: ``too_large``, ``unavailable`` (the download failed), ``external`` (a LINE image
     hosted elsewhere), ``not_image`` (a file whose name says it is no image or PDF)."""
     display_name: str | None = None
+    lang: str | None = None
+    """The language the platform reports for the user (Telegram's ``language_code``); used only when the
+    chat account is created, so a language the user chose later is kept."""
 
     @classmethod
     def from_text(cls, channel: str, user_id: str, text: str) -> IncomingMessage:

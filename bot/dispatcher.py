@@ -119,7 +119,7 @@ class Dispatcher:
             if event_id is not None:
                 await record_event(session, msg.channel, event_id, now)
             account = await get_or_create_account(session, msg.channel, msg.user_id,
-                                                  lang=self.default_lang, now=now)
+                                                  lang=msg.lang or self.default_lang, now=now)
             if msg.kind == MessageKind.UNFOLLOW:
                 account.reachable = False
                 return Outcome([], Intent.UNKNOWN)

@@ -113,11 +113,22 @@ class Metrics:
                               ("channel", "status"))
         self.outbox_retries = Counter("abc_outbox_retries_total", "Outbox deliveries put back for a retry.",
                                       ("channel",))
+        self.tg_updates = Counter("abc_telegram_updates_total", "Telegram updates, by type and result.",
+                                  ("type", "result"))
+        self.tg_rejected = Counter("abc_telegram_webhooks_rejected_total",
+                                   "Telegram webhook requests refused, by reason.", ("reason",))
+        self.tg_api_calls = Counter("abc_telegram_api_calls_total", "Calls to the Bot API, by method.", ("call",))
+        self.tg_api_failures = Counter("abc_telegram_api_failures_total",
+                                       "Failed calls to the Bot API, by method and status (0 = no answer).",
+                                       ("call", "status"))
+        self.tg_latency = Histogram("abc_telegram_update_seconds",
+                                    "Seconds from receiving a Telegram update to its answer being sent.")
 
     def all(self) -> list[Counter | Histogram]:
         """Every metric, in exposition order."""
         return [self.requests, self.events_received, self.events_handled, self.webhooks_rejected,
-                self.event_latency, self.api_calls, self.api_failures, self.outbox, self.outbox_retries]
+                self.event_latency, self.api_calls, self.api_failures, self.outbox, self.outbox_retries,
+                self.tg_updates, self.tg_rejected, self.tg_api_calls, self.tg_api_failures, self.tg_latency]
 
     def render(self) -> str:
         """The whole registry in the Prometheus text format (version 0.0.4)."""

@@ -37,6 +37,13 @@ class ConfirmUnbind(Action, kind="ub"):
     """"Yes, unlink" on the unbind confirmation."""
 
 
+@dataclass(frozen=True)
+class BindWithCode(Action, kind="tb"):
+    """A binding link HR handed out (Telegram's ``/start bind_<code>``): the code is known, the number is asked."""
+
+    code: str
+
+
 STATE_EMPLOYEE_NO = "bind.employee_no"
 STATE_CODE = "bind.code"
 STATE_LOCKED = "bind.locked"
@@ -116,6 +123,19 @@ async def start_bind(ctx: Ctx, msg: IncomingMessage, arg: object) -> HandlerResu
     return await _ask_code(ctx, number, then)
 
 
+async def bind_with_code(ctx: Ctx, msg: IncomingMessage, action: BindWithCode) -> HandlerResult:
+    """A binding link: keep its code and ask for the employee number (a code that cannot be one is ignored)."""
+    already = _already(ctx)
+    if already is not None:
+        return already
+    code = _looks_like_code(action.code, _policy(ctx))
+    if code is None:
+        return _ask_number(ctx)
+    return HandlerResult([Reply.plain(ctx.t("bind.link.ask_employee_no"), [_cancel_button(ctx)])],
+                         state=STATE_EMPLOYEE_NO, data={"started": ctx.app.clock.now().isoformat(), "code": code},
+                         intent=Intent.BIND)
+
+
 async def _ask_code(ctx: Ctx, number: str, then: dict[str, str] | None = None) -> HandlerResult:
     policy = _policy(ctx)
     wait = await lock_status(ctx.session, ctx.account.channel, ctx.account.external_id, number, policy=policy,
@@ -190,6 +210,9 @@ async def on_employee_no(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerRe
     number = _employee_no(parts[0]) if len(parts) in (1, 2) else None
     if number is not None and len(parts) == 2 and _looks_like_code(parts[1], _policy(ctx)):
         return await _try_code(ctx, number, parts[1])
+    code = ctx.data.get("code")
+    if number is not None and len(parts) == 1 and isinstance(code, str):  # the code came with a binding link
+        return await _try_code(ctx, number, code)
     if number is not None and len(parts) == 1:
         return await _ask_code(ctx, number)
     return HandlerResult([Reply.plain(ctx.t("bind.not_employee_no"), [_cancel_button(ctx)])], intent=Intent.BIND,
@@ -280,7 +303,8 @@ BIND = Route(Intent.BIND, start_bind)
 
 FEATURE = Feature(
     name="account",
-    actions={StartBind: BIND, BindThen: BIND, ConfirmUnbind: Route(Intent.BIND, confirm_unbind)},
+    actions={StartBind: BIND, BindThen: BIND, ConfirmUnbind: Route(Intent.BIND, confirm_unbind),
+             BindWithCode: Route(Intent.BIND, bind_with_code)},
     intents={"unbind": Route(Intent.BIND, ask_unbind), "bind": BIND,
              FORGOT_RULE: Route(Intent.BIND, forgot_number)},
     states={STATE_EMPLOYEE_NO: Route(Intent.BIND, on_employee_no), STATE_CODE: Route(Intent.BIND, on_code),

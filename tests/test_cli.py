@@ -202,7 +202,8 @@ def test_db_seed_demo_follows_demo_today(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("env", "message"), [
-    ({}, "no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"),
+    ({}, "no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"
+     " or TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET"),
     ({"LINE_CHANNEL_SECRET": "s"}, "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (or neither)"),
 ])
 def test_serve_without_a_whole_channel_exits_2(tmp_path: Path, env: dict[str, str], message: str) -> None:

@@ -54,3 +54,13 @@ async def get_or_create_account(session: AsyncSession, channel: str, external_id
     if now - account.last_seen_at >= LAST_SEEN_RESOLUTION:
         account.last_seen_at = now
     return account
+
+
+async def set_reachable(session: AsyncSession, channel: str, external_id: str, reachable: bool) -> bool:
+    """Mark a chat user (un)reachable, e.g. after the platform said they blocked the bot; True if they exist."""
+    from sqlalchemy import update
+
+    result = await session.execute(
+        update(ChannelAccount).where(ChannelAccount.channel == channel, ChannelAccount.external_id == external_id)
+        .values(reachable=reachable).execution_options(synchronize_session=False))
+    return bool(getattr(result, "rowcount", 0))

@@ -124,3 +124,9 @@ class EventLedger:
 async def _hold(gate: asyncio.Semaphore) -> AsyncIterator[None]:
     async with gate:
         yield
+
+
+async def forget_event(session: AsyncSession, channel: str, event_id: str) -> None:
+    """Remove one claimed id (a send that certainly did not happen gives its attempt back)."""
+    await session.execute(delete(_EVENTS).where(_EVENTS.c.channel == channel,
+                                                _EVENTS.c.event_id == event_id[:EVENT_ID_MAX]))

@@ -87,3 +87,27 @@ def test_backoff_delay_doubles_within_its_jitter() -> None:
     for attempt, base in ((1, 0.5), (2, 1.0), (4, 4.0)):
         assert base <= backoff_delay(0.5, attempt) <= base * 1.3
     assert backoff_delay(1.0, 1, jitter=0.0) == 1.0
+
+
+async def test_a_wait_the_platform_asks_for_replaces_the_backoff() -> None:
+    class Flood(Exception):
+        def __init__(self, wait: float) -> None:
+            self.wait = wait
+
+    calls = Calls(Flood(7.0), Temporary())
+    result = await with_retries(calls, attempts=3, backoff=0.5, errors=(Flood, Temporary), retryable=lambda e: True,
+                                sleep=calls.sleep, retry_after=lambda e: e.wait if isinstance(e, Flood) else None)
+    assert result == "ok"
+    assert 7.0 <= calls.waits[0] <= 7.7  # what was asked (plus up to 10 %), not 0.5 s
+    assert calls.waits[1] < 2  # the next error asked nothing: the backoff again
+
+
+async def test_a_wait_longer_than_max_wait_is_raised_at_once() -> None:
+    class Flood(Exception):
+        pass
+
+    calls = Calls(Flood())
+    with pytest.raises(Flood):
+        await with_retries(calls, attempts=3, backoff=0.5, errors=(Flood,), retryable=lambda e: True,
+                           sleep=calls.sleep, retry_after=lambda e: 3600.0, max_wait=60)
+    assert calls.waits == [] and calls.count == 1

@@ -138,10 +138,18 @@ async def test_a_server_without_channel_credentials_still_answers_healthz(sqlite
 def test_serve_refuses_settings_without_a_whole_channel(sqlite_app: Runtime) -> None:
     settings = sqlite_app.settings
     assert channel_settings_problem(settings) == (
-        "no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+        "no channel is configured; set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"
+     " or TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET")
     half = replace(settings, line_channel_secret="s")
     assert channel_settings_problem(half) == "set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (or neither)"
     assert bootstrap.configured_channels(half) == []
     whole = replace(half, line_channel_access_token="t")
     assert channel_settings_problem(whole) is None
     assert [setup.name for setup in bootstrap.configured_channels(whole)] == ["line"]
+    half_tg = replace(whole, telegram_bot_token="123:abc")
+    assert channel_settings_problem(half_tg) == (
+        "set both TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET (or neither)")
+    both = replace(half_tg, telegram_webhook_secret="s3cret")
+    assert [setup.name for setup in bootstrap.configured_channels(both)] == ["line", "telegram"]
+    only_tg = replace(both, line_channel_secret=None, line_channel_access_token=None)
+    assert [setup.name for setup in bootstrap.configured_channels(only_tg)] == ["telegram"]
