@@ -1,6 +1,7 @@
 """A fake LINE Messaging API on 127.0.0.1 for tests and the benchmark.
 
-It answers what the bot calls (reply, push, multicast, loading animation, message content, rich menu),
+It answers what the bot calls (reply, push, multicast, loading animation, message content, rich menu,
+the monthly quota and its consumption, per-unit statistics),
 records every request, keeps LINE's rules that matter to the bot (a reply token works once; a push whose
 ``X-Line-Retry-Key`` was accepted before gets 409), and can be told to fail the next calls of an
 endpoint with given statuses (429/500 …), optionally *after* accepting them, as a timeout would look.
@@ -20,8 +21,10 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 
 @dataclass
@@ -68,6 +71,14 @@ class FakeLine:
     _default_menu: str | None = None
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
+    quota_limit: int | None = 3000
+    """The monthly quota ``GET /v2/bot/message/quota`` reports (None: ``none``, unlimited)."""
+    quota_used: int = 0
+    """Messages used this month; each accepted push or multicast adds its recipients × messages."""
+    unit_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    multicast_accepted: list[list[str]] = field(default_factory=list)
+    """The ``to`` of every multicast LINE accepted (answered or not): what users actually received."""
+    """Per custom aggregation unit: ``{"opens": n, "clicks": n}`` for the statistics endpoint."""
     on_reply: Callable[[str], None] | None = None
     """Called with each accepted reply token (the benchmark's closed-loop clients wait on it)."""
 
@@ -122,7 +133,9 @@ class FakeLine:
         if path.startswith("/__fake/"):
             return self._control(path)
         endpoint = _endpoint(path)
-        status, answer = self._answer(request.method, path, endpoint, body, request.headers)
+        headers = CIMultiDict(request.headers)
+        headers["X-Fake-Url"] = str(request.rel_url)
+        status, answer = self._answer(request.method, path, endpoint, body, headers)
         if self.record:
             self.requests.append(Recorded(request.method, path, dict(request.headers), body, status))
         if self._changed is not None:
@@ -150,7 +163,9 @@ class FakeLine:
         failure = self._failures.get(endpoint)
         if failure is not None and failure.statuses:
             status = failure.statuses.pop(0)
-            if failure.accept_first and endpoint == "push" and headers.get("X-Line-Retry-Key"):
+            if failure.accept_first and endpoint in ("push", "multicast") and headers.get("X-Line-Retry-Key"):
+                if endpoint == "multicast" and headers["X-Line-Retry-Key"] not in self._retry_keys:
+                    self.multicast_accepted.append(json.loads(body)["to"])
                 self._retry_keys[headers["X-Line-Retry-Key"]] = "accepted"
             return status, {"message": f"injected {status}"}
         if endpoint == "reply":
@@ -163,15 +178,32 @@ class FakeLine:
             else:
                 self.reply_arrivals[token] = time.monotonic()
             return 200, self._sent(json.loads(body))
-        if endpoint == "push":
+        if endpoint in ("push", "multicast"):
             key = headers.get("X-Line-Retry-Key")
             if key is not None and key in self._retry_keys:
                 return 409, {"message": "The retry key is already accepted", "sentMessages": []}
             if key is not None:
                 self._retry_keys[key] = "accepted"
-            return 200, self._sent(json.loads(body))
-        if endpoint in ("multicast", "loading"):
-            return (202 if endpoint == "loading" else 200), {}
+            request = json.loads(body)
+            recipients = len(request["to"]) if endpoint == "multicast" else 1
+            if endpoint == "multicast":
+                self.multicast_accepted.append(request["to"])
+            self.quota_used += recipients * len(request.get("messages", []))
+            return 200, (self._sent(request) if endpoint == "push" else {})
+        if endpoint == "loading":
+            return 202, {}
+        if endpoint == "quota":
+            if self.quota_limit is None:
+                return 200, {"type": "none"}
+            return 200, {"type": "limited", "value": self.quota_limit}
+        if endpoint == "consumption":
+            return 200, {"totalUsage": self.quota_used}
+        if endpoint == "unit_stats":
+            unit = parse_qs(urlsplit(str(headers.get("X-Fake-Url", ""))).query).get("customAggregationUnit", [""])[0]
+            stats = self.unit_stats.get(unit, {})
+            return 200, {"overview": {"uniqueImpression": stats.get("opens"), "uniqueClick": stats.get("clicks")},
+                         "messages": [{"seq": 1, "uniqueImpression": stats.get("opens", 0)}],
+                         "clicks": [{"seq": 1, "url": "https://example.org", "uniqueClick": stats.get("clicks", 0)}]}
         if endpoint == "content":
             message_id = path.split("/")[-2]
             data = self.content.get(message_id)
@@ -233,6 +265,12 @@ def _endpoint(path: str) -> str:
         return "push"
     if path == "/v2/bot/message/multicast":
         return "multicast"
+    if path == "/v2/bot/message/quota":
+        return "quota"
+    if path == "/v2/bot/message/quota/consumption":
+        return "consumption"
+    if path == "/v2/bot/insight/message/event/aggregation":
+        return "unit_stats"
     if path == "/v2/bot/chat/loading/start":
         return "loading"
     if path.startswith("/v2/bot/message/") and path.endswith("/content"):

@@ -1,0 +1,23 @@
+"""How an HR announcement reads: its text in the recipient's language (English when HR wrote one), and its link."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.conversation import Reply
+from bot.services.broadcasts import KIND
+from bot.services.notices import Notice
+from handlers.notice_reader import NoticeReader, RenderFunction
+
+
+def announcement(notice: Notice, reader: NoticeReader) -> list[Reply]:
+    """The announcement as one text message: the text, then the link on a line of its own."""
+    values = notice.values
+    text = values.get("text_en") if reader.lang == "en" and values.get("text_en") else values["text"]
+    body = reader.t("broadcasts.notice", text=text)
+    if values.get("link"):
+        body += "\n" + reader.t("broadcasts.notice_link", url=values["link"])
+    return [Reply.plain(body)]
+
+
+RENDERERS: Mapping[str, RenderFunction] = {KIND: announcement}
