@@ -1,4 +1,4 @@
-"""``abc-bot broadcast``: the contract's flags, exit codes and JSON, then delivery and the report (SQLite, in process)."""
+"""``abc-bot broadcast``: the contract's flags, exit codes and JSON, delivery, the report (SQLite, in process)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def test_agency_hr_previews_sends_and_reads_the_report(cli, tmp_path: Path) -> N
     assert report["totals"]["sent"] == line == len([u for to in accepted for u in to])
     assert report["totals"]["queued"] == preview["recipients"] - line  # the console's row waits for its chat
     assert report["totals"]["skipped"] == len(unbound) and report["totals"]["failed"] == 0
-    code, out, err = cli("broadcast", "report", str(broadcast_id), "--format", "xlsx", "--out", str(tmp_path / "r.xlsx"))
+    xlsx = str(tmp_path / "r.xlsx")
+    code, out, err = cli("broadcast", "report", str(broadcast_id), "--format", "xlsx", "--out", xlsx)
     assert code == 0 and (tmp_path / "r.xlsx").stat().st_size > 0
     code, out, err = cli("broadcast", "list", "--json")
     assert [b["id"] for b in json.loads(out)] == [broadcast_id]

@@ -95,7 +95,8 @@ class Plan:
         """The figures kept with the announcement and shown in the preview."""
         reasons = Counter(reason for _, reason in self.unreachable)
         people = sum(1 for m in self.members if not m.opted_out and m.reachable)
-        return {"members": len(self.members), "people": people, "recipients": self.recipients, "by_channel": dict(self.by_channel),
+        return {"members": len(self.members), "people": people, "recipients": self.recipients,
+                "by_channel": dict(self.by_channel),
                 "by_agency": dict(sorted(self.by_agency.items())), "unreachable": dict(reasons),
                 "message_objects": self.content.message_objects, "cost": self.cost,
                 "quota_remaining": self.quota.remaining if self.quota else None,
