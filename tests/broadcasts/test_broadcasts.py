@@ -221,3 +221,32 @@ async def test_cancel_a_scheduled_announcement(app: Runtime) -> None:
         statuses = (await s.execute(select(BroadcastChunk.status, func.count()).group_by(BroadcastChunk.status))).all()
         assert dict(statuses) == {"cancelled": 1}
         assert (await s.execute(select(func.count()).select_from(Employee))).scalar_one() > 0
+
+
+@pytest.mark.parametrize("text", ["全體同仁：問卷結果已公布", "{name}：問卷結果已公布"])
+async def test_a_fifth_of_calls_failing_still_reaches_everyone_once(app: Runtime, text: str) -> None:
+    await people(app, 1100 if "{" not in text else 60)
+    fake = await FakeLine(fail_rate=0.2).start()
+    client = LineClient("t", fake.url)
+    sender = LineSender(client, Metrics(), sleep=no_sleep)
+    try:
+        sent = await _send(app, f"agency:{AGENCY}", Content(text))
+        chunks = ChunkDeliverer(app.sessions, app.clock, {"line": sender}, app.app.deps.notices.render,
+                                base_backoff=timedelta(0), max_attempts=50)
+        worker = DeliveryWorker(app.sessions, app.clock, {"line": sender}, batches=[chunks],
+                                base_backoff=timedelta(0), max_attempts=50)
+        await worker.run_until_idle()
+        async with app.sessions() as s:
+            report = await build_report(s, sent.broadcast)
+    finally:
+        await client.close()
+        await fake.stop()
+    if "{" in text:  # a push whose answer was lost was delivered all the same: count what LINE accepted
+        received = Counter(fake.push_accepted)
+        assert len(received) == 60 and set(received.values()) == {1}
+        assert report.totals["sent"] == 60
+    else:
+        received = Counter(u for to in fake.multicast_accepted for u in to)
+        assert len(received) == 1100 and set(received.values()) == {1}
+        assert report.totals["sent"] == 1100
+    assert report.totals["failed"] == 0

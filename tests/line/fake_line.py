@@ -7,7 +7,8 @@ records every request, keeps LINE's rules that matter to the bot (a reply token 
 endpoint with given statuses (429/500 …), optionally *after* accepting them, as a timeout would look.
 
 Run alone (for the benchmark): ``python -m tests.line.fake_line --port 0`` prints ``PORT <n>`` and serves
-until killed; ``GET /__fake/replies`` returns ``{reply_token: monotonic arrival time}``.
+until killed; ``GET /__fake/replies`` returns ``{reply_token: monotonic arrival time}``, ``/__fake/multicast``
+what multicast calls delivered, ``/__fake/fail_rate/0.2`` makes a fifth of push and multicast calls fail.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -76,6 +78,12 @@ class FakeLine:
     quota_used: int = 0
     """Messages used this month; each accepted push or multicast adds its recipients × messages."""
     unit_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    push_accepted: list[str] = field(default_factory=list)
+    """The ``to`` of every push with a retry key LINE accepted (answered or not)."""
+    multicast_calls: list[float] = field(default_factory=list)
+    """When each multicast call arrived (answered or failed)."""
+    fail_rate: float = 0.0
+    """Share of push and multicast calls answered 429 or 500 at random (half of them accepted all the same)."""
     multicast_accepted: list[list[str]] = field(default_factory=list)
     """The ``to`` of every multicast LINE accepted (answered or not): what users actually received."""
     """Per custom aggregation unit: ``{"opens": n, "clicks": n}`` for the statistics endpoint."""
@@ -133,6 +141,8 @@ class FakeLine:
         if path.startswith("/__fake/"):
             return self._control(path)
         endpoint = _endpoint(path)
+        if endpoint == "multicast":
+            self.multicast_calls.append(time.monotonic())
         headers = CIMultiDict(request.headers)
         headers["X-Fake-Url"] = str(request.rel_url)
         status, answer = self._answer(request.method, path, endpoint, body, headers)
@@ -151,15 +161,41 @@ class FakeLine:
     def _control(self, path: str) -> web.Response:
         if path == "/__fake/replies":
             return web.json_response(self.reply_arrivals)
+        if path == "/__fake/multicast":
+            ids = [u for to in self.multicast_accepted for u in to]
+            return web.json_response({"accepted_calls": len(self.multicast_accepted), "recipients": len(ids),
+                                      "unique": len(set(ids)),
+                                      "calls": sum(1 for _ in self.multicast_calls)})
+        if path.startswith("/__fake/fail_rate/"):
+            self.fail_rate = float(path.rsplit("/", 1)[1])
+            return web.json_response({})
         if path == "/__fake/reset":
+            self.multicast_accepted.clear()
+            self.multicast_calls.clear()
             self.reply_arrivals.clear()
             self._used_tokens.clear()
             self.requests.clear()
             return web.json_response({})
         return web.json_response({"message": "unknown control"}, status=404)
 
+    def _random_failure(self, endpoint: str, body: bytes, headers: Any) -> tuple[int, Any] | None:
+        if not self.fail_rate or endpoint not in ("push", "multicast") or random.random() >= self.fail_rate:
+            return None
+        key = headers.get("X-Line-Retry-Key")
+        if key and key not in self._retry_keys and random.random() < 0.5:  # sent, but the answer is lost
+            self._retry_keys[key] = "accepted"
+            if endpoint == "multicast":
+                self.multicast_accepted.append(json.loads(body)["to"])
+            else:
+                self.push_accepted.append(json.loads(body)["to"])
+        status = random.choice((429, 500))
+        return status, {"message": f"injected {status}"}
+
     def _answer(self, method: str, path: str, endpoint: str, body: bytes,
                 headers: Any) -> tuple[int, Any]:
+        randomly = self._random_failure(endpoint, body, headers)
+        if randomly is not None:
+            return randomly
         failure = self._failures.get(endpoint)
         if failure is not None and failure.statuses:
             status = failure.statuses.pop(0)
@@ -188,6 +224,8 @@ class FakeLine:
             recipients = len(request["to"]) if endpoint == "multicast" else 1
             if endpoint == "multicast":
                 self.multicast_accepted.append(request["to"])
+            elif key is not None:
+                self.push_accepted.append(request["to"])
             self.quota_used += recipients * len(request.get("messages", []))
             return 200, (self._sent(request) if endpoint == "push" else {})
         if endpoint == "loading":

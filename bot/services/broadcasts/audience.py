@@ -97,7 +97,7 @@ def scope_problem(audience: Audience, scope: Scope) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Account:
     """A chat account of a member."""
 
@@ -108,7 +108,7 @@ class Account:
     reachable: bool
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     """An employee the audience selects, and their chat accounts."""
 
@@ -202,8 +202,19 @@ async def resolve(session: AsyncSession, audience: Audience, *, rules: RulesFile
         elif term.key == "file":
             numbers = read_employee_numbers(Path(term.value))
             stmt = stmt.where(Employee.employee_no.in_(numbers or ["-"]))
-    rows = (await session.execute(stmt.order_by(Employee.employee_no))).all()
-    members = {r[0]: Member(r[0], r[1], r[2], r[3], r[4]) for r in rows}
+    # one joined SELECT: every selected employee with each of their chat accounts (none: NULLs)
+    joined = (stmt.add_columns(ChannelAccount.id, ChannelAccount.channel, ChannelAccount.external_id,
+                               ChannelAccount.lang, ChannelAccount.reachable)
+              .outerjoin(ChannelAccount, ChannelAccount.employee_id == Employee.id)
+              .order_by(Employee.employee_no, ChannelAccount.id))
+    members: dict[int, Member] = {}
+    for emp_id, no, name, agency, rank, acc_id, channel, external_id, lang, reachable in \
+            (await session.execute(joined)).all():
+        member = members.get(emp_id)
+        if member is None:
+            member = members[emp_id] = Member(emp_id, no, name, agency, rank)
+        if acc_id is not None:
+            member.accounts.append(Account(acc_id, channel, external_id, lang, bool(reachable)))
     gaps = audience.values("gap")
     if gaps and members:
         agencies = audience.values("agency")
@@ -214,7 +225,12 @@ async def resolve(session: AsyncSession, audience: Audience, *, rules: RulesFile
             if all(_has_gap(row, gap) for gap in gaps):
                 keep.add(no)
         members = {k: m for k, m in members.items() if m.employee_no in keep}
-    await _attach_accounts(session, members, optional=optional)
+    if optional:
+        out = await session.execute(select(BroadcastOptOut.employee_id).where(
+            BroadcastOptOut.employee_id.in_(stmt.with_only_columns(Employee.id).scalar_subquery())))
+        for (emp_id,) in out.all():
+            if emp_id in members:
+                members[emp_id].opted_out = True
     return list(members.values())
 
 
@@ -225,25 +241,6 @@ def _has_gap(row: Any, gap: str) -> bool:
     if gap == "total":
         return bool(row.remaining > 0)
     return any(row.owed(b) > 0 for b in row.buckets if b.id == gap)
-
-
-async def _attach_accounts(session: AsyncSession, members: dict[int, Member], *, optional: bool) -> None:
-    ids = sorted(members)
-    step = 10_000
-    for start in range(0, len(ids), step):
-        part = ids[start:start + step]
-        accounts = await session.execute(
-            select(ChannelAccount.employee_id, ChannelAccount.id, ChannelAccount.channel, ChannelAccount.external_id,
-                   ChannelAccount.lang, ChannelAccount.reachable)
-            .where(ChannelAccount.employee_id.in_(part)).order_by(ChannelAccount.id))
-        for emp_id, acc_id, channel, external_id, lang, reachable in accounts.all():
-            if emp_id is not None:
-                members[emp_id].accounts.append(Account(acc_id, channel, external_id, lang, bool(reachable)))
-        if optional:
-            out = await session.execute(select(BroadcastOptOut.employee_id).where(
-                BroadcastOptOut.employee_id.in_(part)))
-            for (emp_id,) in out.all():
-                members[emp_id].opted_out = True
 
 
 def unreachable(members: Sequence[Member]) -> list[tuple[Member, str]]:

@@ -92,20 +92,29 @@ class ChunkDeliverer:
             work = [(c.id, c.channel, c.lang, c.retry_key, c.attempts, [r[1] for r in c.recipients], b.unit,
                      Content(b.text, b.text_en, b.link_url)) for c, b in rows]
         gate = asyncio.Semaphore(self.concurrency)
-        results: list[str] = []
+        outcomes: list[tuple[int, dict[str, object]]] = []
 
         async def one(item: tuple[int, str, str, str, int, list[str], str, Content]) -> None:
             async with gate:
-                results.append(await self._deliver(*item))
+                outcomes.append((item[0], await self._deliver(*item)))
 
         await asyncio.gather(*(one(w) for w in work))
+        # every outcome in one transaction: a crash before it leaves the chunks 'sending', and sending them
+        # again after the lease is answered 409 (their keys were accepted), so recording late is safe
+        async with self.sessions.begin() as session:
+            for chunk_id, values in outcomes:
+                await session.execute(update(BroadcastChunk).where(
+                    BroadcastChunk.id == chunk_id, BroadcastChunk.claimed_by == self.worker_id,
+                    BroadcastChunk.status == "sending").values(**values).execution_options(synchronize_session=False))
         summary: dict[str, int] = {}
-        for status in results:
+        for _, values in outcomes:
+            status = "retry" if values["status"] == "pending" else str(values["status"])
             summary[status] = summary.get(status, 0) + 1
         return summary
 
     async def _deliver(self, chunk_id: int, channel: str, lang: str, retry_key: str, attempts: int,
-                       ids: list[str], unit: str, content: Content) -> str:
+                       ids: list[str], unit: str, content: Content) -> dict[str, object]:
+        """Send one chunk; the values to record on its row."""
         try:
             replies = self.render(content.notice(), lang)
             await self.senders[channel].deliver_many(ids, replies, retry_key, unit)
@@ -113,21 +122,10 @@ class ChunkDeliverer:
             if exc.retry and attempts < self.max_attempts:
                 delay = min(self.base_backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
                 wait = timedelta(seconds=delay.total_seconds() * random.uniform(1.0, 1.2))
-                await self._finish(chunk_id, status="pending", last_error=exc.reason[:500],
-                                   next_attempt_at=self.clock.now() + wait)
-                return "retry"
-            await self._finish(chunk_id, status="failed", last_error=exc.reason[:500])
-            return "failed"
+                return {"status": "pending", "last_error": exc.reason[:500], "next_attempt_at": self.clock.now() + wait}
+            return {"status": "failed", "last_error": exc.reason[:500]}
         except Exception as exc:
             log.exception("broadcast chunk delivery crashed id=%s", chunk_id)
-            await self._finish(chunk_id, status="pending", last_error=f"error: {type(exc).__name__}",
-                               next_attempt_at=self.clock.now() + self.base_backoff)
-            return "retry"
-        await self._finish(chunk_id, status="sent", sent_at=self.clock.now(), last_error=None)
-        return "sent"
-
-    async def _finish(self, chunk_id: int, **values: object) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(update(BroadcastChunk).where(
-                BroadcastChunk.id == chunk_id, BroadcastChunk.claimed_by == self.worker_id,
-                BroadcastChunk.status == "sending").values(**values).execution_options(synchronize_session=False))
+            return {"status": "pending", "last_error": f"error: {type(exc).__name__}",
+                    "next_attempt_at": self.clock.now() + self.base_backoff}
+        return {"status": "sent", "sent_at": self.clock.now(), "last_error": None}
