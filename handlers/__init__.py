@@ -15,6 +15,7 @@ from bot.conversation import Intent
 from bot.routing import Feature, Route, RouteTable, Slots, build_table
 from handlers import (
     account,
+    broadcast,
     browse,
     clarify,
     common,
@@ -42,6 +43,7 @@ FEATURES: tuple[Feature, ...] = (
     my_enrollments.FEATURE,
     schedule.FEATURE,
     substitute.FEATURE,
+    broadcast.FEATURE,
     pending.FEATURE,
     smalltalk.FEATURE,
     clarify.FEATURE,
