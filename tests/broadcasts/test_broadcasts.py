@@ -250,3 +250,47 @@ async def test_a_fifth_of_calls_failing_still_reaches_everyone_once(app: Runtime
         assert len(received) == 1100 and set(received.values()) == {1}
         assert report.totals["sent"] == 1100
     assert report.totals["failed"] == 0
+
+
+async def test_file_class_waitlist_and_took_terms(app: Runtime, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import Workbook
+
+    from bot.db.models.classes import Enrollment, TrainingClass
+    from bot.services.broadcasts.audience import resolve
+
+    ids = await people(app, 4)
+    (tmp_path / "list.csv").write_text("員工編號\nB0001\nb0003\n", encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["employee_no"], ["B0002"], ["B0004"]):
+        sheet.append(row)
+    book.save(tmp_path / "list.xlsx")
+    now = app.clock.now()
+    async with app.sessions.begin() as s:
+        cls = (await s.execute(select(TrainingClass).order_by(TrainingClass.id))).scalars().first()
+        assert cls is not None
+        s.add_all([Enrollment(class_id=cls.id, employee_id=ids[0], status="enrolled", seq=900),
+                   Enrollment(class_id=cls.id, employee_id=ids[1], status="waitlisted", seq=901),
+                   LearningRecord(employee_id=ids[2], plan_year=app.rules.year, occurred_on=now.date(), title="t",
+                                  course_code="A1-1", hours=Decimal(2), bucket="other", source="portal",
+                                  natural_key="took-1", credited=True, created_at=now)])
+    found = {}
+    async with app.sessions() as s:
+        for spec in ("file:" + str(tmp_path / "list.csv"), "file:" + str(tmp_path / "list.xlsx"),
+                     f"agency:{AGENCY},class:{cls.code}", f"agency:{AGENCY},waitlist:{cls.id}",
+                     f"agency:{AGENCY},took:A1-1"):
+            members = await resolve(s, parse_audience(spec, app.rules), rules=app.rules, today=now.date())
+            found[spec.split(":")[0] if "file" in spec else spec.split(",")[1].split(":")[0]] = \
+                sorted(m.employee_no for m in members)
+    assert found["file"] == ["B0002", "B0004"]  # the XLSX (the CSV's B0001 and B0003 checked below)
+    assert found["class"] == ["B0001"] and found["waitlist"] == ["B0002"] and found["took"] == ["B0003"]
+    async with app.sessions() as s:
+        from_csv = await resolve(s, parse_audience("file:" + str(tmp_path / "list.csv"), app.rules), rules=app.rules,
+                                 today=now.date())
+    assert sorted(m.employee_no for m in from_csv) == ["B0001", "B0003"]
+    (tmp_path / "bad.csv").write_text("no\nB0001\nA123456789\n", encoding="utf-8")
+    async with app.sessions() as s:
+        with pytest.raises(AudienceError, match="line 3"):
+            await resolve(s, parse_audience("file:" + str(tmp_path / "bad.csv"), app.rules), rules=app.rules,
+                          today=now.date())
