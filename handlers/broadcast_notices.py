@@ -1,4 +1,7 @@
-"""How an HR announcement reads: its text in the recipient's language (English when HR wrote one), and its link."""
+"""How an HR announcement reads: its text in the recipient's language (English when HR wrote one), and its link.
+
+An announcement HR marked optional carries a button to turn optional announcements off.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from bot.conversation import Reply
 from bot.services.broadcasts import KIND
 from bot.services.notices import Notice
 from handlers.notice_reader import NoticeReader, RenderFunction
+from handlers.optout import OptOut
 
 
 def announcement(notice: Notice, reader: NoticeReader) -> list[Reply]:
@@ -17,6 +21,8 @@ def announcement(notice: Notice, reader: NoticeReader) -> list[Reply]:
     body = reader.t("broadcasts.notice", text=text)
     if values.get("link"):
         body += "\n" + reader.t("broadcasts.notice_link", url=values["link"])
+    if values.get("optional"):  # HR marked it optional: the reader may turn such announcements off
+        return [Reply.plain(body, [reader.choice("broadcasts.button.optout", OptOut(off=1))])]
     return [Reply.plain(body)]
 
 

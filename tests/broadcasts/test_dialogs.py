@@ -14,12 +14,13 @@ from sqlalchemy import insert, select
 from bot.bootstrap import Runtime
 from bot.channels.line_client import LineClient
 from bot.channels.line_sender import LineSender
+from bot.conversation import IncomingMessage
 from bot.db.models.broadcasts import Broadcast
 from bot.db.models.core import ChannelAccount, Employee
 from bot.metrics import Metrics
 from bot.services.broadcasts import ChunkDeliverer
 from bot.services.notices import DeliveryWorker
-from tests.dialog import Press, Say, run_dialog
+from tests.dialog import Press, Say, all_text, run_dialog
 from tests.line.conftest import no_sleep
 from tests.line.fake_line import FakeLine
 
@@ -80,3 +81,28 @@ async def test_employees_and_stale_buttons_are_refused(app: Runtime) -> None:
     ])
     async with app.sessions() as s:
         assert (await s.execute(select(Broadcast))).first() is None
+
+
+async def test_an_employee_turns_optional_announcements_off_and_on(app: Runtime) -> None:
+    from bot.services.accounts import Scope
+    from bot.services.broadcasts import Content, make_plan, parse_audience
+    from handlers.optout import OptOut
+
+    render = app.app.deps.notices.render
+    [reply] = render(Content("講座分享").notice(optional=True), "zh-TW")
+    assert [c.action for c in reply.choices] == [OptOut(off=1)]
+    assert not render(Content("講座分享").notice(), "zh-TW")[0].choices  # a necessary one: no way to turn it off
+    await run_dialog(app, "T0001", [Say("你好")])
+    off = await app.dispatcher.handle(IncomingMessage.from_payload("console", "T0001", OptOut(off=1).pack()))
+    assert "不會再傳給您" in all_text(off.replies)
+
+    async def opted_out(optional: bool) -> int:
+        async with app.sessions() as s:
+            plan = await make_plan(s, parse_audience(f"agency:{HR_AGENCY}", app.rules), Content("hi"),
+                                   scope=Scope(city=True), rules=app.rules, today=app.clock.now().date(),
+                                   optional=optional)
+        return sum(1 for _, reason in plan.unreachable if reason == "opted_out")
+
+    assert await opted_out(True) == 1 and await opted_out(False) == 0
+    await app.dispatcher.handle(IncomingMessage.from_payload("console", "T0001", OptOut(off=0).pack()))
+    assert await opted_out(True) == 0

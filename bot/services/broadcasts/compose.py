@@ -82,10 +82,13 @@ class Content:
         if self.message_objects > MAX_MESSAGES:
             raise ComposeError(f"an announcement is at most {MAX_MESSAGES} LINE messages")
 
-    def notice(self, person: dict[str, str] | None = None) -> Notice:
-        """The notice a recipient gets; ``person`` fills the placeholders (name, employee_no, agency)."""
+    def notice(self, person: dict[str, str] | None = None, *, optional: bool = False) -> Notice:
+        """The notice a recipient gets; ``person`` fills the placeholders (name, employee_no, agency).
+
+        ``optional``: HR marked it optional, so it carries a button to turn such announcements off.
+        """
         values: dict[str, Any] = {"text": fill(self.text, person), "text_en": fill(self.text_en, person),
-                                  "link": self.link}
+                                  "link": self.link, "optional": optional}
         return Notice(KIND, values)
 
 

@@ -90,11 +90,11 @@ class ChunkDeliverer:
                 select(BroadcastChunk, Broadcast).join(Broadcast, Broadcast.id == BroadcastChunk.broadcast_id)
                 .where(BroadcastChunk.id.in_(ids), BroadcastChunk.claimed_by == self.worker_id))).all()
             work = [(c.id, c.channel, c.lang, c.retry_key, c.attempts, [r[1] for r in c.recipients], b.unit,
-                     Content(b.text, b.text_en, b.link_url)) for c, b in rows]
+                     Content(b.text, b.text_en, b.link_url), bool(b.optional)) for c, b in rows]
         gate = asyncio.Semaphore(self.concurrency)
         outcomes: list[tuple[int, dict[str, object]]] = []
 
-        async def one(item: tuple[int, str, str, str, int, list[str], str, Content]) -> None:
+        async def one(item: tuple[int, str, str, str, int, list[str], str, Content, bool]) -> None:
             async with gate:
                 outcomes.append((item[0], await self._deliver(*item)))
 
@@ -113,10 +113,10 @@ class ChunkDeliverer:
         return summary
 
     async def _deliver(self, chunk_id: int, channel: str, lang: str, retry_key: str, attempts: int,
-                       ids: list[str], unit: str, content: Content) -> dict[str, object]:
+                       ids: list[str], unit: str, content: Content, optional: bool) -> dict[str, object]:
         """Send one chunk; the values to record on its row."""
         try:
-            replies = self.render(content.notice(), lang)
+            replies = self.render(content.notice(optional=optional), lang)
             await self.senders[channel].deliver_many(ids, replies, retry_key, unit)
         except DeliveryError as exc:
             if exc.retry and attempts < self.max_attempts:

@@ -95,14 +95,14 @@ async def send(session: AsyncSession, plan: Plan, *, actor: str, actor_employee_
     chunks = rows = 0
     people = [m for m in plan.members if not m.opted_out and m.reachable]
     if content.personalised:
-        told = [NoticeTo(m.employee_id, content.notice(person_of(m)), f"{batch_of(row.id)}:{m.employee_id}")
-                for m in people]
+        told = [NoticeTo(m.employee_id, content.notice(person_of(m), optional=plan.optional),
+                         f"{batch_of(row.id)}:{m.employee_id}") for m in people]
         rows = await notifier.notify(session, told, now=now, batch_id=batch_of(row.id), not_before=send_at)
     else:
         groups: dict[tuple[str, str], list[list[object]]] = defaultdict(list)
         outbox: list[OutboxRow] = []
         payloads: dict[str, list[dict[str, object]]] = {}
-        notice = content.notice()
+        notice = content.notice(optional=plan.optional)
         for m in people:
             for acc in m.reachable:
                 lang = "en" if acc.lang == "en" and content.text_en else "zh-TW"
