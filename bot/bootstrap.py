@@ -48,6 +48,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     checking that every notice kind a service declares has a render function (``MissingRenderer`` if not).
     """
     from bot.services.accounts import load_import_limits, load_policy
+    from bot.services.broadcasts import NOTICE_KINDS as BROADCAST_KINDS
     from bot.services.certificates import NOTICE_KINDS as CERT_NOTICE_KINDS
     from bot.services.classes import NOTICE_KINDS, Deps, load_enrollment_settings
     from bot.services.common import load_mapping
@@ -69,6 +70,7 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     load_import_limits(settings.data_dir)  # read again by the roster import, like the mappings
     require_renderers(NOTICE_KINDS, RENDERERS)
     require_renderers(CERT_NOTICE_KINDS, RENDERERS)
+    require_renderers(BROADCAST_KINDS, RENDERERS)
     notifier = Notifier(renderer(texts, catalog, rules))
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers, load_search_words(settings.data_dir)),
@@ -238,5 +240,36 @@ def build_worker(runtime: Runtime, channels: Sequence[Channel], *, metrics: Metr
     if not channels:
         return None
     options: dict[str, Any] = {} if poll_interval is None else {"poll_interval": poll_interval}
+    if account_ids is None:
+        options["batches"] = broadcast_deliverers(runtime, channels)
     return DeliveryWorker(runtime.sessions, runtime.clock, {channel.name: channel.sender for channel in channels},
                           metrics=metrics, account_ids=account_ids, **options)
+
+
+def broadcast_deliverers(runtime: Runtime, channels: Sequence[Channel]) -> list[Any]:
+    """The announcements' chunk deliverer over the channels whose sender can multicast (``deliver_many``)."""
+    from bot.services.broadcasts import ChunkDeliverer
+
+    senders = {c.name: c.sender for c in channels if hasattr(c.sender, "deliver_many")}
+    if not senders:
+        return []
+    return [ChunkDeliverer(runtime.sessions, runtime.clock, senders,  # type: ignore[arg-type]
+                           runtime.app.deps.notices.render)]
+
+
+@asynccontextmanager
+async def broadcast_insights(settings: Settings) -> AsyncIterator[Any]:
+    """LINE's quota and statistics for the broadcast commands (None when LINE is not configured)."""
+    if not settings.line_channel_access_token:
+        yield None
+        return
+    from bot.channels.line_client import LineClient
+    from bot.channels.line_insights import LineInsights
+
+    client = LineClient(settings.line_channel_access_token, settings.line_api_base_url)
+    insights = LineInsights(client)
+    try:
+        yield insights
+    finally:
+        await insights.close()
+        await client.close()

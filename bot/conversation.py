@@ -307,6 +307,7 @@ class Intent(StrEnum):
     CERTIFICATE = "certificate"
     BIND = "bind"
     SCHEDULE = "schedule"
+    ANNOUNCE = "announce"
     SMALLTALK = "smalltalk"
     CLARIFY = "clarify"
     OUT_OF_SCOPE = "out_of_scope"

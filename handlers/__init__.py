@@ -15,6 +15,7 @@ from bot.conversation import Intent
 from bot.routing import Feature, Route, RouteTable, Slots, build_table
 from handlers import (
     account,
+    broadcast,
     browse,
     certificate,
     certificate_claims,
@@ -26,6 +27,7 @@ from handlers import (
     hours,
     menu,
     my_enrollments,
+    optout,
     schedule,
     search,
     smalltalk,
@@ -46,6 +48,8 @@ FEATURES: tuple[Feature, ...] = (
     certificate.FEATURE,
     certificate_claims.FEATURE,
     certificate_review.FEATURE,
+    broadcast.FEATURE,
+    optout.FEATURE,
     smalltalk.FEATURE,
     clarify.FEATURE,
 )

@@ -1,12 +1,14 @@
 """A fake LINE Messaging API on 127.0.0.1 for tests and the benchmark.
 
-It answers what the bot calls (reply, push, multicast, loading animation, message content, rich menu),
+It answers what the bot calls (reply, push, multicast, loading animation, message content, rich menu,
+the monthly quota and its consumption, per-unit statistics),
 records every request, keeps LINE's rules that matter to the bot (a reply token works once; a push whose
 ``X-Line-Retry-Key`` was accepted before gets 409), and can be told to fail the next calls of an
 endpoint with given statuses (429/500 …), optionally *after* accepting them, as a timeout would look.
 
 Run alone (for the benchmark): ``python -m tests.line.fake_line --port 0`` prints ``PORT <n>`` and serves
-until killed; ``GET /__fake/replies`` returns ``{reply_token: monotonic arrival time}``.
+until killed; ``GET /__fake/replies`` returns ``{reply_token: monotonic arrival time}``, ``/__fake/multicast``
+what multicast calls delivered, ``/__fake/fail_rate/0.2`` makes a fifth of push and multicast calls fail.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 
 @dataclass
@@ -69,6 +74,20 @@ class FakeLine:
     _default_menu: str | None = None
     _changed: asyncio.Condition | None = None
     _runner: web.AppRunner | None = None
+    quota_limit: int | None = 3000
+    """The monthly quota ``GET /v2/bot/message/quota`` reports (None: ``none``, unlimited)."""
+    quota_used: int = 0
+    """Messages used this month; each accepted push or multicast adds its recipients × messages."""
+    unit_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    push_accepted: list[str] = field(default_factory=list)
+    """The ``to`` of every push with a retry key LINE accepted (answered or not)."""
+    multicast_calls: list[float] = field(default_factory=list)
+    """When each multicast call arrived (answered or failed)."""
+    fail_rate: float = 0.0
+    """Share of push and multicast calls answered 429 or 500 at random (half of them accepted all the same)."""
+    multicast_accepted: list[list[str]] = field(default_factory=list)
+    """The ``to`` of every multicast LINE accepted (answered or not): what users actually received."""
+    """Per custom aggregation unit: ``{"opens": n, "clicks": n}`` for the statistics endpoint."""
     on_reply: Callable[[str], None] | None = None
     """Called with each accepted reply token (the benchmark's closed-loop clients wait on it)."""
 
@@ -123,7 +142,11 @@ class FakeLine:
         if path.startswith("/__fake/"):
             return self._control(path)
         endpoint = _endpoint(path)
-        status, answer = self._answer(request.method, path, endpoint, body, request.headers)
+        if endpoint == "multicast":
+            self.multicast_calls.append(time.monotonic())
+        headers = CIMultiDict(request.headers)
+        headers["X-Fake-Url"] = str(request.rel_url)
+        status, answer = self._answer(request.method, path, endpoint, body, headers)
         if self.record:
             self.requests.append(Recorded(request.method, path, dict(request.headers), body, status))
         if self._changed is not None:
@@ -139,19 +162,47 @@ class FakeLine:
     def _control(self, path: str) -> web.Response:
         if path == "/__fake/replies":
             return web.json_response(self.reply_arrivals)
+        if path == "/__fake/multicast":
+            ids = [u for to in self.multicast_accepted for u in to]
+            return web.json_response({"accepted_calls": len(self.multicast_accepted), "recipients": len(ids),
+                                      "unique": len(set(ids)),
+                                      "calls": sum(1 for _ in self.multicast_calls)})
+        if path.startswith("/__fake/fail_rate/"):
+            self.fail_rate = float(path.rsplit("/", 1)[1])
+            return web.json_response({})
         if path == "/__fake/reset":
+            self.multicast_accepted.clear()
+            self.multicast_calls.clear()
             self.reply_arrivals.clear()
             self._used_tokens.clear()
             self.requests.clear()
             return web.json_response({})
         return web.json_response({"message": "unknown control"}, status=404)
 
+    def _random_failure(self, endpoint: str, body: bytes, headers: Any) -> tuple[int, Any] | None:
+        if not self.fail_rate or endpoint not in ("push", "multicast") or random.random() >= self.fail_rate:
+            return None
+        key = headers.get("X-Line-Retry-Key")
+        if key and key not in self._retry_keys and random.random() < 0.5:  # sent, but the answer is lost
+            self._retry_keys[key] = "accepted"
+            if endpoint == "multicast":
+                self.multicast_accepted.append(json.loads(body)["to"])
+            else:
+                self.push_accepted.append(json.loads(body)["to"])
+        status = random.choice((429, 500))
+        return status, {"message": f"injected {status}"}
+
     def _answer(self, method: str, path: str, endpoint: str, body: bytes,
                 headers: Any) -> tuple[int, Any]:
+        randomly = self._random_failure(endpoint, body, headers)
+        if randomly is not None:
+            return randomly
         failure = self._failures.get(endpoint)
         if failure is not None and failure.statuses:
             status = failure.statuses.pop(0)
-            if failure.accept_first and endpoint == "push" and headers.get("X-Line-Retry-Key"):
+            if failure.accept_first and endpoint in ("push", "multicast") and headers.get("X-Line-Retry-Key"):
+                if endpoint == "multicast" and headers["X-Line-Retry-Key"] not in self._retry_keys:
+                    self.multicast_accepted.append(json.loads(body)["to"])
                 self._retry_keys[headers["X-Line-Retry-Key"]] = "accepted"
             return status, {"message": f"injected {status}"}
         if endpoint == "reply":
@@ -164,15 +215,34 @@ class FakeLine:
             else:
                 self.reply_arrivals[token] = time.monotonic()
             return 200, self._sent(json.loads(body))
-        if endpoint == "push":
+        if endpoint in ("push", "multicast"):
             key = headers.get("X-Line-Retry-Key")
             if key is not None and key in self._retry_keys:
                 return 409, {"message": "The retry key is already accepted", "sentMessages": []}
             if key is not None:
                 self._retry_keys[key] = "accepted"
-            return 200, self._sent(json.loads(body))
-        if endpoint in ("multicast", "loading"):
-            return (202 if endpoint == "loading" else 200), {}
+            request = json.loads(body)
+            recipients = len(request["to"]) if endpoint == "multicast" else 1
+            if endpoint == "multicast":
+                self.multicast_accepted.append(request["to"])
+            elif key is not None:
+                self.push_accepted.append(request["to"])
+            self.quota_used += recipients * len(request.get("messages", []))
+            return 200, (self._sent(request) if endpoint == "push" else {})
+        if endpoint == "loading":
+            return 202, {}
+        if endpoint == "quota":
+            if self.quota_limit is None:
+                return 200, {"type": "none"}
+            return 200, {"type": "limited", "value": self.quota_limit}
+        if endpoint == "consumption":
+            return 200, {"totalUsage": self.quota_used}
+        if endpoint == "unit_stats":
+            unit = parse_qs(urlsplit(str(headers.get("X-Fake-Url", ""))).query).get("customAggregationUnit", [""])[0]
+            stats = self.unit_stats.get(unit, {})
+            return 200, {"overview": {"uniqueImpression": stats.get("opens"), "uniqueClick": stats.get("clicks")},
+                         "messages": [{"seq": 1, "uniqueImpression": stats.get("opens", 0)}],
+                         "clicks": [{"seq": 1, "url": "https://example.org", "uniqueClick": stats.get("clicks", 0)}]}
         if endpoint == "content":
             message_id = path.split("/")[-2]
             data = self.content.get(message_id)
@@ -235,6 +305,12 @@ def _endpoint(path: str) -> str:
         return "push"
     if path == "/v2/bot/message/multicast":
         return "multicast"
+    if path == "/v2/bot/message/quota":
+        return "quota"
+    if path == "/v2/bot/message/quota/consumption":
+        return "consumption"
+    if path == "/v2/bot/insight/message/event/aggregation":
+        return "unit_stats"
     if path == "/v2/bot/chat/loading/start":
         return "loading"
     if path.startswith("/v2/bot/message/") and path.endswith("/content"):

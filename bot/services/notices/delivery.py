@@ -28,7 +28,7 @@ import random
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -80,6 +80,14 @@ class ChannelSender(Protocol):
         ...
 
 
+class BatchDelivery(Protocol):
+    """Another kind of due work the worker runs on each round (the announcements' multicast chunks)."""
+
+    async def run_once(self) -> dict[str, int]:
+        """Deliver one batch; how many items ended in each state (empty when nothing was due)."""
+        ...
+
+
 def default_worker_id() -> str:
     """A worker id unique across hosts, processes and workers of one process."""
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -113,6 +121,8 @@ class DeliveryWorker:
     """Only rows for these accounts (the console chat delivers to its own user only)."""
     metrics: Metrics | None = None
     poll_interval: float = 1.0
+    batches: Sequence[BatchDelivery] = ()
+    """Other due work delivered on each round (multicast chunks), beside the outbox rows."""
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _stopping: bool = field(default=False, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -229,9 +239,13 @@ class DeliveryWorker:
 
     async def run_once(self) -> dict[str, int]:
         """Claim one batch and deliver it; returns how many rows ended in each state (``retry`` = pending)."""
+        summary: dict[str, int] = {}
+        for other in self.batches:
+            for key, value in (await other.run_once()).items():
+                summary[key] = summary.get(key, 0) + value
         ids = await self.claim()
         if not ids:
-            return {}
+            return summary
         rows = await self._load(ids)
         by_account: dict[int, list[_Claimed]] = defaultdict(list)
         for row in rows:
@@ -245,7 +259,6 @@ class DeliveryWorker:
                     results.append(await self._deliver(row))
 
         await asyncio.gather(*(one_recipient(q) for q in by_account.values()))
-        summary: dict[str, int] = {}
         for status in results:
             summary[status] = summary.get(status, 0) + 1
         return summary

@@ -1,0 +1,108 @@
+"""The announcement flow in chat, as dialog tables.
+
+An agency HR officer announces to their agency's people with a mandatory-hours gap, sees the count and the
+cost, confirms, and reads the report; employees are refused, a bad text is explained, 取消 stops the flow.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import insert, select
+
+from bot.bootstrap import Runtime
+from bot.channels.line_client import LineClient
+from bot.channels.line_sender import LineSender
+from bot.conversation import IncomingMessage
+from bot.db.models.broadcasts import Broadcast
+from bot.db.models.core import ChannelAccount, Employee
+from bot.metrics import Metrics
+from bot.services.broadcasts import ChunkDeliverer
+from bot.services.notices import DeliveryWorker
+from tests.dialog import Press, Say, all_text, run_dialog
+from tests.line.conftest import no_sleep
+from tests.line.fake_line import FakeLine
+
+HR_AGENCY = "桃園市政府人事處"
+
+
+async def bind_line(app: Runtime, numbers: list[str]) -> None:
+    now = app.clock.now()
+    async with app.sessions.begin() as s:
+        ids = dict((await s.execute(select(Employee.employee_no, Employee.id)
+                                    .where(Employee.employee_no.in_(numbers)))).all())
+        await s.execute(insert(ChannelAccount), [
+            {"channel": "line", "external_id": f"Ud{no}", "employee_id": ids[no], "lang": "zh-TW", "state_data": {},
+             "reachable": True, "created_at": now, "last_seen_at": now} for no in numbers])
+
+
+async def test_agency_hr_announces_to_their_mandatory_gap_and_reads_the_report(app: Runtime) -> None:
+    await bind_line(app, ["T0001", "T0002", "T0003"])  # T0003 is of another agency
+    await run_dialog(app, "T0005", [
+        Say("發布公告", intent="announce", shows=["要發布給哪些同仁"], buttons=["本機關全體", "必修時數未完成"],
+            hides=["全市同仁"]),
+        Press("必修時數未完成", intent="announce", shows=["請輸入公告內容", "{name}"]),
+        Say("數位思維新班開放報名，請把握必修時數", intent="announce",
+            shows=["發布前確認", f"agency:{HR_AGENCY},gap:mandatory", "LINE 訊息則數：2", HR_AGENCY],
+            buttons=["確認發布", "先不要"]),
+        Press("確認發布", intent="announce", shows=["已排入發送"]),
+    ])
+    async with app.sessions() as s:
+        broadcast = (await s.execute(select(Broadcast))).scalar_one()
+    assert broadcast.audience == f"agency:{HR_AGENCY},gap:mandatory" and broadcast.counts["cost"] == 2
+    fake = await FakeLine().start()
+    client = LineClient("t", fake.url)
+    try:
+        sender = LineSender(client, Metrics(), sleep=no_sleep)
+        chunks = ChunkDeliverer(app.sessions, app.clock, {"line": sender}, app.app.deps.notices.render)
+        await DeliveryWorker(app.sessions, app.clock, {"line": sender}, batches=[chunks],
+                             base_backoff=timedelta(0)).run_until_idle()
+    finally:
+        await client.close()
+        await fake.stop()
+    received = Counter(u for to in fake.multicast_accepted for u in to)
+    assert received == {"UdT0001": 1, "UdT0002": 1}
+    await run_dialog(app, "T0005", [
+        Say("公告紀錄", intent="announce", shows=[f"#{broadcast.id}", "已送達 2"]),
+    ])
+
+
+async def test_employees_and_stale_buttons_are_refused(app: Runtime) -> None:
+    await run_dialog(app, "T0001", [
+        Say("發布公告", intent="announce", shows=["人事人員的功能"]),
+        Say("公告紀錄", intent="announce", shows=["人事人員的功能"]),
+    ])
+    await run_dialog(app, "T0005", [
+        Say("發布公告", intent="announce"),
+        Press("本機關全體", intent="announce"),
+        Say("這裡有個 {nickname}", intent="announce", shows=["無法發送"]),
+        Say("取消", intent="announce", shows=["沒有發送"], hides=["發布前確認"]),
+    ])
+    async with app.sessions() as s:
+        assert (await s.execute(select(Broadcast))).first() is None
+
+
+async def test_an_employee_turns_optional_announcements_off_and_on(app: Runtime) -> None:
+    from bot.services.accounts import Scope
+    from bot.services.broadcasts import Content, make_plan, parse_audience
+    from handlers.optout import OptOut
+
+    render = app.app.deps.notices.render
+    [reply] = render(Content("講座分享").notice(optional=True), "zh-TW")
+    assert [c.action for c in reply.choices] == [OptOut(off=1)]
+    assert not render(Content("講座分享").notice(), "zh-TW")[0].choices  # a necessary one: no way to turn it off
+    await run_dialog(app, "T0001", [Say("你好")])
+    off = await app.dispatcher.handle(IncomingMessage.from_payload("console", "T0001", OptOut(off=1).pack()))
+    assert "不會再傳給您" in all_text(off.replies)
+
+    async def opted_out(optional: bool) -> int:
+        async with app.sessions() as s:
+            plan = await make_plan(s, parse_audience(f"agency:{HR_AGENCY}", app.rules), Content("hi"),
+                                   scope=Scope(city=True), rules=app.rules, today=app.clock.now().date(),
+                                   optional=optional)
+        return sum(1 for _, reason in plan.unreachable if reason == "opted_out")
+
+    assert await opted_out(True) == 1 and await opted_out(False) == 0
+    await app.dispatcher.handle(IncomingMessage.from_payload("console", "T0001", OptOut(off=0).pack()))
+    assert await opted_out(True) == 0
