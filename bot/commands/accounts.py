@@ -17,6 +17,7 @@ from bot.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    add_file_options,
     agency_known,
     cli_actor,
     employee_named,
@@ -24,6 +25,7 @@ from bot.commands.common import (
     err,
     output_exists,
     print_import,
+    sayer,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +53,8 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                 report = await import_roster(session, args.file, mapping=mapping, now=now,
                                              deactivate_missing=not args.partial, dry_run=args.dry_run,
                                              agency=args.agency, limits=limits,
-                                             allow_deactivate=args.allow_deactivate, journal=journal, actor=actor)
+                                             allow_deactivate=args.allow_deactivate, journal=journal, actor=actor,
+                                             sheet=args.sheet)
                 if report.ok and not args.dry_run:
                     batch = await journal.record(kind="roster", actor=actor, now=now, file=str(args.file),
                                                  digest=report.digest, counts=roster_counts(report))
@@ -67,7 +70,7 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                 await record(session, actor=actor, actor_employee_id=None, action="import.roster",
                              target=str(args.file)[-200:], allowed=False, now=now, detail=report.refused)
         return print_import(report, as_json=args.json, counts=roster_counts(report), dry_run=args.dry_run,
-                            extra=roster_json(report))
+                            extra=roster_json(report), say=sayer(app.texts, args.lang))
 
 
 def roster_counts(report: RosterReport) -> dict[str, int]:
@@ -227,8 +230,9 @@ async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
 def register(groups: CommandGroups) -> None:
     """Add this feature's commands to the shared groups."""
     p = groups.imports.add_parser("roster", help="import the staff roster (CSV): validate, upsert, deactivate missing")
-    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
     p.add_argument("--mapping", type=Path, metavar="MAP.yaml", help="header names of your file (see data/imports/)")
+    add_file_options(p)
     p.add_argument("--partial", action="store_true",
                    help="a partial list: add and update only, never mark anyone inactive")
     p.add_argument("--agency", metavar="X",

@@ -64,7 +64,8 @@ def test_imports_are_idempotent_and_all_or_nothing(tmp_path: Path, cli: Cli) -> 
 
     (tmp_path / "bad.csv").write_text(HOURS + "E2,性別平等,113/2/30,2,民主治理\r\n", encoding="utf-8")
     bad = cli(["import", "hours", "bad.csv"])
-    assert bad.returncode == 1 and "line 5" in bad.stderr and "nothing written" in bad.stderr
+    assert bad.returncode == 1 and "第 5 列：「上課日期」欄（C5）的「113/2/30」不是實際存在的日期" in bad.stderr
+    assert "沒有寫入任何資料" in bad.stderr
     assert db.execute("SELECT * FROM learning_records ORDER BY id").fetchall() == before
     db.close()
 
