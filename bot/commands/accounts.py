@@ -144,6 +144,10 @@ async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
 
+MAX_CODE_DAYS = 365
+"""The longest a binding code may stay valid (``--days``; ``data/accounts.yaml``'s ``valid_days`` has the same limit)."""
+
+
 async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     """Issue one-time binding codes to a CSV file (the only place their plain text ever exists)."""
     from bot.bootstrap import running_app
@@ -152,12 +156,15 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     if not args.agency and not args.employee and not args.all:
         err("abc-bot: say whose codes: --agency X, --employee N (repeatable) or --all")
         return EXIT_USAGE
+    if args.days is not None and not 1 <= args.days <= MAX_CODE_DAYS:  # -5 issued an expired code; 0 became 30
+        err(f"abc-bot: --days must be a whole number of days from 1 to {MAX_CODE_DAYS}, not {args.days}")
+        return EXIT_USAGE
     out: Path = args.out
     if output_exists(out) and not args.force:
         err(f"abc-bot: {out} exists; codes are secrets, so it is not overwritten (use --force)")
         return EXIT_REFUSED
     policy = load_policy(settings.data_dir)
-    if args.days:
+    if args.days is not None:
         policy = policy.model_copy(update={"valid_days": args.days})
     async with running_app(settings, demo=False) as app:
         try:
@@ -265,7 +272,7 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("--employee", action="append", metavar="N", help="this employee (repeatable)")
     p.add_argument("--all", action="store_true", help="every active employee")
     p.add_argument("--unbound-only", action="store_true", help="skip employees with a bound chat account")
-    p.add_argument("--days", type=int, help="days a code stays valid (default: data/accounts.yaml)")
+    p.add_argument("--days", type=int, help="days a code stays valid, 1-365 (default: data/accounts.yaml)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     p.add_argument("--force", action="store_true", help="overwrite FILE.csv")
     p.set_defaults(func=cmd_admin_codes, log="WARNING")

@@ -133,3 +133,7 @@ def test_admin_roles_and_codes(tmp_path: Path, cli: Cli) -> None:
     again = cli(["admin", "codes", "--employee", "T0001", "--out", "codes.csv"])
     assert again.returncode == 1 and "not overwritten" in again.stderr
     assert cli(["admin", "codes", "--employee", "X1", "--out", "x.csv"]).returncode == 1
+    for days in ("-5", "0", "366"):  # -5 issued an expired code and revoked the valid one; 0 became 30 silently
+        bad = cli(["admin", "codes", "--employee", "T0001", "--days", days, "--out", f"d{days}.csv"])
+        assert bad.returncode == 2 and "from 1 to 365" in bad.stderr and not (tmp_path / f"d{days}.csv").exists()
+
