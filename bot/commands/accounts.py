@@ -145,7 +145,7 @@ async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
 
 
 MAX_CODE_DAYS = 365
-"""The longest a binding code may stay valid (``--days``; ``data/accounts.yaml``'s ``valid_days`` has the same limit)."""
+"""The longest a binding code may stay valid (--days; valid_days in data/accounts.yaml has the same limit)."""
 
 
 async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:

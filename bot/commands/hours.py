@@ -190,9 +190,15 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
         if rules is None:
             return EXIT_USAGE
         async with app.sessions() as session:
-            if args.agency is not None and not await agency_known(session, args.agency):
+            from bot.commands.reports import report_scope
+
+            allowed, agency = await report_scope(session, by=args.by, agency=args.agency, action="report.hours",
+                                                 now=app.clock.now())
+            if not allowed:
                 return EXIT_REFUSED
-            report = await build_report(session, rules, today=taipei_today(app.clock), agency=args.agency,
+            if agency is not None and not await agency_known(session, agency):
+                return EXIT_REFUSED
+            report = await build_report(session, rules, today=taipei_today(app.clock), agency=agency,
                                         include_inactive=args.include_inactive)
         lang = args.lang
 
@@ -242,4 +248,5 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("--year", type=int, metavar="Y", help="ROC plan year (default: PLAN_YEAR)")
     p.add_argument("--include-inactive", action="store_true", help="also employees no longer on the roster")
     p.add_argument("--lang", choices=["zh-TW", "en"], default="zh-TW", help="column titles")
+    p.add_argument("--by", metavar="HR_EMPLOYEE_NO", help="the HR officer it is for: limited to what their role covers")
     p.set_defaults(func=cmd_report_hours, log="WARNING")

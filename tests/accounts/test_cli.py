@@ -100,7 +100,7 @@ def test_hours_json_and_report(tmp_path: Path, cli: Cli) -> None:
     from openpyxl import load_workbook
 
     rows = list(load_workbook(tmp_path / "r.xlsx", read_only=True)["同仁時數"].iter_rows(values_only=True))
-    assert [r[0] for r in rows[1:]] == ["E2", "E1"]               # E2 has nothing yet: furthest behind
+    assert [r[0] for r in rows[3:]] == ["E2", "E1"]               # E2 has nothing yet: furthest behind
     csv_report = cli(["report", "hours", "--agency", "桃園市政府工務局", "--format", "csv", "--out", "r.csv"])
     assert csv_report.returncode == 0 and (tmp_path / "r.agencies.csv").exists()
 
