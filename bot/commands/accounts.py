@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -174,17 +175,30 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
 
 
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A one-line progress bar on stderr (``label  [#####.....] 1200/30000``), for a terminal."""
+    import sys
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        print(f"\r{label}  [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
 async def _issue_codes_file(app: Runtime, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
     """Issue the codes and write the CSV in one transaction (an OSError while writing rolls it back)."""
+    import asyncio
     import csv
     import os
+    import sys
 
     from bot.clock import TAIPEI
     from bot.dates import format_roc
-    from bot.services.accounts import employees_for_codes, format_code, issue_codes
+    from bot.services.accounts import employees_for_codes, format_code, issue_codes, prepare_codes
     from bot.services.common import excel_safe
 
-    async with app.sessions.begin() as session:
+    async with app.sessions() as session:  # read only: no lock is held while the codes are hashed
         if args.agency and not await agency_known(session, args.agency):
             return EXIT_REFUSED
         numbers: list[str] | None = None
@@ -200,8 +214,16 @@ async def _issue_codes_file(app: Runtime, args: argparse.Namespace, policy: Bind
             if missing:
                 err(f"abc-bot: not on the roster (or inactive): {', '.join(missing)}; no codes issued")
                 return EXIT_REFUSED
+        session.expunge_all()
+    bar = progress_bar("hashing codes") if sys.stderr.isatty() else None
+    prepared = await asyncio.to_thread(prepare_codes, len(employees), policy, workers=os.cpu_count() or 1,
+                                       progress=bar)
+    if bar is not None:
+        print(file=sys.stderr)
+    async with app.sessions.begin() as session:  # only writes: about a second for 30,000 codes on SQLite
         now = app.clock.now()
-        issued = await issue_codes(session, employees, policy=policy, now=now, batch=f"{now:%Y%m%dT%H%M%S}")
+        issued = await issue_codes(session, employees, policy=policy, now=now, batch=f"{now:%Y%m%dT%H%M%S}",
+                                   prepared=prepared)
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(fd, 0o600)  # --force over an existing file: the secrets are private all the same
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
