@@ -23,6 +23,11 @@ from bot.commands.common import add_file_options, batch_note, cli_actor, sayer, 
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.bootstrap import Runtime
+    from bot.db.models.classes import TrainingClass
+    from bot.db.models.core import Employee
     from bot.services.classes import ClassImportReport
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_FILE = 0, 1, 2
@@ -212,6 +217,8 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
             people = await employees_by_number(session, numbers)
             missing = [n for n in numbers if n not in people]
             cls = await find_class(session, args.class_ref)
+            if args.by and await _out_of_scope(session, app, people, numbers, cls, lang):
+                return EXIT_REFUSED
             if cls is None or missing:
                 what = f"class {args.class_ref}" if cls is None else f"employee {missing[0]}"
                 print(f"abc-bot: no such {what}")
@@ -233,6 +240,34 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
         print(f"substitute: {replacement.employee_no} {replacement.name} takes {leaving.employee_no} "
               f"{leaving.name}'s seat in {cls.code}; {who}")
         return EXIT_OK
+
+
+async def _out_of_scope(session: AsyncSession, app: Runtime, people: dict[str, Employee], numbers: list[str],
+                        cls: TrainingClass | None, lang: str) -> bool:
+    """With ``--by``: the officer's scope is checked before anything is looked up for them (audited).
+
+    An unknown class or number and someone of another agency get the chat's one sentence, which names only
+    the officer's own agencies: the command tells nobody whether a number exists or where its holder works.
+    """
+    from bot.services.accounts import record, scope_of
+    from bot.services.classes import SUB_ACTION
+
+    actor = people.get(numbers[2])
+    scope = await scope_of(session, actor)
+    if not scope.is_hr:
+        print(app.texts.get("classes.sub.not_hr", lang))
+    elif cls is None or any(n not in people or not scope.covers(people[n].agency) for n in numbers[:2]):
+        print(app.texts.get("classes.sub.unreachable", lang, agencies="、".join(sorted(scope.agencies)) or "—"))
+    else:
+        return False
+    await record(session, actor=f"cli:{numbers[2]}", actor_employee_id=actor.id if actor else None, action=SUB_ACTION,
+                 target=f"{args_target(cls, numbers)}", allowed=False, now=app.clock.now(), detail="out of scope")
+    return True
+
+
+def args_target(cls: TrainingClass | None, numbers: list[str]) -> str:
+    """The audit's target of a substitution: ``CLASS A>B`` (``?`` for a class that was not found)."""
+    return f"{cls.code if cls else '?'} {numbers[0]}>{numbers[1]}"
 
 
 async def cmd_report_class(args: argparse.Namespace, settings: Settings) -> int:
