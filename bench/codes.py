@@ -6,7 +6,7 @@ outside any transaction, on every core) and the write transaction (revoke the ol
 ones): how long SQLite's write lock is held, which is what a chat started meanwhile waits for.
 
 Usage: .venv/bin/python bench/codes.py [--rows N]
-Target: ≤ 60 s in all, the write transaction ≤ 2 s.
+Target: ≤ 60 s in all, each write transaction ≤ 2 s.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select
 
 from bench.scratch import machine, options, scratch_sqlite
+from bot.commands.accounts import CODES_PER_TRANSACTION
 from bot.config import DEFAULT_DATA_DIR
 from bot.db.engine import create_engine, session_factory
 from bot.db.models.core import Employee
@@ -48,15 +49,20 @@ async def measure(url: str, n: int) -> None:
         started, cpu = time.perf_counter(), time.process_time()
         prepared = prepare_codes(n, policy, workers=cores)
         hashing, hash_cpu = time.perf_counter() - started, time.process_time() - cpu
-        started = time.perf_counter()
-        async with sessions.begin() as s:
-            await issue_codes(s, people, policy=policy, now=NOW, batch="bench", prepared=prepared)
-        writing = time.perf_counter() - started
+        holds: list[float] = []
+        for start in range(0, n, CODES_PER_TRANSACTION):  # as `admin codes` writes them
+            began = time.perf_counter()
+            async with sessions.begin() as s:
+                await issue_codes(s, people[start:start + CODES_PER_TRANSACTION], policy=policy, now=NOW,
+                                  batch="bench", prepared=prepared[start:start + CODES_PER_TRANSACTION])
+            holds.append(time.perf_counter() - began)
+        writing = sum(holds)
         total = hashing + writing
         print(f"  scrypt 2^{policy.scrypt_log2_n}: hashing {n:,} codes on {cores} core(s) {hashing:6.1f} s "
-              f"({hash_cpu / n * 1000:.2f} ms CPU each)")
-        print(f"  write transaction (SQLite write lock held) {writing:6.2f} s")
-        print(f"  total {total:6.1f} s  {'OK' if total <= 60 and writing <= 2 else 'OVER the target'}")
+              f"({hash_cpu / n * 1000:.2f} ms CPU each; {hash_cpu / cores:.1f} s on {cores} idle cores)")
+        print(f"  {len(holds)} write transactions of {CODES_PER_TRANSACTION:,}: {writing:6.2f} s in all, the write "
+              f"lock held {max(holds):.2f} s at most")
+        print(f"  total {total:6.1f} s  {'OK' if total <= 60 and max(holds) <= 2 else 'OVER the target'}")
     finally:
         await engine.dispose()
 
