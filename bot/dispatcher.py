@@ -34,6 +34,7 @@ from bot.db.channel_accounts import get_or_create_account, lang_of
 from bot.db.engine import once_more_if_dropped, transaction
 from bot.db.events import DuplicateEvent, record_event
 from bot.intents import IntentRecognizer
+from bot.logsafe import log_failure
 from bot.navigation import Navigation, may_keep
 from bot.routing import Route, RouteTable
 from bot.texts import MessageCatalog
@@ -86,8 +87,8 @@ class Dispatcher:
         except DuplicateEvent:
             log.info("duplicate event channel=%s kind=%s", msg.channel, msg.kind)
             return Outcome([], Intent.UNKNOWN, duplicate=True)
-        except Exception:
-            log.exception("handler failed channel=%s kind=%s", msg.channel, msg.kind)
+        except Exception as exc:  # the error's text may quote personal data (a database error quotes values)
+            log_failure(log, "handler failed channel=%s kind=%s", exc, msg.channel, msg.kind)
             lang = await self._lang_of(msg)
             return Outcome([Reply.plain(self.texts.get("error.internal", lang))], Intent.UNKNOWN)
         log.debug("handled channel=%s kind=%s intent=%s ms=%.1f", msg.channel, msg.kind, outcome.intent,

@@ -49,18 +49,22 @@ SHUTDOWN_GRACE = 20.0
 PROCESSED_EVENTS_KEPT = timedelta(days=7)
 PRUNE_EVERY = 3600.0
 OWN_PATHS = ("/healthz", "/metrics")
+HEADER_TIMEOUT = 15.0
+"""Seconds a connection may stay without a complete request (headers) before it is closed."""
 
 
 class WebServer:
     """The aiohttp application with its channels and background work."""
 
     def __init__(self, app: Runtime, metrics: Metrics, *, channels: Sequence[Channel] = (),
-                 worker: DeliveryWorker | None = None, grace: float = SHUTDOWN_GRACE) -> None:
+                 worker: DeliveryWorker | None = None, grace: float = SHUTDOWN_GRACE,
+                 header_timeout: float = HEADER_TIMEOUT) -> None:
         self.app = app
         self.metrics = metrics
         self.channels = tuple(channels)
         self.worker = worker
         self.grace = grace
+        self.header_timeout = header_timeout
         self.closing = False
         self.port = 0
         self._routes = [route for channel in self.channels for route in channel.routes()]
@@ -131,7 +135,13 @@ class WebServer:
         """Start the channels, then listen on ``host:port`` (0 = any free port; the chosen one is in :attr:`port`)."""
         for channel in self.channels:
             await channel.start()
-        self._runner = web.AppRunner(self.application(), handle_signals=False, access_log=None)
+        from bot.logsafe import ShortHttpErrors, install
+
+        install("aiohttp.server", ShortHttpErrors())  # malformed HTTP: one short line, never a traceback
+        # keepalive_timeout also bounds how long a connection may take to send a request's headers (aiohttp
+        # closes a connection still waiting for a whole request then): a byte-at-a-time client is cut off.
+        self._runner = web.AppRunner(self.application(), handle_signals=False, access_log=None,
+                                     keepalive_timeout=self.header_timeout)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_port=reuse_port or None)
         await site.start()

@@ -34,7 +34,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+import aiohttp.http_exceptions
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from linebot.v3 import WebhookParser
 from linebot.v3.models.events import UnknownEvent  # what the parser returns for what it cannot read
 from linebot.v3.webhooks import (
@@ -50,6 +53,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.channels.base import DEFAULT_MAX_BODY, Route, shutting_down
+from bot.channels.line_checks import MAX_POSTBACK, event_problem, reply_token, safe_text
 from bot.channels.line_client import API_ERRORS, LineClient, status_of
 from bot.channels.line_render import render
 from bot.channels.line_sender import LineSender
@@ -57,6 +61,7 @@ from bot.channels.queues import UserQueues
 from bot.conversation import MAX_IMAGE_BYTES, IncomingMessage, MessageKind
 from bot.db.engine import is_sqlite
 from bot.db.events import EventLedger
+from bot.logsafe import SafeRecords, install
 
 FILE_SUFFIXES = frozenset({"jpg", "jpeg", "png", "webp", "heic", "heif", "pdf"})
 """File names a LINE file message may have to be fetched as a certificate photo (the bytes decide after)."""
@@ -73,6 +78,10 @@ MAX_BODY_BYTES = DEFAULT_MAX_BODY
 """The largest webhook body accepted (1 MiB; LINE's own are far smaller); larger ones are answered 413."""
 LOADING_AFTER = 1.0
 """Seconds of handling after which the user sees LINE's loading animation."""
+BODY_TIMEOUT = 10.0
+"""Seconds a webhook body may take to arrive (LINE sends it at once); a slower one is answered 408."""
+SDK_LOGGER = "linebot"
+"""The SDK's logger: it logs ``Unknown event type. type=<raw>`` (CR/LF and megabytes included) without a filter."""
 
 
 def signature_of(body: bytes, secret: str) -> str:
@@ -119,17 +128,20 @@ class LineChannel:
 
     def __init__(self, app: Runtime, metrics: Metrics, *, secret: str, client: LineClient,
                  sender: LineSender | None = None, concurrency: int = 32, max_image_bytes: int = MAX_IMAGE_BYTES,
-                 loading_after: float = LOADING_AFTER, max_body: int = MAX_BODY_BYTES) -> None:
+                 loading_after: float = LOADING_AFTER, max_body: int = MAX_BODY_BYTES,
+                 body_timeout: float = BODY_TIMEOUT) -> None:
         self.app = app
         self.metrics = metrics
         self.secret = secret
         self.client = client
         self._sender = sender or LineSender(client, metrics)
         self.parser = WebhookParser(secret, skip_signature_verification=lambda: True)  # checked before
+        install(SDK_LOGGER, SafeRecords())
         self.queues = UserQueues(concurrency=concurrency, label="LINE")
         self.max_image_bytes = max_image_bytes
         self.loading_after = loading_after
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.closing = False
         """Set when the channel begins to stop: webhook requests are then answered 503 (LINE redelivers)."""
         self._loading_tasks: set[asyncio.Task[None]] = set()
@@ -188,9 +200,15 @@ class LineChannel:
         if request.content_length is not None and request.content_length > self.max_body:
             return self._reject(413, "too_large")
         try:
-            body = await request.read()
+            async with asyncio.timeout(self.body_timeout):
+                body = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._reject(413, "too_large")
+        except TimeoutError:
+            return self._reject(408, "body_timeout")
+        except (RequestPayloadError, aiohttp.ClientError, aiohttp.http_exceptions.HttpProcessingError,
+                ConnectionError, ValueError):
+            return self._reject(400, "unreadable")  # a damaged Content-Encoding, a connection reset mid-body
         if len(body) > self.max_body:  # a chunked body under the server's cap but over this one's
             return self._reject(413, "too_large")
         if self.closing:  # the stop began while the body was arriving: its events would be queued too late
@@ -253,6 +271,11 @@ class LineChannel:
                 log.info("LINE event not from a one-to-one chat ignored type=%s", kind)
                 self.metrics.events_handled.inc(kind, "ignored")
                 continue
+            problem = event_problem(event)
+            if problem is not None:  # before it is claimed or stored: one bad event never affects another
+                log.warning("LINE event malformed; acknowledged and dropped type=%s field=%s", kind, problem)
+                self.metrics.events_handled.inc(kind, "malformed")
+                continue
             self.metrics.events_received.inc(kind)
             item = _Event(event, now)
             await self.queues.submit(source.user_id, lambda item=item: self.handle_event(item))  # type: ignore[misc]
@@ -265,14 +288,14 @@ class LineChannel:
         if isinstance(event, MessageEvent):
             content = event.message
             if isinstance(content, TextMessageContent):
-                return IncomingMessage.from_text(CHANNEL, user_id, content.text or "")
+                return IncomingMessage.from_text(CHANNEL, user_id, safe_text(content.text))
             if isinstance(content, ImageMessageContent):
                 return await self._image(content, user_id)
             if isinstance(content, FileMessageContent):
                 return await self._file(content, user_id)
             return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.OTHER)
         if isinstance(event, PostbackEvent):
-            return IncomingMessage.from_payload(CHANNEL, user_id, event.postback.data or "")
+            return IncomingMessage.from_payload(CHANNEL, user_id, safe_text(event.postback.data, MAX_POSTBACK))
         if isinstance(event, FollowEvent):
             return IncomingMessage(channel=CHANNEL, user_id=user_id, kind=MessageKind.FOLLOW)
         if isinstance(event, UnfollowEvent):
@@ -340,7 +363,7 @@ class LineChannel:
         if outcome.replies:
             messages = render(outcome.replies)
             try:
-                await self.sender.answer(user_id, getattr(event, "reply_token", None), item.received_at, messages)
+                await self.sender.answer(user_id, reply_token(event), item.received_at, messages)
             except Exception as exc:
                 self.metrics.events_handled.inc(kind, "send_failed")
                 log.warning("LINE answer not delivered type=%s error=%s status=%s", kind, type(exc).__name__,

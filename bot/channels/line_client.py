@@ -81,6 +81,8 @@ class LineClient:
         The SDK's ``get_message_content`` reads the whole body before returning and its streaming
         variant is broken in 3.27, so this GET goes through the same session, host and token itself.
         """
+        if not message_id.isascii() or not message_id.isdigit():  # checked at intake too: never another endpoint
+            raise ApiException(status=400, reason="not a message id")
         url = f"{self.base_url or DATA_API}/v2/bot/message/{message_id}/content"
         async with self.session.get(url, headers=self._auth, timeout=aiohttp.ClientTimeout(total=30)) as resp:
             if resp.status >= 300:

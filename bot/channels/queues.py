@@ -14,6 +14,8 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from bot.logsafe import log_failure
+
 log = logging.getLogger(__name__)
 
 Job = Callable[[], Awaitable[None]]
@@ -58,8 +60,8 @@ class UserQueues:
                         await job()
                 except asyncio.CancelledError:
                     raise
-                except Exception:
-                    log.exception("%s event job failed", self.label)
+                except Exception as exc:  # its text may quote what the user sent
+                    log_failure(log, "%s event job failed", exc, self.label)
                 finally:
                     queue.popleft()
                     self.pending -= 1

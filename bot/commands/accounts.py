@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,7 @@ from bot.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    add_file_options,
     agency_known,
     cli_actor,
     employee_named,
@@ -24,12 +27,14 @@ from bot.commands.common import (
     err,
     output_exists,
     print_import,
+    sayer,
 )
 
 if TYPE_CHECKING:
 
     from bot.bootstrap import Runtime
     from bot.config import Settings
+    from bot.db.models.core import Employee
     from bot.services.accounts import BindingPolicy, RosterReport
 
 
@@ -51,7 +56,8 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                 report = await import_roster(session, args.file, mapping=mapping, now=now,
                                              deactivate_missing=not args.partial, dry_run=args.dry_run,
                                              agency=args.agency, limits=limits,
-                                             allow_deactivate=args.allow_deactivate, journal=journal, actor=actor)
+                                             allow_deactivate=args.allow_deactivate, journal=journal, actor=actor,
+                                             sheet=args.sheet)
                 if report.ok and not args.dry_run:
                     batch = await journal.record(kind="roster", actor=actor, now=now, file=str(args.file),
                                                  digest=report.digest, counts=roster_counts(report))
@@ -67,7 +73,7 @@ async def cmd_import_roster(args: argparse.Namespace, settings: Settings) -> int
                 await record(session, actor=actor, actor_employee_id=None, action="import.roster",
                              target=str(args.file)[-200:], allowed=False, now=now, detail=report.refused)
         return print_import(report, as_json=args.json, counts=roster_counts(report), dry_run=args.dry_run,
-                            extra=roster_json(report))
+                            extra=roster_json(report), say=sayer(app.texts, args.lang))
 
 
 def roster_counts(report: RosterReport) -> dict[str, int]:
@@ -141,6 +147,10 @@ async def cmd_admin_roles(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
 
+MAX_CODE_DAYS = 365
+"""The longest a binding code may stay valid (--days; valid_days in data/accounts.yaml has the same limit)."""
+
+
 async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     """Issue one-time binding codes to a CSV file (the only place their plain text ever exists)."""
     from bot.bootstrap import running_app
@@ -149,12 +159,15 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
     if not args.agency and not args.employee and not args.all:
         err("abc-bot: say whose codes: --agency X, --employee N (repeatable) or --all")
         return EXIT_USAGE
+    if args.days is not None and not 1 <= args.days <= MAX_CODE_DAYS:  # -5 issued an expired code; 0 became 30
+        err(f"abc-bot: --days must be a whole number of days from 1 to {MAX_CODE_DAYS}, not {args.days}")
+        return EXIT_USAGE
     out: Path = args.out
     if output_exists(out) and not args.force:
         err(f"abc-bot: {out} exists; codes are secrets, so it is not overwritten (use --force)")
         return EXIT_REFUSED
     policy = load_policy(settings.data_dir)
-    if args.days:
+    if args.days is not None:
         policy = policy.model_copy(update={"valid_days": args.days})
     async with running_app(settings, demo=False) as app:
         try:
@@ -164,17 +177,52 @@ async def cmd_admin_codes(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
 
 
-async def _issue_codes_file(app: Runtime, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
-    """Issue the codes and write the CSV in one transaction (an OSError while writing rolls it back)."""
+CODES_PER_TRANSACTION = 2000
+"""Codes written per transaction (SQLite's write lock: ~0.2 s each on an idle machine)."""
+
+
+def _codes_file(out: Path, employees: list[Employee], prepared: list[tuple[str, str]], expires: datetime,
+                policy: BindingPolicy) -> None:
+    """Write the codes file (mode 0600: it holds secrets), one row per employee."""
     import csv
     import os
 
     from bot.clock import TAIPEI
     from bot.dates import format_roc
-    from bot.services.accounts import employees_for_codes, format_code, issue_codes
+    from bot.services.accounts import format_code
     from bot.services.common import excel_safe
 
-    async with app.sessions.begin() as session:
+    day = expires.astimezone(TAIPEI).date()
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # --force over an existing file: the secrets are private all the same
+    with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["employee_no", "name", "agency", "unit", "code", "expires_on", "expires_roc"])
+        for employee, (code, _hashed) in zip(employees, prepared, strict=True):
+            writer.writerow([employee.employee_no, excel_safe(employee.name), excel_safe(employee.agency),
+                             excel_safe(employee.unit), format_code(code, policy), day.isoformat(), format_roc(day)])
+
+
+def progress_bar(label: str) -> Callable[[int, int], None]:
+    """A one-line progress bar on stderr (``label  [#####.....] 1200/30000``), for a terminal."""
+    import sys
+
+    def show(done: int, total: int) -> None:
+        filled = 30 * done // max(total, 1)
+        print(f"\r{label}  [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+async def _issue_codes_file(app: Runtime, args: argparse.Namespace, policy: BindingPolicy, out: Path) -> int:
+    """Issue the codes and write the CSV in one transaction (an OSError while writing rolls it back)."""
+    import asyncio
+    import os
+    import sys
+
+    from bot.services.accounts import employees_for_codes, issue_codes, prepare_codes
+
+    async with app.sessions() as session:  # read only: no lock is held while the codes are hashed
         if args.agency and not await agency_known(session, args.agency):
             return EXIT_REFUSED
         numbers: list[str] | None = None
@@ -190,19 +238,29 @@ async def _issue_codes_file(app: Runtime, args: argparse.Namespace, policy: Bind
             if missing:
                 err(f"abc-bot: not on the roster (or inactive): {', '.join(missing)}; no codes issued")
                 return EXIT_REFUSED
-        now = app.clock.now()
-        issued = await issue_codes(session, employees, policy=policy, now=now, batch=f"{now:%Y%m%dT%H%M%S}")
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # --force over an existing file: the secrets are private all the same
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["employee_no", "name", "agency", "unit", "code", "expires_on", "expires_roc"])
-            for item in issued:
-                day = item.expires_at.astimezone(TAIPEI).date()
-                writer.writerow([item.employee.employee_no, excel_safe(item.employee.name),
-                                 excel_safe(item.employee.agency), excel_safe(item.employee.unit),
-                                 format_code(item.code, policy), day.isoformat(), format_roc(day)])
-    print(f"{len(issued)} code(s) written to {out} (valid {policy.valid_days} days; older unused codes "
+        session.expunge_all()
+    bar = progress_bar("hashing codes") if sys.stderr.isatty() else None
+    prepared = await asyncio.to_thread(prepare_codes, len(employees), policy, workers=os.cpu_count() or 1,
+                                       progress=bar)
+    if bar is not None:
+        print(file=sys.stderr)
+    now = app.clock.now()
+    expires = now + timedelta(days=policy.valid_days)
+    _codes_file(out, employees, prepared, expires, policy)  # first: a file that cannot be written issues nothing
+    done = 0
+    try:  # short transactions: a chat waits for one batch at most, never for the whole city
+        for start in range(0, len(employees), CODES_PER_TRANSACTION):
+            async with app.sessions.begin() as session:
+                await issue_codes(session, employees[start:start + CODES_PER_TRANSACTION], policy=policy, now=now,
+                                  batch=f"{now:%Y%m%dT%H%M%S}",
+                                  prepared=prepared[start:start + CODES_PER_TRANSACTION])
+            done = min(start + CODES_PER_TRANSACTION, len(employees))
+    except Exception as exc:
+        _codes_file(out, employees[:done], prepared[:done], expires, policy)  # only the codes that work
+        err(f"abc-bot: the database failed after {done} of {len(employees)} codes ({type(exc).__name__}); {out} "
+            f"lists those {done}, which work; issue the others again (e.g. with --unbound-only)")
+        return EXIT_REFUSED
+    print(f"{len(employees)} code(s) written to {out} (valid {policy.valid_days} days; older unused codes "
           "of these employees no longer work)")
     return EXIT_OK
 
@@ -227,8 +285,9 @@ async def cmd_admin_unbind(args: argparse.Namespace, settings: Settings) -> int:
 def register(groups: CommandGroups) -> None:
     """Add this feature's commands to the shared groups."""
     p = groups.imports.add_parser("roster", help="import the staff roster (CSV): validate, upsert, deactivate missing")
-    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
     p.add_argument("--mapping", type=Path, metavar="MAP.yaml", help="header names of your file (see data/imports/)")
+    add_file_options(p)
     p.add_argument("--partial", action="store_true",
                    help="a partial list: add and update only, never mark anyone inactive")
     p.add_argument("--agency", metavar="X",
@@ -261,7 +320,7 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("--employee", action="append", metavar="N", help="this employee (repeatable)")
     p.add_argument("--all", action="store_true", help="every active employee")
     p.add_argument("--unbound-only", action="store_true", help="skip employees with a bound chat account")
-    p.add_argument("--days", type=int, help="days a code stays valid (default: data/accounts.yaml)")
+    p.add_argument("--days", type=int, help="days a code stays valid, 1-365 (default: data/accounts.yaml)")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.csv")
     p.add_argument("--force", action="store_true", help="overwrite FILE.csv")
     p.set_defaults(func=cmd_admin_codes, log="WARNING")

@@ -19,14 +19,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.commands import CommandGroups
-from bot.commands.common import batch_note, cli_actor
+from bot.commands.common import add_file_options, batch_note, cli_actor, sayer, skipped_text
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.bootstrap import Runtime
+    from bot.db.models.classes import TrainingClass
+    from bot.db.models.core import Employee
     from bot.services.classes import ClassImportReport
 
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_FILE = 0, 1, 2
-_LINE = re.compile(r"\bline (\d+)\b")
+_LINE = re.compile(r"\b(?:line|row) (\d+)\b|第 (\d+) 列")
 
 
 def register(groups: CommandGroups) -> None:
@@ -35,11 +40,13 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
     p.add_argument("--mapping", type=Path, help="a CSV column mapping (default data/imports/classes.yaml)")
+    p.add_argument("--sheet", metavar="NAME_OR_N", help="of an .xlsx workbook: the sheet to read (default: the first)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_import_classes, log="WARNING")
 
     p = groups.imports.add_parser("attendance", help="record attendance of classes and the hours it earns")
-    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
+    add_file_options(p, skip_unknown=True)
     p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
     p.add_argument("--mapping", type=Path, help="a CSV column mapping (default data/imports/attendance.yaml)")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -80,7 +87,7 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
         now = app.clock.now()
         try:
             spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
-                                     mapping=args.mapping, data_dir=settings.data_dir)
+                                     mapping=args.mapping, data_dir=settings.data_dir, sheet=args.sheet)
             plan_settings = load_enrollment_settings(settings.data_dir, spec.plan_year)
             async with app.sessions.begin() as session:
                 journal = Journal(session)
@@ -129,8 +136,8 @@ def _not_imported(args: argparse.Namespace, exc: Exception) -> int:
         raise exc
     lines = [line for line in str(exc).splitlines() if line.strip()]
     print(json.dumps({"file": str(args.file), "written": False, "batch": None, "rejected": [
-        {"line": int(m.group(1)) if (m := _LINE.search(line)) else None, "reason": line} for line in lines]},
-        ensure_ascii=False))
+        {"line": int(m.group(1) or m.group(2)) if (m := _LINE.search(line)) else None, "reason": line}
+        for line in lines]}, ensure_ascii=False))
     return EXIT_BAD_FILE
 
 
@@ -145,13 +152,16 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
     async with running_app(settings) as app:
         now = app.clock.now()
         try:
-            lines, problems = read_attendance_rows(args.file, args.mapping, data_dir=settings.data_dir)
+            say = sayer(app.texts, args.lang)
+            lines, problems = read_attendance_rows(args.file, args.mapping, data_dir=settings.data_dir,
+                                                   sheet=args.sheet, say=say)
             async with app.sessions.begin() as session:
                 journal = Journal(session)
                 report = await import_attendance(session, lines, rules=app.rules, catalog=app.catalog,
                                                  settings=app.app.enrollment, now=now,
                                                  batch=_batch("attendance", now), source=str(args.file),
-                                                 problems=problems, journal=journal)
+                                                 problems=problems, journal=journal,
+                                                 skip_unknown=args.skip_unknown, say=say)
                 if args.dry_run:
                     raise _DryRun
                 counts = {"rows": report.rows, "attended": report.attended, "absent": report.absent,
@@ -169,8 +179,12 @@ async def cmd_import_attendance(args: argparse.Namespace, settings: Settings) ->
                           "batch": report.batch_id, "rows": report.rows, "attended": report.attended,
                           "credited": report.credited, "forfeited": report.forfeited, "absent": report.absent,
                           "records": {"created": report.records_created, "updated": report.records_updated,
-                                      "removed": report.records_removed}, "rejected": []}, ensure_ascii=False))
+                                      "removed": report.records_removed}, "rejected": [],
+                          "skipped": [{"line": n, "employee_no": no} for n, no in report.skipped]},
+                         ensure_ascii=False))
         return EXIT_OK
+    if report.skipped:
+        print(skipped_text(report.skipped, say), file=sys.stderr)
     records = (f"{report.records_created} created, {report.records_updated} updated, "
                f"{report.records_removed} removed")
     if args.dry_run:
@@ -203,6 +217,8 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
             people = await employees_by_number(session, numbers)
             missing = [n for n in numbers if n not in people]
             cls = await find_class(session, args.class_ref)
+            if args.by and await _out_of_scope(session, app, people, numbers, cls, lang):
+                return EXIT_REFUSED
             if cls is None or missing:
                 what = f"class {args.class_ref}" if cls is None else f"employee {missing[0]}"
                 print(f"abc-bot: no such {what}")
@@ -224,6 +240,34 @@ async def cmd_substitute(args: argparse.Namespace, settings: Settings) -> int:
         print(f"substitute: {replacement.employee_no} {replacement.name} takes {leaving.employee_no} "
               f"{leaving.name}'s seat in {cls.code}; {who}")
         return EXIT_OK
+
+
+async def _out_of_scope(session: AsyncSession, app: Runtime, people: dict[str, Employee], numbers: list[str],
+                        cls: TrainingClass | None, lang: str) -> bool:
+    """With ``--by``: the officer's scope is checked before anything is looked up for them (audited).
+
+    An unknown class or number and someone of another agency get the chat's one sentence, which names only
+    the officer's own agencies: the command tells nobody whether a number exists or where its holder works.
+    """
+    from bot.services.accounts import record, scope_of
+    from bot.services.classes import SUB_ACTION
+
+    actor = people.get(numbers[2])
+    scope = await scope_of(session, actor)
+    if not scope.is_hr:
+        print(app.texts.get("classes.sub.not_hr", lang))
+    elif cls is None or any(n not in people or not scope.covers(people[n].agency) for n in numbers[:2]):
+        print(app.texts.get("classes.sub.unreachable", lang, agencies="、".join(sorted(scope.agencies)) or "—"))
+    else:
+        return False
+    await record(session, actor=f"cli:{numbers[2]}", actor_employee_id=actor.id if actor else None, action=SUB_ACTION,
+                 target=f"{args_target(cls, numbers)}", allowed=False, now=app.clock.now(), detail="out of scope")
+    return True
+
+
+def args_target(cls: TrainingClass | None, numbers: list[str]) -> str:
+    """The audit's target of a substitution: ``CLASS A>B`` (``?`` for a class that was not found)."""
+    return f"{cls.code if cls else '?'} {numbers[0]}>{numbers[1]}"
 
 
 async def cmd_report_class(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,6 +6,7 @@ year without rules, a report format that contradicts its file name) or a bad dat
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -17,7 +18,8 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.db.models.core import Employee
     from bot.services.catalog import RulesFile
-    from bot.services.common import ImportReport
+    from bot.services.common import ImportReport, Say
+    from bot.texts import MessageCatalog
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 
@@ -73,27 +75,66 @@ def batch_note(batch_id: int | None) -> str:
     return f" (batch {batch_id}; to undo it: abc-bot import undo {batch_id})"
 
 
+def add_file_options(p: argparse.ArgumentParser, *, skip_unknown: bool = False) -> None:
+    """Options of every HR file import: ``--sheet``, ``--lang`` (``--skip-unknown`` where rows name employees)."""
+    p.add_argument("--sheet", metavar="NAME_OR_N", help="of an .xlsx workbook: the sheet to read (default: the first)")
+    p.add_argument("--lang", choices=["zh-TW", "en"], default="zh-TW", help="language of the problems found")
+    if skip_unknown:
+        p.add_argument("--skip-unknown", action="store_true",
+                       help="leave out (and list) rows of employees not on the roster instead of rejecting the file")
+
+
+def sayer(texts: MessageCatalog, lang: str) -> Say:
+    """``say(key, **values)`` in ``lang``, for the problems of an HR file."""
+    return lambda key, **values: texts.get(key, lang, **values)
+
+
+def row_text(line: int, message: str, problems: Any, say: Say | None) -> str:
+    """A rejected row for a person: its cells' problems in the reader's language, else its English message."""
+    if say is None:
+        return f"line {line}: {message}"
+    from bot.services.common import describe
+
+    return describe(line, problems, say) if problems else say("imports.where.row", line=line, reasons=message)
+
+
+def skipped_text(skipped: list[tuple[int, str]], say: Say) -> str:
+    """The rows ``--skip-unknown`` left out, in one line."""
+    rows = say("imports.join").join(say("imports.skipped_row", line=n, employee_no=no) for n, no in skipped)
+    return say("imports.skipped_unknown", n=len(skipped), rows=rows)
+
+
 def print_import(report: ImportReport, *, as_json: bool, counts: dict[str, int], dry_run: bool = False,
-                 extra: dict[str, Any] | None = None) -> int:
+                 extra: dict[str, Any] | None = None, say: Say | None = None) -> int:
     """Print an import's report (text or one JSON object) and return the exit code.
 
     ``extra``: more keys of the JSON object (the importer's own); a refusal (``report.refused``) exits 1
-    like a rejected file, and a dry run speaks of what the import *would* do.
+    like a rejected file, and a dry run speaks of what the import *would* do. ``say``: the reader's
+    language for the rejected rows (``--lang``); each names the file's own header and cell.
     """
     if as_json:
         print(json.dumps({"file": report.path, "encoding": report.encoding, "rows": report.rows, **counts,
                           "duplicates": report.duplicates, "written": report.written,
-                          "rejected": [{"line": e.line, "reason": e.message} for e in report.errors],
+                          "rejected": [{"line": e.line, "reason": e.message,
+                                        "message": row_text(e.line, e.message, e.problems, say),
+                                        "cells": [{"column": p.header, "cell": p.cell} for p in e.problems if p.cell]}
+                                       for e in report.errors],
+                          "skipped": [{"line": n, "employee_no": no} for n, no in report.skipped],
                           "warnings": report.warnings, "dry_run": dry_run, "batch": report.batch_id,
                           "refused": report.refused or None, **(extra or {})}, ensure_ascii=False))
         return EXIT_OK if report.ok else EXIT_REFUSED
     for w in report.warnings:
         err(f"warning: {w}")
     if report.errors:
-        err(f"{report.path}: rejected, nothing written. {len(report.errors)} row(s) with problems:")
+        if say is None:
+            err(f"{report.path}: rejected, nothing written. {len(report.errors)} row(s) with problems:")
+        else:
+            err(say("imports.rejected", path=report.path, n=len(report.errors)))
         for e in report.errors:
-            err(f"  line {e.line}: {e.message}")
+            err(f"  {row_text(e.line, e.message, e.problems, say)}")
         return EXIT_REFUSED
+    if report.skipped and say is not None:
+        err(skipped_text(report.skipped, say))
     if report.refused:
         err(f"{report.path}: refused, nothing written: {report.refused}")
         return EXIT_REFUSED

@@ -12,6 +12,7 @@ from bot.commands.common import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_USAGE,
+    add_file_options,
     agency_known,
     batch_note,
     cli_actor,
@@ -21,6 +22,7 @@ from bot.commands.common import (
     print_import,
     report_format,
     rules_of_year,
+    sayer,
 )
 
 if TYPE_CHECKING:
@@ -45,7 +47,8 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
                 journal = Journal(session)
                 report = await import_hours(session, args.file, mapping=mapping, rules=app.rules,
                                             today=taipei_today(app.clock), now=now,
-                                            default_source=args.source, dry_run=args.dry_run, journal=journal)
+                                            default_source=args.source, dry_run=args.dry_run, journal=journal,
+                                            skip_unknown=args.skip_unknown, sheet=args.sheet)
                 counts = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
                           "replaced": report.replaced}
                 if report.ok and not args.dry_run:
@@ -60,7 +63,8 @@ async def cmd_import_hours(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
         if report.ok and report.other_years:
             report.warnings.append(f"{report.other_years} record(s) dated outside plan year {app.rules.year}")
-        return print_import(report, as_json=args.json, counts=counts, dry_run=args.dry_run)
+        return print_import(report, as_json=args.json, counts=counts, dry_run=args.dry_run,
+                            say=sayer(app.texts, args.lang))
 
 
 async def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
@@ -186,9 +190,15 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
         if rules is None:
             return EXIT_USAGE
         async with app.sessions() as session:
-            if args.agency is not None and not await agency_known(session, args.agency):
+            from bot.commands.reports import report_scope
+
+            allowed, agency = await report_scope(session, by=args.by, agency=args.agency, action="report.hours",
+                                                 now=app.clock.now())
+            if not allowed:
                 return EXIT_REFUSED
-            report = await build_report(session, rules, today=taipei_today(app.clock), agency=args.agency,
+            if agency is not None and not await agency_known(session, agency):
+                return EXIT_REFUSED
+            report = await build_report(session, rules, today=taipei_today(app.clock), agency=agency,
                                         include_inactive=args.include_inactive)
         lang = args.lang
 
@@ -211,8 +221,9 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
 def register(groups: CommandGroups) -> None:
     """Add this feature's commands to the shared groups."""
     p = groups.imports.add_parser("hours", help="import learning-hours records (CSV): idempotent by natural key")
-    p.add_argument("file", type=Path, metavar="FILE.csv")
+    p.add_argument("file", type=Path, metavar="FILE.csv|FILE.xlsx")
     p.add_argument("--mapping", type=Path, metavar="MAP.yaml", help="header names of your file (see data/imports/)")
+    add_file_options(p, skip_unknown=True)
     p.add_argument("--source", choices=["portal", "hr"], help="source of every row (overrides a source column)")
     p.add_argument("--dry-run", action="store_true", help="validate and count, write nothing")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
@@ -237,4 +248,5 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("--year", type=int, metavar="Y", help="ROC plan year (default: PLAN_YEAR)")
     p.add_argument("--include-inactive", action="store_true", help="also employees no longer on the roster")
     p.add_argument("--lang", choices=["zh-TW", "en"], default="zh-TW", help="column titles")
+    p.add_argument("--by", metavar="HR_EMPLOYEE_NO", help="the HR officer it is for: limited to what their role covers")
     p.set_defaults(func=cmd_report_hours, log="WARNING")

@@ -64,7 +64,8 @@ def test_imports_are_idempotent_and_all_or_nothing(tmp_path: Path, cli: Cli) -> 
 
     (tmp_path / "bad.csv").write_text(HOURS + "E2,性別平等,113/2/30,2,民主治理\r\n", encoding="utf-8")
     bad = cli(["import", "hours", "bad.csv"])
-    assert bad.returncode == 1 and "line 5" in bad.stderr and "nothing written" in bad.stderr
+    assert bad.returncode == 1 and "第 5 列：「上課日期」欄（C5）的「113/2/30」不是實際存在的日期" in bad.stderr
+    assert "沒有寫入任何資料" in bad.stderr
     assert db.execute("SELECT * FROM learning_records ORDER BY id").fetchall() == before
     db.close()
 
@@ -99,7 +100,7 @@ def test_hours_json_and_report(tmp_path: Path, cli: Cli) -> None:
     from openpyxl import load_workbook
 
     rows = list(load_workbook(tmp_path / "r.xlsx", read_only=True)["同仁時數"].iter_rows(values_only=True))
-    assert [r[0] for r in rows[1:]] == ["E2", "E1"]               # E2 has nothing yet: furthest behind
+    assert [r[0] for r in rows[3:]] == ["E2", "E1"]               # E2 has nothing yet: furthest behind
     csv_report = cli(["report", "hours", "--agency", "桃園市政府工務局", "--format", "csv", "--out", "r.csv"])
     assert csv_report.returncode == 0 and (tmp_path / "r.agencies.csv").exists()
 
@@ -132,3 +133,7 @@ def test_admin_roles_and_codes(tmp_path: Path, cli: Cli) -> None:
     again = cli(["admin", "codes", "--employee", "T0001", "--out", "codes.csv"])
     assert again.returncode == 1 and "not overwritten" in again.stderr
     assert cli(["admin", "codes", "--employee", "X1", "--out", "x.csv"]).returncode == 1
+    for days in ("-5", "0", "366"):  # -5 issued an expired code and revoked the valid one; 0 became 30 silently
+        bad = cli(["admin", "codes", "--employee", "T0001", "--days", days, "--out", f"d{days}.csv"])
+        assert bad.returncode == 2 and "from 1 to 365" in bad.stderr and not (tmp_path / f"d{days}.csv").exists()
+

@@ -80,7 +80,7 @@ def test_multiline_cells_keep_line_numbers(write_file: Callable[..., Path]) -> N
 def test_unreadable_files(write_file: Callable[..., Path], tmp_path: Path) -> None:
     with pytest.raises(ImportFileError, match="empty"):
         read_table(write_file("empty.csv", "\n\n"))
-    with pytest.raises(ImportFileError, match="not a CSV"):
+    with pytest.raises(ImportFileError, match="not a readable Excel workbook"):
         xlsx = tmp_path / "x.csv"
         xlsx.write_bytes(b"PK\x03\x04\x00\x00binary")
         read_table(xlsx)

@@ -55,11 +55,17 @@ async def test_report_order_and_rates(app: Runtime, tmp_path: Path) -> None:
 
     xlsx = tmp_path / "hours.xlsx"
     write_xlsx(report, xlsx, t, "zh-TW")
-    wb = load_workbook(xlsx, read_only=True)
+    wb = load_workbook(xlsx)
     assert wb.sheetnames == ["同仁時數", "機關完成率"]
-    sheet_rows = list(wb["同仁時數"].iter_rows(values_only=True))
-    assert [r[0] for r in sheet_rows[1:]] == order
-    assert isinstance(sheet_rows[1][-2], int | float)              # numbers are numbers in Excel
+    sheet = wb["同仁時數"]
+    sheet_rows = list(sheet.iter_rows(values_only=True))
+    assert sheet_rows[0][0] == f"{app.rules.year}年度 學習時數報表（全部）"
+    assert sheet_rows[1][0] == "資料日期：113年3月1日"
+    assert sheet_rows[2][0] == "員工編號" and sheet.freeze_panes == "A4"       # the header stays in view
+    assert sheet.auto_filter.ref == f"A3:{sheet.cell(3, sheet.max_column).column_letter}{3 + len(order)}"
+    assert sheet.column_dimensions["B"].width >= 8 and "採計時數" in str(sheet_rows[2][-1])  # per bucket: counted
+    assert [r[0] for r in sheet_rows[3:]] == order
+    assert isinstance(sheet_rows[3][-2], int | float)              # numbers are numbers in Excel
 
 
 def _diff(connection: Connection) -> list[object]:

@@ -61,7 +61,8 @@ async def test_one_bad_row_rejects_the_file_and_writes_nothing(app: Runtime, wri
     path = write_file("bad.csv", MESSY.replace("113/02/01,\n", "113/02/30,\n", 1))
     report = await run(app, path)
     assert not report.ok and report.added == 0
-    assert [(e.line, "hire_date" in e.message) for e in report.errors] == [(4, True)]
+    assert [(e.line, [(p.header, p.cell) for p in e.problems]) for e in report.errors] == [(4, [("到職日", "H4")])]
+    assert "hire_date" not in report.errors[0].message and "到職日 (H4)" in report.errors[0].message
     assert await snapshot(app, Employee) == before
 
 

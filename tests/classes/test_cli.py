@@ -59,6 +59,9 @@ def test_substitute_report_and_attendance(cli, tmp_path: Path) -> None:  # type:
     assert code == 1 and "機關人事人員的功能" in out                      # T0004 holds no HR role
     code, out = cli("admin", "substitute", "DEMO-TM-01", "T0003", "T0006", "--by", "T0005")
     assert code == 1 and "只能為自己機關的同仁安排遞補" in out              # T0005 is HR of another agency
+    assert "環境保護局" not in out                                         # … and is not told where T0003 works
+    assert (code, out) == cli("admin", "substitute", "DEMO-TM-01", "T0999", "T0006", "--by", "T0005")  # unknown: same
+    assert (code, out) == cli("admin", "substitute", "NO-SUCH", "T0003", "T0006", "--by", "T0005")
     # both are told only when both have a chat account: T0002 has one in the demo data, T0001 chats first
     assert abc_bot(["chat", "--user", "T0001"], tmp_path, "help\n").returncode == 0
     code, out = cli("admin", "substitute", "DEMO-TM-01", "T0001", "T0002", "--by", "T0005")
@@ -70,6 +73,7 @@ def test_substitute_report_and_attendance(cli, tmp_path: Path) -> None:  # type:
                          "ORDER BY id").fetchall()
     audit.close()
     assert rows == [("cli:T0004", "DEMO-TM-01 T0001>T0002", 0), ("cli:T0005", "DEMO-TM-01 T0003>T0006", 0),
+                    ("cli:T0005", "DEMO-TM-01 T0999>T0006", 0), ("cli:T0005", "? T0003>T0006", 0),
                     ("cli:T0005", "DEMO-TM-01 T0001>T0002", 1)]             # every decision, as in chat
     code, out = cli("report", "class", "DEMO-TM-01", "--json")
     report = json.loads(out)

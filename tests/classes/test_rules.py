@@ -32,6 +32,12 @@ DIRECTOR = EmployeeFacts(rank="簡任", is_supervisor=True, hire_date=date(2004,
     (EligibilityRule(new_hire_months=6), DIRECTOR, "classes.refuse.new_hire"),
     (EligibilityRule(), EmployeeFacts("委任", False, None, "人事處", active=False), "classes.refuse.inactive"),
     (EligibilityRule(new_hire_months=6), EmployeeFacts("委任", False, None, "人事處"), "classes.refuse.new_hire"),
+    # 官職等 as rosters write it: the 官等 decides (a 簡任-only class was refused to 簡任第10職等)
+    (EligibilityRule(ranks=("簡任",)), EmployeeFacts("簡任第10職等", False, None, "人事處"), None),
+    (EligibilityRule(ranks=("簡任",)), EmployeeFacts("簡任 第十職等", False, None, "人事處"), None),
+    (EligibilityRule(ranks=("簡任",)), EmployeeFacts("薦任第9職等", False, None, "人事處"), "classes.refuse.rank"),
+    (EligibilityRule(ranks=("薦任", "委任")), EmployeeFacts("委任第5職等", False, None, "人事處"), None),
+    (EligibilityRule(ranks=("薦任",)), EmployeeFacts("約聘", False, None, "人事處"), "classes.refuse.rank"),
 ])
 def test_eligibility_names_the_rule_broken(rule: EligibilityRule, who: EmployeeFacts, key: str | None) -> None:
     refusal = check_eligibility(rule, who, date(2024, 3, 20))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock, taipei_today
 from bot.db.models.core import Employee
+from bot.db.models.hours import LearningRecord
 from bot.services.accounts import import_roster, load_import_limits, load_roster_mapping
 from bot.services.classes import import_attendance, read_attendance_rows
 from bot.services.hours import import_hours, load_hours_mapping
@@ -78,3 +79,28 @@ async def test_the_held_out_attendance_and_hours_files(app: Runtime, clock: Froz
                                    today=taipei_today(app.clock), now=app.clock.now())
     assert hours.ok and hours.added == 2, hours.errors
     assert any("national ID" in w for w in hours.warnings)
+
+
+async def test_the_held_out_excel_workbooks(app: Runtime, clock: FrozenClock, write_file: Callable[..., Path]) -> None:
+    assert (await roster(app, write_file("city.csv", city()))).ok
+    social = "桃園市政府社會局"
+    staff = await roster(app, HOLDOUT / "roster_social_bureau.xlsx", agency=social)
+    assert staff.ok and (staff.rows, staff.updated, staff.deactivated) == (20, 20, 0), staff.errors
+    async with app.sessions() as s:
+        people = {e.employee_no: e for e in (await s.execute(select(Employee))).scalars()}
+    first = people["SW0001"]
+    assert (first.name, first.unit, first.rank, first.is_supervisor) == ("社會局同仁1", "社會救助科", "薦任", True)
+    assert first.hire_date is not None and first.hire_date.isoformat() == "2007-03-01"
+    assert not people["SW0003"].is_supervisor and people["SW0020"].rank == "委任"
+    clock.set(datetime(2024, 10, 1, 9, 0, tzinfo=TAIPEI))
+    async with app.sessions.begin() as s:
+        report = await import_hours(s, HOLDOUT / "hours_hr_office.xlsx",
+                                    mapping=load_hours_mapping(app.settings.data_dir), rules=app.rules,
+                                    today=taipei_today(app.clock), now=app.clock.now())
+    assert report.ok and (report.rows, report.added) == (3, 3), report.errors
+    async with app.sessions() as s:
+        records = sorted((r.occurred_on.isoformat(), str(r.hours), r.bucket, r.source) for r in (await s.execute(
+            select(LearningRecord).where(LearningRecord.employee_id.in_(
+                [people[n].id for n in ("SW0001", "SW0002", "SW0003")])))).scalars())
+    assert records == [("2024-04-09", "3.00", "other", "hr"), ("2024-05-14", "6.00", "democracy", "hr"),
+                       ("2024-06-18", "2.50", "environment", "hr")]

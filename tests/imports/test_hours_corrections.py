@@ -52,6 +52,7 @@ def test_a_corrected_file_replaces_the_record_it_names(cli: Cli, tmp_path: Path,
     put(tmp_path, "bad.csv", "員工編號,課程名稱,上課日期,時數,類別,更正紀錄編號\n"
                                       f"T0001,公文寫作,113/2/16,3,其他,{new}\nT0001,公文寫作,113/2/17,3,其他,99999\n",
                                       encoding="utf-8")
-    bad = cli(["import", "hours", "bad.csv"])
-    assert bad.returncode == 1 and f"line 2: replaces #{new}: that record is not T0001's" in bad.stderr
-    assert "line 3: replaces #99999: there is no such learning record" in bad.stderr
+    bad = cli(["import", "hours", "bad.csv", "--lang", "en"])
+    assert bad.returncode == 1 and f'row 2: column "更正紀錄編號" (F2): record #{new} is not T0001\'s' in bad.stderr
+    assert 'row 3: column "更正紀錄編號" (F3): record #99999 does not exist' in bad.stderr
+    assert "第 3 列：「更正紀錄編號」欄（F3）的紀錄 #99999 不存在" in cli(["import", "hours", "bad.csv"]).stderr

@@ -176,15 +176,16 @@ async def test_events_of_one_user_are_answered_in_order(line: Harness) -> None:
 
 async def test_image_is_fetched_with_a_cap_and_explained(line: Harness) -> None:
     user = wh.user_id(10)
-    line.fake.content["small"] = b"\xff\xd8" + b"0" * 1000
-    line.fake.content["huge"] = b"0" * (line.line.max_image_bytes + 1)
-    assert await line.post(wh.image(user, "small")) == 200
-    assert await line.post(wh.image(user, "huge")) == 200
-    assert await line.post(wh.image(user, "gone")) == 200
-    ok, huge, gone = line.fake.sent("reply")
+    small, huge, gone = "500000000000001", "500000000000002", "500000000000003"  # LINE's ids are digits
+    line.fake.content[small] = b"\xff\xd8" + b"0" * 1000
+    line.fake.content[huge] = b"0" * (line.line.max_image_bytes + 1)
+    assert await line.post(wh.image(user, small)) == 200
+    assert await line.post(wh.image(user, huge)) == 200
+    assert await line.post(wh.image(user, gone)) == 200
+    ok, too_big, missing = line.fake.sent("reply")
     assert "證書獎勵" in texts_of(ok.json) and "綁定" in texts_of(ok.json)  # an unbound user: bind first
-    assert "太大" in texts_of(huge.json)
-    assert line.app.texts.get("cert.photo.unavailable", "zh-TW") in texts_of(gone.json)
+    assert "太大" in texts_of(too_big.json)
+    assert line.app.texts.get("cert.photo.unavailable", "zh-TW") in texts_of(missing.json)
     assert len([r for r in line.fake.requests if r.path.endswith("/content")]) == 3
     assert line.fake.sent("loading")  # the user saw the loading animation while we fetched
 

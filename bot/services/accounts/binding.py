@@ -18,13 +18,14 @@ import math
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.datafiles import read_yaml, validate_file
@@ -132,25 +133,55 @@ class IssuedCode:
     expires_at: datetime
 
 
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as codes are hashed (for a progress bar)."""
+
+
+def prepare_codes(count: int, policy: BindingPolicy, *, workers: int = 2,
+                  progress: Progress | None = None) -> list[tuple[str, str]]:
+    """``count`` fresh codes with their hashes, computed before any transaction opens (the slow part).
+
+    ``hashlib.scrypt`` releases the GIL, so ``workers`` threads use that many cores.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    codes = [new_code(policy) for _ in range(count)]
+    out: list[tuple[str, str]] = []
+    step = 256
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for start in range(0, count, step):
+            chunk = codes[start:start + step]
+            out += zip(chunk, pool.map(lambda c: hash_code(c, policy), chunk), strict=True)
+            if progress is not None:
+                progress(len(out), count)
+    return out
+
+
 async def issue_codes(session: AsyncSession, employees: list[Employee], *, policy: BindingPolicy, now: datetime,
-                      batch: str) -> list[IssuedCode]:
-    """Issue one new code per employee; their older unused codes are revoked (one valid code each)."""
+                      batch: str, prepared: list[tuple[str, str]] | None = None) -> list[IssuedCode]:
+    """Issue one new code per employee; their older unused codes are revoked (one valid code each).
+
+    ``prepared``: codes and hashes from :func:`prepare_codes` (one per employee), so that the transaction
+    only writes: for 30,000 employees it then holds SQLite's write lock for a second or so, not minutes.
+    """
     if not employees:
         return []
+    if prepared is None:
+        prepared = prepare_codes(len(employees), policy, workers=1)
+    if len(prepared) != len(employees):
+        raise ValueError("one prepared code per employee")
     expires = now + timedelta(days=policy.valid_days)
     ids = [e.id for e in employees]
     for start in range(0, len(ids), 500):
         await session.execute(update(BindingCode).where(
             BindingCode.employee_id.in_(ids[start:start + 500]), BindingCode.used_at.is_(None),
             BindingCode.revoked_at.is_(None)).values(revoked_at=now))
-    issued: list[IssuedCode] = []
-    for emp in employees:
-        code = new_code(policy)
-        session.add(BindingCode(employee_id=emp.id, code_hash=hash_code(code, policy), batch=batch, created_at=now,
-                                expires_at=expires, used_at=None, used_by_account_id=None, revoked_at=None))
-        issued.append(IssuedCode(emp, code, expires))
-    await session.flush()
-    return issued
+    rows = [{"employee_id": emp.id, "code_hash": hashed, "batch": batch, "created_at": now, "expires_at": expires,
+             "used_at": None, "used_by_account_id": None, "revoked_at": None}
+            for emp, (_code, hashed) in zip(employees, prepared, strict=True)]
+    for start in range(0, len(rows), 1000):
+        await session.execute(insert(BindingCode), rows[start:start + 1000])
+    return [IssuedCode(emp, code, expires) for emp, (code, _hashed) in zip(employees, prepared, strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------- binding

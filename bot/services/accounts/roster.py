@@ -30,15 +30,18 @@ from bot.services.common import (
     ImportReport,
     Journal,
     MappingFile,
+    Problem,
     RowError,
     fold,
     load_import_mapping,
     map_columns,
     narrow,
+    note_layout,
     parse_bool,
     parse_date,
     parse_employee_no,
     read_table,
+    row_error,
     rows_with,
     value_lookup,
 )
@@ -127,15 +130,19 @@ def load_roster_mapping(data_dir: Path, override: Path | None = None) -> Mapping
     return load_import_mapping(data_dir, DEFAULT_MAPPING, override)
 
 
-def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], RosterReport]:
-    """Read and validate a roster file; nothing touches the database.
+def parse_roster(path: Path, mapping: MappingFile, *, agency: str | None = None,
+                 sheet: str | None = None) -> tuple[list[RosterRow], RosterReport]:
+    """Read and validate a roster file (CSV or ``.xlsx``); nothing touches the database.
+
+    With ``agency``, every row must be of that agency (an agency's own staff list).
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
     """
-    table = read_table(path)
+    table = read_table(path, sheet)
     cmap = map_columns(table, mapping, FIELDS, REQUIRED)
     report = RosterReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
+    note_layout(table, report)
     for header in cmap.ignored_national_id:
         report.warnings.append(f"column {header!r} ignored: national ID numbers are never read or stored")
     for name in FIELDS:
@@ -145,16 +152,16 @@ def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], Ros
     rows: list[RosterRow] = []
     seen: dict[str, RosterRow] = {}
     for line, cells in rows_with(table, cmap):
-        problems: list[str] = []
+        problems: list[Problem] = []
         values: dict[str, object] = {}
         try:
             no = parse_employee_no(cells["employee_no"])
         except ValueError as exc:
-            problems.append(str(exc))
+            problems.append(cmap.problem("employee_no", line, exc))
             no = ""
         for name in ("name", "agency"):
             if not cells[name]:
-                problems.append(f"{name} is empty")
+                problems.append(cmap.problem(name, line, "imports.cell.empty", f"{name} is empty"))
         for name in ("name", "agency", "unit", "rank"):
             if name in cells:
                 values[name] = cells[name]
@@ -162,11 +169,13 @@ def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], Ros
             try:
                 values["is_supervisor"] = parse_bool(cells["is_supervisor"])
             except ValueError as exc:
-                problems.append(f"is_supervisor: {exc}")
+                problems.append(cmap.problem("is_supervisor", line, exc))
         if "gender" in cells:
             raw = cells["gender"]
             if raw and fold(raw) not in genders:
-                problems.append(f"gender: {raw!r} is not one of 男/女/其他 (M/F/X)")
+                problems.append(cmap.problem("gender", line, "imports.cell.not_one_of",
+                                             f"{raw!r} is not one of 男/女/其他 (M/F/X)", value=raw,
+                                             allowed="男/女/其他 (M/F/X)"))
             values["gender"] = genders.get(fold(raw), "") if raw else ""
         if "hire_date" in cells:
             hire: date | None = None
@@ -174,19 +183,21 @@ def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], Ros
                 try:
                     hire = parse_date(cells["hire_date"])
                 except ValueError as exc:
-                    problems.append(f"hire_date: {exc}")
+                    problems.append(cmap.problem("hire_date", line, exc))
             values["hire_date"] = hire
         if "email" in cells:
             email = narrow(cells["email"])
             if email and ("@" not in email or " " in email):
-                problems.append(f"email: {email!r} is not an e-mail address")
+                problems.append(cmap.problem("email", line, "imports.cell.not_email",
+                                             f"{email!r} is not an e-mail address", value=email))
             values["email"] = email or None
         for name, limit in _LIMITS.items():
             v = values.get(name)
             if isinstance(v, str) and len(v) > limit:
-                problems.append(f"{name} is longer than {limit} characters")
+                problems.append(cmap.problem(name, line, "imports.cell.too_long",
+                                             f"longer than {limit} characters", limit=limit))
         if problems:
-            report.errors.append(RowError(line, "; ".join(problems)))
+            report.errors.append(row_error(line, problems))
             continue
         row = RosterRow(line=line, employee_no=no, values=values)
         earlier = seen.get(no)
@@ -194,10 +205,20 @@ def parse_roster(path: Path, mapping: MappingFile) -> tuple[list[RosterRow], Ros
             if earlier.values == values:
                 report.duplicates += 1
                 continue
-            report.errors.append(RowError(line, f"employee {no} is also on line {earlier.line}, with other data"))
+            report.errors.append(RowError(line, f"employee {no} is also on line {earlier.line}, with other data", (
+                Problem("", "", "imports.row.same_employee", {"other": earlier.line},
+                        f"employee {no} is also on line {earlier.line}, with other data"),)))
             continue
         seen[no] = row
         rows.append(row)
+    if agency is not None:
+        for row in rows:
+            if row.values.get("agency") != agency:
+                report.errors.append(row_error(row.line, [cmap.problem(
+                    "agency", row.line, "imports.cell.not_agency",
+                    f"agency {row.values.get('agency')!r} is not {agency!r}: with --agency every row must be of "
+                    "that agency", value=row.values.get("agency"), agency=agency)]))
+        report.errors.sort(key=lambda e: e.line)
     return rows, report
 
 
@@ -205,7 +226,7 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
                         deactivate_missing: bool = True, demo: bool = False, dry_run: bool = False,
                         agency: str | None = None, limits: DeactivationLimit | None = None,
                         allow_deactivate: bool = False, journal: Journal | None = None,
-                        actor: str = "cli") -> RosterReport:
+                        actor: str = "cli", sheet: str | None = None) -> RosterReport:
     """Validate ``path`` as a whole and upsert its employees in the caller's transaction.
 
     Args:
@@ -225,19 +246,15 @@ async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFi
         allow_deactivate: HR has seen the numbers and means it.
         journal: records what the import changes (an undoable batch); the caller records the batch.
         actor: who imports, for the audit lines of HR roles a transfer ends.
+        sheet: of an ``.xlsx`` workbook, the sheet to read (name, or number from 1; default the first).
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
         ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
-    rows, report = parse_roster(path, mapping)
+    rows, report = parse_roster(path, mapping, agency=agency, sheet=sheet)
     if agency is not None:
         report.scope = agency
-        for row in rows:
-            if row.values.get("agency") != agency:
-                report.errors.append(RowError(row.line, f"agency {row.values.get('agency')!r} is not {agency!r}: "
-                                                        "with --agency every row must be of that agency"))
-        report.errors.sort(key=lambda e: e.line)
     if report.errors:
         return report
     if not dry_run:  # imports run one at a time, each reading what the one before wrote

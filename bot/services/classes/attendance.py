@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,9 @@ from bot.services.classes.settings import EnrollmentSettings
 from bot.services.classes.transitions import record_attendance
 from bot.services.common import Journal
 
+if TYPE_CHECKING:
+    from bot.services.common import Say
+
 FIELDS = ("class", "employee_no", "attendance", "leave_hours", "unexcused")
 REQUIRED = ("class", "employee_no", "attendance")
 MAPPING = Path("imports") / "attendance.yaml"
@@ -53,6 +56,9 @@ class AttendanceLine:
     attendance: Literal["attended", "absent"]
     leave_hours: Decimal = Decimal(0)
     unexcused: bool = False
+    employee_header: str = ""
+    """The file's header of the employee number column and that row's cell (``B5``), to name it in a problem."""
+    employee_cell: str = ""
 
 
 @dataclass
@@ -69,10 +75,12 @@ class AttendanceReport:
     records_removed: int = 0
     batch: str = ""
     batch_id: int | None = None
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    """Rows of employees not on the roster left out (``skip_unknown``): (row, employee number)."""
 
 
 def _leave(text: str) -> Decimal:
-    from bot.services.common import narrow
+    from bot.services.common import CellError, narrow
 
     s = narrow(text).removesuffix("小時").removesuffix("h").strip()
     if not s:
@@ -80,9 +88,12 @@ def _leave(text: str) -> Decimal:
     try:
         value = Decimal(s)
     except InvalidOperation:
-        raise ValueError(f"leave hours {text.strip()!r} is not a number") from None
+        raise CellError("imports.cell.not_hours", f"leave hours {text.strip()!r} is not a number",
+                        value=text.strip()) from None
     if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"leave hours {text.strip()!r} must be 0 or more, with at most two decimals")
+        raise CellError("imports.cell.hours_decimals",
+                        f"leave hours {text.strip()!r} must be 0 or more, with at most two decimals",
+                        value=text.strip())
     return value
 
 
@@ -101,18 +112,21 @@ def read_attendance_csv(path: Path, mapping: Path | None = None, *,
     return lines
 
 
-def read_attendance_rows(path: Path, mapping: Path | None = None, *,
-                         data_dir: Path | None = None) -> tuple[list[AttendanceLine], list[str]]:
-    """The good rows of an attendance CSV and a ``file: line N: problem`` line for each bad one.
+def read_attendance_rows(path: Path, mapping: Path | None = None, *, data_dir: Path | None = None,
+                         sheet: str | None = None, say: Say | None = None) -> tuple[list[AttendanceLine], list[str]]:
+    """The good rows of an attendance CSV or ``.xlsx`` and a ``file: line N: problem`` line for each bad one.
 
-    For :func:`import_attendance`'s ``problems``, so that HR sees every problem of the file at once.
+    For :func:`import_attendance`'s ``problems``, so that HR sees every problem of the file at once. With
+    ``say`` (the reader's language) a problem is ``file: 第 N 列：…`` naming the file's header and cell.
 
     Raises:
         DataFileError: the file cannot be read, lacks a required column, or has no rows.
     """
     from bot.config import DEFAULT_DATA_DIR
     from bot.services.common import (
+        CellError,
         ImportFileError,
+        describe,
         fold,
         load_import_mapping,
         map_columns,
@@ -126,7 +140,7 @@ def read_attendance_rows(path: Path, mapping: Path | None = None, *,
 
     spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, MAPPING, mapping)
     try:
-        table = read_table(path)
+        table = read_table(path, sheet)
         cmap = map_columns(table, spec, FIELDS, REQUIRED)
     except ImportFileError as exc:
         raise DataFileError(str(exc)) from None
@@ -134,24 +148,45 @@ def read_attendance_rows(path: Path, mapping: Path | None = None, *,
     out: list[AttendanceLine] = []
     errors: list[str] = []
     for line, cells in rows_with(table, cmap):
+        name = "attendance"
         try:
             status = words.get(fold(cells.get("attendance", "")))
             if status not in ("attended", "absent"):
-                raise ValueError(f"attendance {cells.get('attendance', '')!r} is not attended or absent (出席/缺席)")
+                raise CellError("imports.cell.not_attendance", f"attendance {cells.get('attendance', '')!r} is not "
+                                "attended or absent (出席/缺席)", value=cells.get("attendance", ""))
+            name = "class"
             if not cells.get("class"):
-                raise ValueError("class is empty")
+                raise CellError("imports.cell.empty", "class is empty")
+            name = "employee_no"
+            number = parse_employee_no(cells.get("employee_no", ""))
+            name = "leave_hours"
+            leave = _leave(cells.get("leave_hours", ""))
+            name = "unexcused"
             out.append(AttendanceLine(line=line, class_ref=narrow(cells["class"]), attendance=status,  # type: ignore[arg-type]
-                                      employee_no=parse_employee_no(cells.get("employee_no", "")),
-                                      leave_hours=_leave(cells.get("leave_hours", "")),
-                                      unexcused=parse_bool(cells.get("unexcused", ""))))
+                                      employee_no=number, leave_hours=leave,
+                                      unexcused=parse_bool(cells.get("unexcused", "")),
+                                      employee_header=cmap.header("employee_no"),
+                                      employee_cell=cmap.cell("employee_no", line)))
         except ValueError as exc:
-            errors.append(f"{path}: line {line}: {exc}")
+            if say is None:
+                errors.append(f"{path}: line {line}: {exc}")
+            else:
+                errors.append(f"{path}: {describe(line, [cmap.problem(name, line, exc)], say)}")
     if not out and not errors:
         raise DataFileError(f"{path}: no rows")
     return out, errors
 
 
-_LINE = re.compile(r": line (\d+): ")
+_LINE = re.compile(r": (?:line |row |第 )(\d+)")
+
+
+def _unknown(where: str, ln: AttendanceLine, say: Say | None) -> str:
+    if say is None or not ln.employee_cell:
+        return f"{where}: employee {ln.employee_no} is not on the roster"
+    from bot.services.common import Problem, describe
+
+    problem = Problem(ln.employee_header, ln.employee_cell, "imports.cell.unknown_employee", {"value": ln.employee_no})
+    return f"{where.split(': line ')[0]}: {describe(ln.line, [problem], say)}"
 
 
 def _by_line(problem: str) -> int:
@@ -215,11 +250,14 @@ async def rederive_class_records(session: AsyncSession, cls: TrainingClass, *, r
 async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLine], *, rules: RulesFile,
                             catalog: Catalog, settings: EnrollmentSettings, now: datetime, batch: str,
                             source: str = "file", problems: Sequence[str] = (),
-                            journal: Journal | None = None) -> AttendanceReport:
+                            journal: Journal | None = None, skip_unknown: bool = False,
+                            say: Say | None = None) -> AttendanceReport:
     """Record attendance and write or update the learning-hours records, all or nothing.
 
     ``problems``: what :func:`read_attendance_rows` found wrong in the file's cells; they are reported with
     this function's own, by line. ``journal`` records the change as an undoable batch (the caller records it).
+    ``skip_unknown`` leaves out rows of employees not on the roster (``report.skipped``); ``say`` says an
+    unknown employee in the reader's language, naming the file's cell.
 
     Raises:
         DataFileError: a row names an unknown class or employee, someone not enrolled, a class that has
@@ -233,6 +271,8 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
     problems = list(problems)
     planned: list[tuple[AttendanceLine, TrainingClass, Enrollment]] = []
     seen: dict[tuple[int, int], int] = {}
+    skipped = [(ln.line, ln.employee_no) for ln in lines if ln.employee_no not in people] if skip_unknown else []
+    lines = [ln for ln in lines if ln.employee_no in people] if skip_unknown else lines
     for ln in lines:
         where = f"{source}: line {ln.line}"
         if ln.class_ref not in classes:  # as `report class` finds it: any letter case, or its number
@@ -242,7 +282,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
             problems.append(f"{where}: class {ln.class_ref} does not exist")
             continue
         if person is None:
-            problems.append(f"{where}: employee {ln.employee_no} is not on the roster")
+            problems.append(_unknown(where, ln, say))
             continue
         if cls.status == "cancelled":
             problems.append(f"{where}: class {cls.code} was cancelled")
@@ -267,7 +307,7 @@ async def import_attendance(session: AsyncSession, lines: Sequence[AttendanceLin
     if problems:
         raise DataFileError("\n".join(sorted(problems, key=_by_line)))
 
-    report = AttendanceReport(rows=len(lines), batch=batch)
+    report = AttendanceReport(rows=len(lines), batch=batch, skipped=skipped)
     keys = [f"class:{row.id}" for _ln, _cls, row in planned]
     if journal is not None:
         await journal.track_in(Enrollment, Enrollment.id, [row.id for _ln, _cls, row in planned])

@@ -279,6 +279,9 @@ CSV_REQUIRED = ("code", "course", "mode", "hours", "capacity", "opens", "closes"
 CSV_MAPPING = Path("imports") / "classes.yaml"
 _LIST_SPLIT = re.compile(r"\s*[;；、]\s*")
 _NARROW_FIELDS = frozenset({"code", "course", "hours", "capacity", "opens", "closes", "meetings", "new_hire_months"})
+_UNITS = {"hours": re.compile(r"\s*(小時|時|hours?|hrs?|h)$", re.IGNORECASE),
+          "capacity": re.compile(r"\s*(人|名|位|席|people|seats?)$", re.IGNORECASE),
+          "new_hire_months": re.compile(r"\s*(個月|月|months?)$", re.IGNORECASE)}
 _MEETING = re.compile(r"^(\S+)\s+(\d{1,2}:\d{2})\s*[-–~～]\s*(\d{1,2}:\d{2})$")
 
 
@@ -290,6 +293,8 @@ def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict
         value = (cells.get(name) or "").strip()
         if name in _NARROW_FIELDS:  # Excel's full-width digits and colons: ５０, ０９：００
             value = narrow(value)
+        if name in _UNITS:  # 3小時, 30人: a number with its unit, as HR types it
+            value = _UNITS[name].sub("", value).strip()
         return words.get(name, {}).get(fold(value), value) if value else ""
 
     meetings: list[dict[str, str] | str] = []
@@ -316,11 +321,12 @@ def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict
     return out
 
 
-def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile) -> tuple[dict[str, Any], dict[int, int]]:
+def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile,
+                      sheet: str | None = None) -> tuple[dict[str, Any], dict[int, int]]:
     from bot.services.common import ImportFileError, map_columns, read_table, rows_with, value_lookup
 
     try:
-        table = read_table(path)
+        table = read_table(path, sheet)
         cmap = map_columns(table, spec, CSV_FIELDS, CSV_REQUIRED)
     except ImportFileError as exc:
         raise DataFileError(str(exc)) from None
@@ -340,8 +346,9 @@ def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile) -> tuple[di
 
 
 def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
-                      mapping: Path | None = None, data_dir: Path | None = None) -> ClassesFile:
-    """Read and validate a classes file (``.yaml``/``.yml``, or ``.csv`` as HR saves it from Excel).
+                      mapping: Path | None = None, data_dir: Path | None = None,
+                      sheet: str | None = None) -> ClassesFile:
+    """Read and validate a classes file (``.yaml``/``.yml``, or ``.csv``/``.xlsx`` as HR saves it from Excel).
 
     Args:
         path: the file.
@@ -349,6 +356,7 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
         today: the Taipei day that relative dates (``today+14``) count from; None forbids them.
         mapping: HR's CSV column mapping, laid over ``data_dir``'s ``imports/classes.yaml``.
         data_dir: the data folder (default: the project's ``data/``).
+        sheet: of an ``.xlsx`` workbook, the sheet (name or number from 1; default the first).
 
     Raises:
         DataFileError: every problem found, each as ``file: where: problem`` (nothing is imported).
@@ -356,12 +364,12 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
     line_of: dict[int, int] = {}
     if path.suffix.lower() in {".yaml", ".yml"}:
         raw = read_yaml(path, loader=PlainLoader)
-    elif path.suffix.lower() == ".csv":
+    elif path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
         from bot.config import DEFAULT_DATA_DIR
         from bot.services.common import load_import_mapping
 
         spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, CSV_MAPPING, mapping)
-        raw, line_of = _read_classes_csv(path, plan_year, spec)
+        raw, line_of = _read_classes_csv(path, plan_year, spec, sheet)
     else:
-        raise DataFileError(f"{path}: a classes file must end in .yaml, .yml or .csv")
+        raise DataFileError(f"{path}: a classes file must end in .yaml, .yml, .csv or .xlsx")
     return validate_file(ClassesFile, raw, path, key="code", line_of=line_of, context={"today": today}, limit=20)

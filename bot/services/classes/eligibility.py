@@ -7,6 +7,7 @@ message key plus the values its sentence needs, so the chat and the CLI can say 
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -78,6 +79,17 @@ def months_before(day: date, months: int) -> date:
     return date(year, month0 + 1, min(day.day, last))
 
 
+_GRADE = re.compile(r"^(簡任|薦任|委任)\s*(第\s*[0-9０-９一二三四五六七八九十]+\s*職等)?")
+
+
+def rank_matches(ranks: tuple[str, ...], rank: str) -> bool:
+    """Whether a roster rank is one of a class's ranks: exactly, or by its 官等 (``簡任第10職等`` is 簡任)."""
+    if rank in ranks:
+        return True
+    grade = _GRADE.match(rank.strip())
+    return grade is not None and grade.group(1) in ranks
+
+
 def check_eligibility(rule: EligibilityRule, who: EmployeeFacts, class_day: date) -> Refusal | None:
     """Return None when ``who`` may enroll in a class starting on ``class_day``, else the first rule broken.
 
@@ -89,7 +101,7 @@ def check_eligibility(rule: EligibilityRule, who: EmployeeFacts, class_day: date
         return Refusal("classes.refuse.inactive")
     if rule.agencies and who.agency not in rule.agencies:
         return Refusal("classes.refuse.agency", {"agencies": sep.join(rule.agencies), "agency": who.agency or "—"})
-    if rule.ranks and who.rank not in rule.ranks:
+    if rule.ranks and not rank_matches(rule.ranks, who.rank):
         return Refusal("classes.refuse.rank", {"ranks": sep.join(rule.ranks), "rank": who.rank or "—"},
                        terms={"ranks": rule.ranks, "rank": (who.rank or "—",)})
     if rule.supervisors_only and not who.is_supervisor:

@@ -6,29 +6,30 @@ Other packages import only what this module exports.
 """
 
 from bot.services.common.batches import Journal, UndoResult, get_batch, list_batches, undo_batch
+from bot.services.common.cells import excel_safe, fold, narrow, parse_bool, parse_date, parse_hours
 from bot.services.common.csvio import (
+    ColumnMap,
     ImportFileError,
     ImportReport,
     MappingFile,
     RowError,
-    excel_safe,
-    fold,
     load_import_mapping,
     load_mapping,
     map_columns,
-    narrow,
-    parse_bool,
-    parse_date,
-    parse_hours,
+    note_layout,
     read_table,
+    row_error,
     rows_with,
+    unknown_employee,
     value_lookup,
 )
 from bot.services.common.identifiers import NATIONAL_ID, holds_national_id, parse_employee_no
+from bot.services.common.problems import CellError, Problem, Say, describe
 
 __all__ = [
-    "NATIONAL_ID", "ImportFileError", "ImportReport", "Journal", "MappingFile", "RowError", "UndoResult",
-    "excel_safe", "fold", "get_batch", "holds_national_id", "list_batches", "load_import_mapping", "load_mapping",
-    "map_columns", "narrow", "parse_bool", "parse_date", "parse_employee_no", "parse_hours", "read_table", "rows_with",
-    "undo_batch", "value_lookup",
+    "NATIONAL_ID", "CellError", "ColumnMap", "ImportFileError", "ImportReport", "Journal", "MappingFile", "Problem",
+    "RowError", "Say", "UndoResult", "describe", "excel_safe", "fold", "get_batch", "holds_national_id", "list_batches",
+    "load_import_mapping",
+    "load_mapping", "map_columns", "narrow", "note_layout", "parse_bool", "parse_date", "parse_employee_no",
+    "parse_hours", "read_table", "row_error", "rows_with", "undo_batch", "unknown_employee", "value_lookup",
 ]

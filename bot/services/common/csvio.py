@@ -5,7 +5,9 @@
   lines and remembers each row's line number in the file;
 * :class:`ColumnMap` finds our fields among the file's headers through a mapping file
   (``data/imports/*.yaml``) that HR can copy and adapt;
-* ``parse_*`` turn one cell into a value or raise ``ValueError`` with a reason a person can act on.
+* :func:`read_table` reads an ``.xlsx`` workbook too (:mod:`bot.services.common.xlsxio`); a title above
+  the header and a 合計 row below the data are left out by :func:`map_columns`;
+* the cells themselves are parsed in :mod:`bot.services.common.cells`.
 """
 
 from __future__ import annotations
@@ -14,24 +16,18 @@ import csv
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from bot.datafiles import read_yaml, validate_file
-from bot.dates import ROC_OFFSET
+from bot.services.common.cells import clean, fold, narrow
+from bot.services.common.problems import ImportFileError as ImportFileError
+from bot.services.common.problems import Problem, column_letter, problem_of
 
-EXCEL_EPOCH = date(1899, 12, 30)
 NATIONAL_ID_HEADERS = ("身分證", "身份證", "統一證號", "nationalid", "idno")
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read at all (not found, not text, no header, a required column missing)."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +36,14 @@ class RowError:
 
     line: int
     message: str
+    problems: tuple[Problem, ...] = ()
+    """The same, cell by cell, for :func:`~bot.services.common.problems.describe` (empty: ``message`` only)."""
+
+
+def row_error(line: int, problems: Sequence[Problem]) -> RowError:
+    """A rejected row from its cells' problems (the English ``message`` names the file's headers and cells)."""
+    text = "; ".join(f"{p.header} ({p.cell}): {p.english}" if p.cell else p.english for p in problems)
+    return RowError(line, text, tuple(problems))
 
 
 @dataclass
@@ -62,6 +66,10 @@ class ImportReport:
     """Why a valid file was not imported (it would do more than HR plainly asked for); "" when it was not refused."""
     batch_id: int | None = None
     """The import batch that records what was written (None: a dry run, a rejected file, or nothing changed)."""
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    """Rows left out on purpose (``--skip-unknown``): (row, employee number not on the roster)."""
+    columns: ColumnMap | None = field(default=None, repr=False, compare=False)
+    """Where the file's columns are, to name a cell in problems found after parsing (None: not parsed)."""
 
     @property
     def ok(self) -> bool:
@@ -69,53 +77,23 @@ class ImportReport:
         return not self.errors and not self.refused
 
 
-def fold(text: str) -> str:
-    """Fold for comparing labels: NFKC (full-width → half-width), casefold, no spaces or separators."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\s_\-・·．.:：/()（）\[\]【】]+", "", text)
-
-
-def clean(text: str) -> str:
-    """A cell as typed, tidied: no BOM or invisible characters, Excel's ``="007"`` unwrapped, trimmed."""
-    text = text.replace("\ufeff", "").replace("\u200b", "").replace("\u00a0", " ").strip()
-    if text.startswith('="') and text.endswith('"'):
-        text = text[2:-1]
-    return re.sub(r"\s+", " ", text).strip()
-
-
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""What makes Excel or LibreOffice read a CSV cell as a formula (CSV injection)."""
-
-
-def excel_safe(value: str) -> str:
-    """A text cell for a CSV that people open in Excel, never read as a formula.
-
-    A cell that would start a formula gets a leading apostrophe, so ``=HYPERLINK(…)`` typed as a name
-    in the roster stays text. Plain numbers (``-1.5``) and a lone ``-`` are kept as they are.
-    """
-    if len(value) > 1 and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def narrow(text: str) -> str:
-    """A cleaned cell with full-width letters, digits and punctuation made ASCII (NFKC)."""
-    return unicodedata.normalize("NFKC", clean(text)).strip()
-
-
 # ---------------------------------------------------------------------------------------------- reading
 
 
 @dataclass
 class Table:
-    """A decoded CSV file: headers and the non-blank rows with their line numbers."""
+    """A decoded CSV file or sheet: headers and the non-blank rows with their line (Excel row) numbers."""
 
     path: Path
     encoding: str
     headers: list[str]
+    header_line: int
     rows: list[tuple[int, list[str]]]
     digest: str = ""
+    totals: list[int] = field(default_factory=list)
+    """Rows left out as a total (合計) row below the data."""
+    title_lines: list[int] = field(default_factory=list)
+    """Rows above the header row (a title), left out."""
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
@@ -138,24 +116,32 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
         raise ImportFileError(f"{path}: not UTF-8 or Big5 text; save it as \"CSV UTF-8\" in Excel") from None
 
 
-def read_table(path: Path) -> Table:
-    """Read a CSV file as HR saves it.
+def read_table(path: Path, sheet: str | None = None) -> Table:
+    """Read a CSV file, or one sheet of an ``.xlsx`` workbook (the first, or ``sheet``), as HR saves it.
 
     Raises:
-        ImportFileError: missing file, not text, or no header line.
+        ImportFileError: missing file, not text nor a workbook, or no header line.
     """
+    from bot.services.common.xlsxio import is_xlsx, read_xlsx
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if is_xlsx(path, raw[:4]):
+        return Table(path, "xlsx", *read_xlsx(path, raw, sheet), digest=hashlib.sha256(raw).hexdigest())
+    if sheet is not None:
+        raise ImportFileError(f"{path}: --sheet is for an Excel workbook (.xlsx); this is a CSV file")
     if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ImportFileError(f"{path}: this is not a CSV text file (an .xlsx? save it as CSV UTF-8)")
+        raise ImportFileError(f"{path}: neither a CSV text file nor an .xlsx workbook (an old .xls? "
+                              "save it as .xlsx or CSV UTF-8)")
     text, encoding = _decode(raw, path)
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     counts = {d: first.count(d) for d in (",", "\t", ";")}
     delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     headers: list[str] | None = None
+    header_line = 1
     rows: list[tuple[int, list[str]]] = []
     next_line = 1
     while True:
@@ -171,11 +157,13 @@ def read_table(path: Path) -> Table:
             continue
         if headers is None:
             headers = [clean(c) for c in cells]
+            header_line = line
             continue
         rows.append((line, cells))
     if headers is None:
         raise ImportFileError(f"{path}: the file is empty (no header line)")
-    return Table(path=path, encoding=encoding, headers=headers, rows=rows, digest=hashlib.sha256(raw).hexdigest())
+    return Table(path=path, encoding=encoding, headers=headers, header_line=header_line, rows=rows,
+                 digest=hashlib.sha256(raw).hexdigest())
 
 
 # ---------------------------------------------------------------------------------------------- mapping
@@ -236,6 +224,7 @@ class ColumnMap:
 
     index: dict[str, int]
     ignored_national_id: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
 
     def has(self, name: str) -> bool:
         """True when the file has a column for ``name``."""
@@ -248,18 +237,77 @@ class ColumnMap:
             return ""
         return clean(cells[i])
 
+    def header(self, name: str) -> str:
+        """The file's own header of field ``name`` (the field name when the file has no such column)."""
+        i = self.index.get(name)
+        return self.headers[i] if i is not None and i < len(self.headers) else name
+
+    def cell(self, name: str, line: int) -> str:
+        """The Excel cell of ``name`` in row ``line`` (``H5``), "" when the file has no such column."""
+        i = self.index.get(name)
+        return f"{column_letter(i)}{line}" if i is not None else ""
+
+    def problem(self, name: str, line: int, error: ValueError | str, english: str = "", **values: object) -> Problem:
+        """A problem of field ``name``'s cell in row ``line``: a parser's error, or a message key and values."""
+        if isinstance(error, ValueError):
+            return problem_of(error, self.header(name), self.cell(name, line))
+        return Problem(self.header(name), self.cell(name, line), error, values, english or error)
+
+
+HEADER_SEARCH = 10
+"""How many rows below the first a header may be (a title, a date of printing, a blank-ish line above it)."""
+_UNIT = re.compile(r"\s*[(（\[【][^()（）\[\]【】]{1,12}[)）\]】]\s*$")
+_TOTAL_COUNT = re.compile(r"共\s*[:：]?\s*\d+\s*(筆|人|列)")
+_TOTAL_STARTS = ("合計", "總計", "小計", "共計")
+_TOTAL_WORDS = {"合計", "總計", "小計", "總和", "共計", "total", "totals", "grandtotal", "subtotal", "sum"}
+
+
+def _header_keys(header: str) -> set[str]:
+    """A header folded, with and without a trailing unit: ``時數(小時)`` also matches ``時數``."""
+    return {fold(header), fold(_UNIT.sub("", header))} - {""}
+
+
+def is_total_row(cells: Sequence[str]) -> bool:
+    """True for a total row under the data: its first filled cell says 合計, 總計, Total … (colon or not)."""
+    first = next((clean(c) for c in cells if clean(c)), "")
+    word = fold(first).rstrip("：:")
+    return word in _TOTAL_WORDS or word.startswith(_TOTAL_STARTS) or bool(_TOTAL_COUNT.fullmatch(narrow(first)))
+
+
+def _locate(headers: Sequence[str], mapping: MappingFile, fields: Sequence[str]) -> dict[str, list[int]]:
+    keys = [_header_keys(h) for h in headers]
+    found: dict[str, list[int]] = {}
+    for name in fields:
+        wanted = {fold(a) for a in mapping.aliases(name)}
+        hits = [i for i, k in enumerate(keys) if k & wanted]
+        if hits:
+            found[name] = hits
+    return found
+
 
 def map_columns(table: Table, mapping: MappingFile, fields: Sequence[str], required: Sequence[str]) -> ColumnMap:
     """Find ``fields`` among the table's headers.
 
+    When the first line lacks a required column, the next rows are tried as the header (a title such as
+    ``桃園市政府 113年度 學習時數`` above it): the table then starts below the row that has them all. Total
+    rows (``合計``) are left out of ``table.rows`` and listed in ``table.totals``.
+
     Raises:
         ImportFileError: a required column is missing, or two headers claim the same field.
     """
-    folded = [fold(h) for h in table.headers]
+    found = _locate(table.headers, mapping, fields)
+    if any(n not in found for n in required):
+        for at, (line, cells) in enumerate(table.rows[:HEADER_SEARCH]):
+            heads = [clean(c) for c in cells]
+            candidate = _locate(heads, mapping, fields)
+            if all(n in candidate for n in required):
+                table.title_lines = [table.header_line] + [n for n, _ in table.rows[:at]]
+                table.headers, table.header_line, table.rows = heads, line, table.rows[at + 1:]
+                found = candidate
+                break
     index: dict[str, int] = {}
     for name in fields:
-        wanted = {fold(a) for a in mapping.aliases(name)}
-        hits = [i for i, h in enumerate(folded) if h in wanted]
+        hits = found.get(name, [])
         if len(hits) > 1:
             names = "、".join(table.headers[i] for i in hits)
             raise ImportFileError(f"{table.path}: columns {names} all mean {name}; keep one")
@@ -270,9 +318,13 @@ def map_columns(table: Table, mapping: MappingFile, fields: Sequence[str], requi
         wanted_names = "; ".join(f"{n} ({' / '.join(mapping.aliases(n)[1:4]) or n})" for n in missing)
         raise ImportFileError(f"{table.path}: missing column(s): {wanted_names}. Found: {', '.join(table.headers)}. "
                               "A mapping file (--mapping) can name your headers.")
+    kept = [(line, cells) for line, cells in table.rows if not is_total_row(cells)]
+    table.totals = [line for line, cells in table.rows if is_total_row(cells)]
+    table.rows = kept
+    folded = [fold(h) for h in table.headers]
     ignored = [table.headers[i] for i, h in enumerate(folded)
                if i not in index.values() and any(fold(w) in h for w in NATIONAL_ID_HEADERS)]
-    return ColumnMap(index=index, ignored_national_id=ignored)
+    return ColumnMap(index=index, ignored_national_id=ignored, headers=list(table.headers))
 
 
 def value_lookup(mapping: MappingFile, name: str) -> dict[str, str]:
@@ -285,87 +337,22 @@ def value_lookup(mapping: MappingFile, name: str) -> dict[str, str]:
     return out
 
 
-# ---------------------------------------------------------------------------------------------- values
-
-_DATE_SEP = re.compile(r"^(\d{2,4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
-_TIME_TAIL = re.compile(r"\s+(上午|下午|am|pm)?\s*\d{1,2}:\d{2}(:\d{2})?\s*(am|pm)?$", re.IGNORECASE)
-
-
-def parse_date(text: str) -> date:
-    """A date as HR writes it.
-
-    Accepts ISO ``2024-03-05``, ``2024/3/5``, ``2024.3.5``, ``20240305``; ROC ``113/3/5``, ``113年3月5日``,
-    ``民國113年3月5日``, ``1130305``; an Excel serial day number (``45356``); and any of these followed by
-    a time of day (Excel's ``2024/3/5 00:00``).
-
-    Raises:
-        ValueError: not a date, or not a real day (113/2/30).
-    """
-    s = narrow(text).replace("民國", "").strip()
-    s = _TIME_TAIL.sub("", s).strip()
-    if not s:
-        raise ValueError("date is empty")
-    try:
-        if re.fullmatch(r"\d{5}(\.\d+)?", s):
-            serial = int(float(s))
-            if 20000 <= serial <= 80000:
-                return EXCEL_EPOCH + timedelta(days=serial)
-        if re.fullmatch(r"\d{8}", s):
-            return date(int(s[:4]), int(s[4:6]), int(s[6:]))
-        if re.fullmatch(r"\d{6,7}", s):
-            return date(int(s[:-4]) + ROC_OFFSET, int(s[-4:-2]), int(s[-2:]))
-        m = _DATE_SEP.match(s)
-        if m:
-            y, mo, d = (int(g) for g in m.groups())
-            if y < 1000:
-                y += ROC_OFFSET
-            return date(y, mo, d)
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a real date") from None
-    raise ValueError(f"{text.strip()!r} is not a date (use 2024-03-05 or 113/3/5)")
+def unknown_employee(report: ImportReport, line: int, employee_no: str) -> RowError:
+    """The row of an employee number the roster does not have, naming the file's employee number cell."""
+    english = f"employee {employee_no} is not on the roster"
+    if report.columns is None:
+        return RowError(line, english)
+    return row_error(line, [report.columns.problem("employee_no", line, "imports.cell.unknown_employee", english,
+                                                   value=employee_no)])
 
 
-_HOURS_TAIL = re.compile(r"\s*(小時|時|hours?|hrs?|h)$", re.IGNORECASE)
-
-
-def parse_hours(text: str, *, maximum: Decimal = Decimal(1000)) -> Decimal:
-    """Hours as a positive exact decimal with at most two decimals (``1.5``, ``２``, ``3小時``).
-
-    Raises:
-        ValueError: empty, not a number, zero or negative, over ``maximum``, or more than two decimals.
-    """
-    s = _HOURS_TAIL.sub("", narrow(text))
-    if not s:
-        raise ValueError("hours are empty")
-    try:
-        value = Decimal(s)
-    except InvalidOperation:
-        raise ValueError(f"{text.strip()!r} is not a number of hours") from None
-    if not value.is_finite() or value <= 0:
-        raise ValueError(f"hours must be more than 0, got {text.strip()!r}")
-    if value > maximum:
-        raise ValueError(f"{text.strip()!r} hours is more than {maximum}")
-    if value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"{text.strip()!r}: at most two decimals")
-    return value
-
-
-_YES = {"1", "y", "yes", "true", "t", "是", "有", "v", "✓", "主管", "○"}
-_NO = {"", "0", "n", "no", "false", "f", "否", "無", "非主管", "x", "-"}
-
-
-def parse_bool(text: str) -> bool:
-    """Yes/no as HR writes it (是/否, Y/N, 1/0, true/false, 主管/非主管); blank is no.
-
-    Raises:
-        ValueError: anything else.
-    """
-    s = narrow(text).casefold()
-    if s in _YES:
-        return True
-    if s in _NO:
-        return False
-    raise ValueError(f"{text.strip()!r} is not yes or no (是/否)")
+def note_layout(table: Table, report: ImportReport) -> None:
+    """Warn about what was left out of the table: rows above the header (a title) and total (合計) rows."""
+    if table.title_lines:
+        report.warnings.append(f"the header is row {table.header_line}: row(s) "
+                               f"{', '.join(map(str, table.title_lines))} above it (a title) are not data")
+    if table.totals:
+        report.warnings.append("total row(s) left out: " + ", ".join(f"row {n}" for n in table.totals))
 
 
 def rows_with(table: Table, cmap: ColumnMap) -> Iterator[tuple[int, Mapping[str, str]]]:

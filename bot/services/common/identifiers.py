@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.services.common.csvio import narrow
+from bot.services.common.cells import narrow
+from bot.services.common.problems import CellError
 
 NATIONAL_ID = re.compile(r"^[A-Z][12890A-D]\d{8}$")
 """A Taiwanese national ID or resident certificate number (統一證號, new [89] and old [A-D] second
@@ -31,9 +32,11 @@ def parse_employee_no(text: str) -> str:
     """
     s = narrow(text).upper().replace(" ", "")
     if not s:
-        raise ValueError("employee number is empty")
+        raise CellError("imports.cell.empty", "employee number is empty")
     if NATIONAL_ID.match(s):
-        raise ValueError("looks like a national ID number; use the employee number (national IDs are never stored)")
+        raise CellError("imports.cell.national_id",
+                        "looks like a national ID number; use the employee number (national IDs are never stored)")
     if not _EMPLOYEE_NO.match(s):
-        raise ValueError(f"{text.strip()!r} is not an employee number (letters, digits, - or _)")
+        raise CellError("imports.cell.not_employee_no",
+                        f"{text.strip()!r} is not an employee number (letters, digits, - or _)", value=text.strip())
     return s

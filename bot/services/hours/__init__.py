@@ -3,6 +3,7 @@
 Other packages import only what this module exports.
 """
 
+from bot.services.hours.compliance import ComplianceReport, build_compliance, compliance_json
 from bot.services.hours.format import format_hours
 from bot.services.hours.imports import HoursImportReport, import_hours, load_hours_mapping
 from bot.services.hours.json import status_to_json
@@ -23,8 +24,28 @@ from bot.services.hours.status import (
 )
 
 __all__ = [
-    "FORFEIT_LEAVE_OVER_LIMIT", "FORFEIT_UNEXCUSED_ABSENCE", "BucketStatus", "HoursImportReport", "HoursStatus",
-    "RecordView", "agencies_path", "attendance_outcome", "bucket_status", "build_report", "compute_status",
-    "forfeit_reason_text", "format_hours", "import_hours", "load_hours_mapping", "load_status",
-    "record_with_owner", "status_to_json", "suggested_courses", "write_csv", "write_xlsx",
+    "FORFEIT_LEAVE_OVER_LIMIT",
+    "FORFEIT_UNEXCUSED_ABSENCE",
+    "BucketStatus",
+    "ComplianceReport",
+    "HoursImportReport",
+    "HoursStatus",
+    "RecordView",
+    "agencies_path",
+    "attendance_outcome",
+    "bucket_status",
+    "build_compliance",
+    "build_report",
+    "compliance_json",
+    "compute_status",
+    "forfeit_reason_text",
+    "format_hours",
+    "import_hours",
+    "load_hours_mapping",
+    "load_status",
+    "record_with_owner",
+    "status_to_json",
+    "suggested_courses",
+    "write_csv",
+    "write_xlsx",
 ]

@@ -27,19 +27,24 @@ from bot.db.models.core import Employee
 from bot.db.models.hours import LearningRecord
 from bot.services.catalog import RulesFile
 from bot.services.common import (
+    CellError,
     ImportReport,
     Journal,
     MappingFile,
+    Problem,
     RowError,
     fold,
     load_import_mapping,
     map_columns,
     narrow,
+    note_layout,
     parse_date,
     parse_employee_no,
     parse_hours,
     read_table,
+    row_error,
     rows_with,
+    unknown_employee,
     value_lookup,
 )
 
@@ -105,15 +110,19 @@ def match_bucket(category: str, lookup: dict[str, str]) -> str:
     """
     key = fold(category)
     if not key:
-        raise ValueError("category is empty")
+        raise CellError("imports.cell.empty", "category is empty")
     if key in lookup:
         return lookup[key]
     found = {bucket for word, bucket in lookup.items() if len(word) >= 2 and word in key}
     if len(found) == 1:
         return found.pop()
     if found:
-        raise ValueError(f"category {category!r} names more than one bucket ({', '.join(sorted(found))})")
-    raise ValueError(f"category {category!r} matches no bucket; add it to the mapping file (values.category)")
+        raise CellError("imports.cell.bucket_many",
+                        f"category {category!r} names more than one bucket ({', '.join(sorted(found))})",
+                        value=category, buckets=", ".join(sorted(found)))
+    raise CellError("imports.cell.bucket_none",
+                    f"category {category!r} matches no bucket; add it to the mapping file (values.category)",
+                    value=category)
 
 
 def natural_key(source: str, employee_no: str, course_code: str | None, course_name: str, on: date) -> str:
@@ -124,15 +133,18 @@ def natural_key(source: str, employee_no: str, course_code: str | None, course_n
 
 
 def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, today: date,
-                     default_source: str | None = None) -> tuple[list[HoursRow], HoursImportReport]:
-    """Read and validate an hours file; nothing touches the database.
+                     default_source: str | None = None,
+                     sheet: str | None = None) -> tuple[list[HoursRow], HoursImportReport]:
+    """Read and validate an hours file (CSV or ``.xlsx``); nothing touches the database.
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
     """
-    table = read_table(path)
+    table = read_table(path, sheet)
     cmap = map_columns(table, mapping, FIELDS, REQUIRED)
-    report = HoursImportReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
+    report = HoursImportReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest,
+                               columns=cmap)
+    note_layout(table, report)
     for header in cmap.ignored_national_id:
         report.warnings.append(f"column {header!r} ignored: national ID numbers are never read or stored")
     buckets = bucket_lookup(rules, mapping)
@@ -144,61 +156,72 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
     rows: list[HoursRow] = []
     seen: dict[str, HoursRow] = {}
     for line, cells in rows_with(table, cmap):
-        problems: list[str] = []
+        problems: list[Problem] = []
         try:
             no = parse_employee_no(cells["employee_no"])
         except ValueError as exc:
-            problems.append(str(exc))
+            problems.append(cmap.problem("employee_no", line, exc))
             no = ""
         title = cells["course_name"]
         if not title:
-            problems.append("course name is empty")
+            problems.append(cmap.problem("course_name", line, "imports.cell.empty", "course name is empty"))
         elif len(title) > 200:
-            problems.append("course name is longer than 200 characters")
+            problems.append(cmap.problem("course_name", line, "imports.cell.too_long",
+                                         "course name is longer than 200 characters", limit=200))
         code = cells.get("course_code") or None
         if code and len(code) > 64:
-            problems.append("course code is longer than 64 characters")
+            problems.append(cmap.problem("course_code", line, "imports.cell.too_long",
+                                         "course code is longer than 64 characters", limit=64))
         on: date | None = None
         try:
             on = parse_date(cells["date"])
             if on > today:
-                problems.append(f"date {on.isoformat()} is in the future")
+                problems.append(cmap.problem("date", line, "imports.cell.future_date",
+                                             f"date {on.isoformat()} is in the future", value=on.isoformat()))
         except ValueError as exc:
-            problems.append(f"date: {exc}")
+            problems.append(cmap.problem("date", line, exc))
         hours = Decimal(0)
         try:
             hours = parse_hours(cells["hours"])
         except ValueError as exc:
-            problems.append(f"hours: {exc}")
+            problems.append(cmap.problem("hours", line, exc))
         bucket = ""
         try:
             bucket = match_bucket(cells["category"], buckets)
         except ValueError as exc:
-            problems.append(str(exc))
+            problems.append(cmap.problem("category", line, exc))
         mode = ""
         if cells.get("mode"):
             mode = modes.get(fold(cells["mode"]), "")
             if not mode:
-                problems.append(f"mode {cells['mode']!r} is not digital or classroom (數位/實體/混成)")
+                problems.append(cmap.problem("mode", line, "imports.cell.not_one_of",
+                                             f"mode {cells['mode']!r} is not digital or classroom (數位/實體/混成)",
+                                             value=cells["mode"], allowed="數位/實體/混成"))
         source = fallback_source
         if default_source is None and cells.get("source"):
             found = sources.get(fold(cells["source"]))
             if found is None:
-                problems.append(f"source {cells['source']!r} is not the portal or HR (終身學習入口網站/人事)")
+                problems.append(cmap.problem("source", line, "imports.cell.not_one_of",
+                                             f"source {cells['source']!r} is not the portal or HR "
+                                             "(終身學習入口網站/人事)", value=cells["source"],
+                                             allowed="終身學習入口網站/人事"))
             else:
                 source = found
         if source not in IMPORT_SOURCES:
-            problems.append(f"source {source!r}: only portal or hr records are imported")
+            problems.append(cmap.problem("source", line, "imports.cell.not_one_of",
+                                         f"source {source!r}: only portal or hr records are imported",
+                                         value=source, allowed="portal/hr"))
         replaces: int | None = None
         if cells.get("replaces"):
             text = narrow(cells["replaces"]).lstrip("#")
             if text.isdigit() and int(text) > 0:
                 replaces = int(text)
             else:
-                problems.append(f"replaces {cells['replaces']!r} is not a record id (abc-bot hours EMPLOYEE_NO "
-                                "shows them)")
+                problems.append(cmap.problem("replaces", line, "imports.cell.not_record_id",
+                                             f"replaces {cells['replaces']!r} is not a record id "
+                                             "(abc-bot hours EMPLOYEE_NO shows them)", value=cells["replaces"]))
         if problems or on is None:
-            report.errors.append(RowError(line, "; ".join(problems)))
+            report.errors.append(row_error(line, problems))
             continue
         row = HoursRow(line=line, natural_key=natural_key(source, no, code, title, on), employee_no=no,
                        occurred_on=on, title=title, course_code=code, hours=hours, bucket=bucket, mode=mode,
@@ -208,8 +231,9 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
             if earlier.same_record(row):
                 report.duplicates += 1
                 continue
-            report.errors.append(RowError(line, f"same employee, course and date as line {earlier.line}, "
-                                                "but different hours, category or mode"))
+            english = f"same employee, course and date as line {earlier.line}, but different hours, category or mode"
+            report.errors.append(RowError(line, english, (
+                Problem("", "", "imports.row.same_record", {"other": earlier.line}, english),)))
             continue
         seen[row.natural_key] = row
         rows.append(row)
@@ -218,19 +242,22 @@ def parse_hours_file(path: Path, mapping: MappingFile, rules: RulesFile, *, toda
 
 async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFile, rules: RulesFile,
                        today: date, now: datetime, default_source: str | None = None,
-                       dry_run: bool = False, journal: Journal | None = None) -> HoursImportReport:
+                       dry_run: bool = False, journal: Journal | None = None, skip_unknown: bool = False,
+                       sheet: str | None = None) -> HoursImportReport:
     """Validate ``path`` as a whole and upsert its records in the caller's transaction.
 
     Every employee must be on the roster (active or not). ``plan_year`` of a record is the ROC year of
     its date; records of other years than the rules' are kept and counted in ``other_years``. A row with
     ``replaces`` takes the place of that record (same employee, an imported one); ``journal`` records
-    the change as an undoable batch (the caller records it).
+    the change as an undoable batch (the caller records it). ``skip_unknown`` leaves out the rows of
+    employees not on the roster (listed in ``report.skipped``) instead of rejecting the file; ``sheet``
+    picks the sheet of an ``.xlsx`` workbook.
 
     Raises:
         ImportFileError: the file cannot be read or lacks a required column.
         ImportBusy: SQLite only: another import held the database too long (see ``one_import_at_a_time``).
     """
-    rows, report = parse_hours_file(path, mapping, rules, today=today, default_source=default_source)
+    rows, report = parse_hours_file(path, mapping, rules, today=today, default_source=default_source, sheet=sheet)
     if not dry_run:  # imports run one at a time, each reading what the one before wrote
         await one_import_at_a_time(session)
     numbers = sorted({r.employee_no for r in rows})
@@ -240,9 +267,12 @@ async def import_hours(session: AsyncSession, path: Path, *, mapping: MappingFil
         for number, emp_id in (await session.execute(
                 select(Employee.employee_no, Employee.id).where(Employee.employee_no.in_(chunk)))).all():
             ids[number] = emp_id
-    for r in rows:
-        if r.employee_no not in ids:
-            report.errors.append(RowError(r.line, f"employee {r.employee_no} is not on the roster"))
+    unknown = [r for r in rows if r.employee_no not in ids]
+    if skip_unknown:
+        report.skipped = [(r.line, r.employee_no) for r in unknown]
+        rows = [r for r in rows if r.employee_no in ids]
+    else:
+        report.errors += [unknown_employee(report, r.line, r.employee_no) for r in unknown]
     if report.errors:
         report.errors.sort(key=lambda e: e.line)
         return report
@@ -318,20 +348,32 @@ async def records_replaced(session: AsyncSession, rows: list[HoursRow], ids: dic
             continue
         rec = found.get(r.replaces)
         if rec is None:
-            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: there is no such learning record"))
+            report.errors.append(_replaces(report, r, "imports.replaces.missing",
+                                           f"replaces #{r.replaces}: there is no such learning record"))
         elif rec.employee_id != ids[r.employee_no]:
-            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: that record is not {r.employee_no}'s"))
+            report.errors.append(_replaces(report, r, "imports.replaces.other_employee",
+                                           f"replaces #{r.replaces}: that record is not {r.employee_no}'s"))
         elif rec.source not in IMPORT_SOURCES:
-            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: a {rec.source} record cannot be "
-                                                  "replaced by an import (correct the attendance instead)"))
+            report.errors.append(_replaces(report, r, "imports.replaces.not_imported",
+                                           f"replaces #{r.replaces}: a {rec.source} record cannot be replaced by an "
+                                           "import (correct the attendance instead)"))
         elif r.replaces in first:
-            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: line {first[r.replaces]} replaces it "
-                                                  "already"))
+            report.errors.append(_replaces(report, r, "imports.replaces.twice",
+                                           f"replaces #{r.replaces}: line {first[r.replaces]} replaces it already",
+                                           other=first[r.replaces]))
         elif r.replaces in matched and matched[r.replaces] != r.natural_key:
-            report.errors.append(RowError(r.line, f"replaces #{r.replaces}: another row of the file is that "
-                                                  "record itself"))
+            report.errors.append(_replaces(report, r, "imports.replaces.itself",
+                                           f"replaces #{r.replaces}: another row of the file is that record itself"))
         else:
             first[r.replaces] = r.line
             if matched.get(r.replaces) != r.natural_key:  # the same key: an ordinary update
                 out.append(rec)
     return out
+
+
+def _replaces(report: HoursImportReport, row: HoursRow, key: str, english: str, **values: object) -> RowError:
+    """A ``replaces`` cell that names a record the row cannot replace (``key``: why, in any language)."""
+    if report.columns is None:
+        return RowError(row.line, english)
+    return row_error(row.line, [report.columns.problem("replaces", row.line, key, english, value=row.replaces,
+                                                       employee_no=row.employee_no, **values)])

@@ -10,13 +10,12 @@ same pure function the chat uses (:func:`bot.services.hours.bucket_status`).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -148,6 +147,9 @@ def employee_table(report: HoursReport, t: Text, lang: str) -> tuple[list[str], 
                    t("report.col.bucket_remaining").format(bucket=title)]
     header += [t("report.col.done"), t("report.col.counted"), t("report.col.remaining"),
                t("report.col.mandatory_remaining")]
+    for b in buckets:  # after the columns the report always had, so their places do not move
+        title = b.title if lang == "zh-TW" else b.title_en
+        header.append(t("reports.col.bucket_counted").format(bucket=title))
     yes, no = t("report.yes"), t("report.no")
     rows = []
     for r in report.rows:
@@ -155,6 +157,7 @@ def employee_table(report: HoursReport, t: Text, lang: str) -> tuple[list[str], 
         for b in r.buckets:
             line += [format_hours(b.done), format_hours(r.owed(b))]
         line += [format_hours(h) for h in (r.done, r.counted, r.remaining, r.mandatory_remaining)]
+        line += [format_hours(b.counted) for b in r.buckets]
         rows.append(line)
     return header, rows
 
@@ -188,32 +191,17 @@ def write_csv(report: HoursReport, out: Path, t: Text, lang: str) -> list[Path]:
     return paths
 
 
-def _cell(value: str, numeric: bool, ws: Any) -> Any:
-    if not numeric or value == "":
-        if value.startswith("="):  # openpyxl would store it as a formula: keep roster text as text
-            from openpyxl.cell import WriteOnlyCell
-
-            cell = WriteOnlyCell(ws, value=value)
-            cell.data_type = "s"
-            return cell
-        return value
-    d = Decimal(value)
-    return int(d) if d == d.to_integral() else float(d)
-
-
 def write_xlsx(report: HoursReport, out: Path, t: Text, lang: str) -> list[Path]:
-    """Write both tables as two sheets of one workbook (numbers as numbers)."""
-    from openpyxl import Workbook
+    """Both tables as two sheets of one workbook: titled, dated, frozen header with filters, numbers as numbers."""
+    from bot.dates import format_roc
+    from bot.services.hours.sheets import add_sheet, new_workbook
 
-    wb = Workbook(write_only=True)
-    tables: Sequence[tuple[str, tuple[list[str], list[list[str]]], int]] = (
-        (t("report.sheet.employees"), employee_table(report, t, lang), 6),
-        (t("report.sheet.agencies"), agency_table(report, t), 1),
-    )
-    for title, (header, rows), first_numeric in tables:
-        ws = wb.create_sheet(title=title[:31])
-        ws.append(header)
-        for row in rows:
-            ws.append([_cell(v, i >= first_numeric, ws) for i, v in enumerate(row)])
+    wb = new_workbook()
+    scope = report.agency or t("report.total")
+    title = t("reports.title.hours").format(year=report.plan_year, scope=scope)
+    as_of = t("reports.as_of").format(date=format_roc(report.as_of) if lang == "zh-TW" else report.as_of.isoformat())
+    for name, (header, rows), first_numeric in ((t("report.sheet.employees"), employee_table(report, t, lang), 6),
+                                                (t("report.sheet.agencies"), agency_table(report, t), 1)):
+        add_sheet(wb, name, title, as_of, header, rows, [i >= first_numeric for i in range(len(header))])
     wb.save(out)
     return [out]
