@@ -16,6 +16,7 @@ from bot.intents import IntentRecognizer
 from bot.services.accounts import BindingPolicy
 from bot.services.catalog import Catalog, RulesFile, SearchEngine
 from bot.services.classes import Deps, EnrollmentSettings
+from bot.services.reminders import Reminders
 from bot.texts import MessageCatalog
 
 
@@ -36,6 +37,8 @@ class App:
     """``data/accounts.yaml``: code length, attempt limits, the linking flow's time-out."""
     deps: Deps
     """What the classes feature's services need besides a session (catalog, texts, rules, settings, notices)."""
+    reminders: Reminders | None = None
+    """The reminder sources and their sweep (``reminders.yaml``, the quiet hours of ``notices.yaml``)."""
 
 
 Ctx: TypeAlias = Context[App]

@@ -70,6 +70,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     demo_today: date | None = None
+    scheduler: bool = True
+    """``SCHEDULER``: run the reminders' scheduler in ``serve`` and ``run`` (off: only ``abc-bot scheduler``)."""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -129,4 +131,5 @@ def load_settings(env_file: Path | None = None) -> Settings:
         host=_env("HOST", "127.0.0.1") or "127.0.0.1",
         port=_env_int("PORT", 8080),
         demo_today=_env_date("DEMO_TODAY"),
+        scheduler=_env_bool("SCHEDULER", True),
     )

@@ -17,11 +17,12 @@ from bot.conversation import Reply
 from bot.services.catalog import Catalog, RulesFile
 from bot.services.notices import Notice, Renderer
 from bot.texts import MessageCatalog
-from handlers import enroll_notices
+from handlers import enroll_notices, reminder_notices
 from handlers.notice_reader import NoticeReader, RenderFunction
 
 RENDERERS: Mapping[str, RenderFunction] = MappingProxyType({
     **enroll_notices.RENDERERS,
+    **reminder_notices.RENDERERS,
 })
 """Every notice kind the bot can write."""
 

@@ -11,7 +11,7 @@ import importlib
 from dataclasses import dataclass
 
 FEATURE_MODULES = ("bot.commands.accounts", "bot.commands.hours", "bot.commands.classes", "bot.commands.line",
-                   "bot.commands.batches", "bot.commands.understand")
+                   "bot.commands.batches", "bot.commands.understand", "bot.commands.reminders")
 
 
 @dataclass(frozen=True)
