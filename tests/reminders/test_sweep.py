@@ -1,4 +1,4 @@
-"""Reminders as a trainee gets them (both databases): each kind once, opt-out, the check before delivery, quiet hours."""
+"""Reminders as a trainee gets them (both databases): each kind once, opt-out, the re-check, quiet hours."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ async def test_someone_who_switched_class_reminders_off_gets_none(app: Runtime, 
 
 
 async def test_a_seat_cancelled_after_the_reminder_was_queued_is_not_reminded(app: Runtime, clock: FrozenClock) -> None:
-    cid, person = await a_class_with_one_trainee(app)
+    cid, _person = await a_class_with_one_trainee(app)
     await sweep(app, taipei("2024-03-19T18:00"))
     async with app.sessions.begin() as s:
         await s.execute(update(Enrollment).where(Enrollment.class_id == cid).values(status="cancelled",
@@ -194,7 +194,8 @@ async def test_hours_completed_after_the_deadline_reminder_was_queued_stop_it(ap
     assert [(r.status, r.last_error) for r in mine] == [("skipped", "hours completed")]
 
 
-async def test_a_second_scheduler_sweeping_the_same_moment_queues_nothing_more(app: Runtime, clock: FrozenClock) -> None:
+async def test_a_second_scheduler_sweeping_the_same_moment_queues_nothing_more(
+        app: Runtime, clock: FrozenClock) -> None:
     await a_class_with_one_trainee(app)
     at = taipei("2024-03-19T18:00")
     async with app.sessions.begin() as s:
