@@ -274,6 +274,7 @@ class Intent(StrEnum):
     CERTIFICATE = "certificate"
     BIND = "bind"
     SCHEDULE = "schedule"
+    REMINDERS = "reminders"
     SMALLTALK = "smalltalk"
     CLARIFY = "clarify"
     OUT_OF_SCOPE = "out_of_scope"
