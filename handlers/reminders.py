@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from bot.app import Ctx
 from bot.conversation import Action, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from bot.db.models.reminders import REMINDER_CATEGORIES
 from bot.routing import Feature, Route
 from bot.services.classes import format as fmt
-from bot.services.reminders import opt_outs, queued_for, set_opt_out
+from bot.services.reminders import first_text, opt_outs, queued_for, set_opt_out
 from handlers.common import back_to_menu
 
 
@@ -61,17 +62,35 @@ async def toggle(ctx: Ctx, msg: IncomingMessage, action: ToggleReminders) -> Han
 
 
 async def show_mine(ctx: Ctx, msg: IncomingMessage, _: object) -> HandlerResult:
-    """The reminders queued for this account: when, whether sent (or why not), the first line."""
+    """The reminders queued for this account (when, sent or why not, the first line), then those to come."""
     rows = await queued_for(ctx.session, ctx.account.id)
+    coming = await _coming(ctx)
     buttons = [ctx.choice("reminders.button.settings", ReminderSettings()), back_to_menu(ctx)]
-    if not rows:
+    if not rows and not coming:
         return HandlerResult([Reply.plain(ctx.t("reminders.mine.none"), buttons)], intent=Intent.REMINDERS)
-    lines = [ctx.t("reminders.mine.title")]
+    lines = [ctx.t("reminders.mine.title")] if rows else []
     for r in rows:
         status = ctx.t(f"reminders.status.{r.status}")
         lines.append(ctx.t("reminders.mine.line", when=fmt.instant_text(r.not_before, ctx.lang), status=status,
                            text=r.text))
+    if coming:
+        lines.append(ctx.t("reminders.mine.coming", days=_days(ctx)))
+        lines += [ctx.t("reminders.mine.coming_line", when=fmt.instant_text(at, ctx.lang), text=text)
+                  for at, text in coming]
     return HandlerResult([Reply.plain("\n".join(lines), buttons)], intent=Intent.REMINDERS)
+
+
+def _days(ctx: Ctx) -> int:
+    return ctx.app.reminders.ctx.settings.preview_days if ctx.app.reminders is not None else 0
+
+
+async def _coming(ctx: Ctx) -> list[tuple[datetime, str]]:
+    """The account's reminders of the coming ``preview_days`` (not queued yet), soonest first."""
+    reminders = ctx.app.reminders
+    if reminders is None:
+        return []
+    planned = await reminders.coming(ctx.session, ctx.linked.id, ctx.app.clock.now(), timedelta(days=_days(ctx)))
+    return [(due.moment, first_text(row.payload)) for due, row in planned if row.account_id == ctx.account.id]
 
 
 SETTINGS = Route(Intent.REMINDERS, show_settings, needs_link="reminders", screen=True)

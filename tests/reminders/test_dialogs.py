@@ -33,7 +33,8 @@ async def test_deadline_reminders_switched_off_are_not_queued(sqlite_app: Runtim
 
 async def test_my_reminders_lists_what_was_queued_for_me(sqlite_app: Runtime) -> None:
     app = sqlite_app
-    await run_dialog(app, "T0002", [Say("我的提醒", intent="reminders", shows=["目前沒有為您排定的提醒"])])
+    await run_dialog(app, "T0002", [Say("我的提醒", intent="reminders", hides=["為您排定的提醒："],
+                                        shows=["接下來 14 天會提醒您", "明天截止報名"])])
     assert app.app.reminders is not None
     async with app.sessions.begin() as s:
         await app.app.reminders.sweep(s, datetime(2024, 9, 23, 9, tzinfo=TAIPEI))
@@ -44,3 +45,10 @@ async def test_my_reminders_lists_what_was_queued_for_me(sqlite_app: Runtime) ->
 
 async def test_an_unlinked_user_is_asked_to_link_first(sqlite_app: Runtime) -> None:
     await run_dialog(sqlite_app, "NOBODY1", [Say("提醒設定", intent="reminders", shows=["請先綁定員工帳號"])])
+
+
+async def test_my_reminders_also_shows_the_class_reminders_still_to_come(sqlite_app: Runtime) -> None:
+    # the demo employee holds a seat in the time-management class (DEMO-TM-01), meeting on 113年3月11日
+    await run_dialog(sqlite_app, "T0001", [
+        Say("我的提醒", intent="reminders", shows=["接下來 14 天會提醒您", "明天上課提醒", "18:00", "今天上課提醒"]),
+    ])

@@ -27,7 +27,7 @@ from bot.services.reminders.classes import (
     WaitlistClosing,
 )
 from bot.services.reminders.deadlines import DEADLINE, DeadlineReminders, deadline_moments
-from bot.services.reminders.people import Queued, opt_outs, queued_for, set_opt_out
+from bot.services.reminders.people import Queued, first_text, opt_outs, queued_for, set_opt_out
 from bot.services.reminders.settings import RemindersFile, load_reminders
 from bot.services.reminders.source import Due, ReminderSource, SweepContext
 from bot.services.reminders.sweep import Planned, Reminders, StillTrue, SweepResult
@@ -46,5 +46,5 @@ def build_reminders(settings: RemindersFile, rules: RulesFile, catalog: Catalog,
 __all__ = [
     "CLASS_EVENING", "CLASS_MORNING", "DEADLINE", "NOTICE_KINDS", "WAITLIST_CLOSING", "Due", "Planned", "Queued",
     "ReminderSource", "Reminders", "RemindersFile", "StillTrue", "SweepContext", "SweepResult", "build_reminders",
-    "deadline_moments", "load_reminders", "opt_outs", "queued_for", "set_opt_out",
+    "deadline_moments", "first_text", "load_reminders", "opt_outs", "queued_for", "set_opt_out",
 ]

@@ -45,7 +45,8 @@ class ClassReminders:
     category = "class"
     kinds: Sequence[str] = (CLASS_EVENING, CLASS_MORNING)
 
-    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime) -> list[Due]:
+    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime, *,
+                  only: int | None = None) -> list[Due]:
         """Reminders of meetings whose evening-before or morning-of moment falls in ``(since, until]``."""
         # A meeting's moments lie at most two days before its start: look at meetings starting from `since`.
         meetings = (await session.execute(
@@ -69,6 +70,8 @@ class ClassReminders:
             facts = ClassFacts.of(cls).to_json()
             number = [m.id for m in cls.meetings].index(meeting.id) + 1
             for employee_id, enrollment_id in people.get(cls.id, ()):
+                if only is not None and employee_id != only:
+                    continue
                 values = {"class": facts, "meeting": [meeting.starts_at.isoformat(), meeting.ends_at.isoformat()],
                           "number": number, "of": len(cls.meetings), "enrollment_id": enrollment_id,
                           "can_cancel": at < cls.closes_at}
@@ -105,7 +108,8 @@ class WaitlistClosing:
     category = "class"
     kinds: Sequence[str] = (WAITLIST_CLOSING,)
 
-    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime) -> list[Due]:
+    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime, *,
+                  only: int | None = None) -> list[Due]:
         """Waitlisted people of classes whose "closes tomorrow" moment falls in ``(since, until]``."""
         classes = (await session.execute(
             select(TrainingClass).options(selectinload(TrainingClass.meetings))
@@ -131,6 +135,8 @@ class WaitlistClosing:
         for cls, at in wanted:
             notice = Notice(WAITLIST_CLOSING, {"class": ClassFacts.of(cls).to_json()})
             for employee_id in by_class.get(cls.id, ()):
+                if only is not None and employee_id != only:
+                    continue
                 out.append(Due(employee_id, notice, f"{WAITLIST_CLOSING}:{cls.id}:{employee_id}", at, cls.closes_at))
         return out
 

@@ -71,17 +71,20 @@ class DeadlineReminders:
     category = "deadline"
     kinds: Sequence[str] = (DEADLINE,)
 
-    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime) -> list[Due]:
+    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime, *,
+                  only: int | None = None) -> list[Due]:
         """Deadline reminders whose moment falls in ``(since, until]``."""
         moments = [m for m in deadline_moments(ctx) if since < m[2] <= until]
         if not moments:
             return []
         exempt = set(ctx.rules.hours.exempt_ranks)
-        people = [(e_id, rank) for e_id, rank in (await session.execute(
-            select(Employee.id, Employee.rank).where(Employee.active.is_(True),
-                                                     Employee.id.in_(select(ChannelAccount.employee_id)))
-        )).all() if (rank or "").strip() not in exempt]
-        done = await hours_done(session, ctx.rules.year)
+        who = select(Employee.id, Employee.rank).where(Employee.active.is_(True),
+                                                       Employee.id.in_(select(ChannelAccount.employee_id)))
+        if only is not None:
+            who = who.where(Employee.id == only)
+        people = [(e_id, rank) for e_id, rank in (await session.execute(who)).all()
+                  if (rank or "").strip() not in exempt]
+        done = await hours_done(session, ctx.rules.year, None if only is None else [only])
         suggestions = await self._open_classes(session, ctx, until)
         out = []
         for deadline_id, days, moment, useful_until, mandatory_only in moments:

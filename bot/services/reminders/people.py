@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,12 +56,12 @@ async def queued_for(session: AsyncSession, account_id: int, *, limit: int = 10)
                OutboxMessage.payload)
         .where(OutboxMessage.account_id == account_id, OutboxMessage.kind.like("reminders.%"))
         .order_by(OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()).limit(limit))).all()
-    return [Queued(r[0], r[1], r[2], r[3] if r[2] in ("skipped", "failed") else None, _first_text(r[4]))
+    return [Queued(r[0], r[1], r[2], r[3] if r[2] in ("skipped", "failed") else None, first_text(r[4]))
             for r in rows]
 
 
-def _first_text(payload: list[dict[str, object]]) -> str:
-    """The first line of the first reply of a stored payload."""
+def first_text(payload: Sequence[Mapping[str, Any]]) -> str:
+    """The first line of the first reply of a payload (stored, or as ``Reply.to_dict`` gives it)."""
     for reply in payload:
         text = reply.get("text")
         if isinstance(text, str) and text:

@@ -50,6 +50,8 @@ class RemindersFile(_Strict):
     year: int
     sweep_every_seconds: int = Field(ge=5, le=3600)
     catch_up_hours: int = Field(ge=1, le=24 * 14)
+    preview_days: int = Field(ge=1, le=60, default=14)
+    """How far ahead 我的提醒 shows the reminders still to come."""
     class_: ClassTimes = Field(alias="class")
     waitlist_closing: WaitlistClosing
     deadlines: DeadlineTimes

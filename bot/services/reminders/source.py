@@ -67,8 +67,9 @@ class ReminderSource(Protocol):
         """The notice kinds it builds (each needs a render function)."""
         ...
 
-    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime) -> list[Due]:
-        """The reminders whose moment falls in ``(since, until]``."""
+    async def due(self, session: AsyncSession, ctx: SweepContext, since: datetime, until: datetime, *,
+                  only: int | None = None) -> list[Due]:
+        """The reminders whose moment falls in ``(since, until]`` (only employee ``only``'s when given)."""
         ...
 
     async def still_true(self, session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:

@@ -105,6 +105,18 @@ class Reminders:
                     skips[d.dedupe_key] = "moment passed while the scheduler was not running"
         return decided, skips
 
+    async def coming(self, session: AsyncSession, employee_id: int, now: datetime,
+                     within: timedelta) -> list[tuple[Due, OutboxRow]]:
+        """The reminders one employee will get in ``(now, now + within]``, rendered, soonest first (我的提醒)."""
+        dues: list[Due] = []
+        for source in self.sources:
+            if not await opted_out(session, source.category, {employee_id}):
+                dues += await source.due(session, self.ctx, now, now + within, only=employee_id)
+        dues.sort(key=lambda d: d.moment)
+        rows = await self.notifier.rows(session, [NoticeTo(d.employee_id, d.notice, d.dedupe_key) for d in dues])
+        by_key = {d.dedupe_key: d for d in dues}
+        return [(by_key[r.dedupe_key.rsplit(":", 1)[0]], r) for r in rows]
+
     async def sweep(self, session: AsyncSession, at: datetime, *, since: datetime | None = None) -> SweepResult:
         """Queue what is due at ``at`` in the caller's transaction and move the watermarks to ``at``."""
         decided, skips = await self.decide(session, at, since=since)
