@@ -275,6 +275,7 @@ class Intent(StrEnum):
     BIND = "bind"
     SCHEDULE = "schedule"
     REMINDERS = "reminders"
+    SURVEY = "survey"
     SMALLTALK = "smalltalk"
     CLARIFY = "clarify"
     OUT_OF_SCOPE = "out_of_scope"

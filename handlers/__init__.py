@@ -30,6 +30,7 @@ from handlers import (
     search,
     smalltalk,
     substitute,
+    survey,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -42,6 +43,7 @@ FEATURES: tuple[Feature, ...] = (
     enroll.FEATURE,
     my_enrollments.FEATURE,
     reminders.FEATURE,
+    survey.FEATURE,
     schedule.FEATURE,
     substitute.FEATURE,
     pending.FEATURE,

@@ -17,10 +17,18 @@ from bot.services.classes import ClassFacts, MeetingFacts
 from bot.services.classes import format as fmt
 from bot.services.hours import format_hours
 from bot.services.notices import Notice
-from bot.services.reminders import CLASS_EVENING, CLASS_MORNING, DEADLINE, WAITLIST_CLOSING
+from bot.services.reminders import (
+    CLASS_EVENING,
+    CLASS_MORNING,
+    DEADLINE,
+    SURVEY_INVITE,
+    SURVEY_REMINDER,
+    WAITLIST_CLOSING,
+)
 from handlers.common import MyEnrollments
 from handlers.my_enrollments import AskCancel
 from handlers.notice_reader import NoticeReader, RenderFunction
+from handlers.survey import question_reply
 
 
 def class_reminder(notice: Notice, reader: NoticeReader) -> list[Reply]:
@@ -78,9 +86,22 @@ def deadline(notice: Notice, reader: NoticeReader) -> list[Reply]:
 
 
 
+def survey(notice: Notice, reader: NoticeReader) -> list[Reply]:
+    """The invitation (or its one reminder): the class, the promise of anonymity, the first question's buttons."""
+    v = notice.values
+    cls = ClassFacts.from_json(v["class"])
+    closes = fmt.instant_text(datetime.fromisoformat(v["closes_at"]), reader.lang, is_end=True)
+    lead = [reader.t(notice.kind.replace("surveys.", "survey."), closes=closes),
+            reader.t("classes.field.title", title=fmt.class_title(reader.catalog, cls, reader.lang))]
+    return [question_reply(reader.t, v["first"], lang=reader.lang, token=str(v["token"]), number=0, of=int(v["of"]),
+                           scale=v["scale"], lead=lead)]
+
+
 RENDERERS: Mapping[str, RenderFunction] = {
     CLASS_EVENING: class_reminder,
     CLASS_MORNING: class_reminder,
     WAITLIST_CLOSING: waitlist_closing,
     DEADLINE: deadline,
+    SURVEY_INVITE: survey,
+    SURVEY_REMINDER: survey,
 }

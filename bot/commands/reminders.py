@@ -8,6 +8,7 @@ import json
 import signal
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.commands import CommandGroups
@@ -131,6 +132,93 @@ async def cmd_scheduler(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _survey_rows(report: object) -> list[list[str]]:
+    """The report as a table: one row per question (scale: answers, mean, count per point), then each text."""
+    from bot.services.reminders import SurveyReport
+
+    assert isinstance(report, SurveyReport)
+    points = sorted({p for q in report.questions for p in q.counts})
+    rows = [["question", "type", "answers", "mean", *[str(p) for p in points]]]
+    for q in report.questions:
+        rows.append([q.id, q.type, str(q.answers), "" if q.mean is None else str(q.mean),
+                     *[str(q.counts.get(p, 0)) if q.type == "scale" else "" for p in points]])
+    for q in report.questions:
+        rows += [[q.id, "text", "", text] for text in q.texts]
+    return rows
+
+
+async def cmd_report_survey(args: argparse.Namespace, settings: Settings) -> int:
+    """The anonymous satisfaction survey of one class: counts and means per question, free text without names."""
+    import csv
+    import sys
+
+    from bot.bootstrap import running_app
+    from bot.commands.common import EXIT_REFUSED, output_exists, report_format
+    from bot.services.classes import find_class
+    from bot.services.reminders import survey_report
+
+    fmt = args.format
+    if fmt == "xlsx" and args.out is None:
+        err("abc-bot: --format xlsx needs --out FILE.xlsx")
+        return EXIT_USAGE
+    if args.out is not None:
+        fmt = report_format(fmt, args.out)
+        if fmt is None:
+            return EXIT_USAGE
+        if output_exists(args.out):
+            err(f"abc-bot: {args.out} exists; remove it or choose another --out")
+            return EXIT_REFUSED
+    async with running_app(settings) as app, app.sessions() as session:
+        cls = await find_class(session, args.class_id)
+        if cls is None:
+            err(f"abc-bot: no class {args.class_id!r}")
+            return EXIT_REFUSED
+        assert app.app.reminders is not None
+        report = await survey_report(session, app.app.reminders.ctx.settings.survey, cls.id)
+    if args.json:
+        print(json.dumps({"class": cls.code, "invited": report.invited, "responses": report.responses,
+                          "questions": [{"id": q.id, "text": q.text, "type": q.type, "answers": q.answers,
+                                         "mean": None if q.mean is None else str(q.mean),
+                                         "counts": {str(k): v for k, v in q.counts.items()} if q.type == "scale"
+                                         else None, "texts": q.texts if q.type == "text" else None}
+                                        for q in report.questions]}, ensure_ascii=False))
+        return EXIT_OK
+    rows = _survey_rows(report)
+    if fmt == "xlsx" or args.out is not None:
+        _write_table(rows, args.out, fmt or "csv")
+    elif fmt == "csv":
+        csv.writer(sys.stdout).writerows(rows)
+    else:
+        print(f"{cls.code}: {report.responses} of {report.invited} answered")
+        for q in report.questions:
+            if q.type == "scale":
+                dist = " ".join(f"{p}:{n}" for p, n in q.counts.items())
+                print(f"  {q.id}: {q.answers} answers, mean {q.mean if q.mean is not None else '-'} ({dist})")
+            else:
+                print(f"  {q.id}: {q.answers} answers")
+                for text in q.texts:
+                    print(f"    - {text}")
+    return EXIT_OK
+
+
+def _write_table(rows: list[list[str]], out: Path, fmt: str) -> None:
+    """Write the table as CSV (UTF-8 with BOM, as Excel opens it) or as an xlsx workbook."""
+    import csv
+
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook()
+        sheet = book.active
+        assert sheet is not None
+        for row in rows:
+            sheet.append(row)
+        book.save(out)
+        return
+    with open(out, "w", encoding="utf-8-sig", newline="") as target:
+        csv.writer(target).writerows(rows)
+
+
 def register(groups: CommandGroups) -> None:
     """Add ``reminders due|run``, ``outbox status`` and ``scheduler``."""
     rem = groups.top.add_parser("reminders", help="what the scheduler decides (reminders)").add_subparsers(
@@ -146,5 +234,11 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--batch", metavar="ID")
     p.set_defaults(func=cmd_outbox_status, log="WARNING")
+    p = groups.report.add_parser("survey", help="a class's anonymous satisfaction survey")
+    p.add_argument("class_id", metavar="CLASS_ID", help="the class's code or number")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--format", choices=["csv", "xlsx"])
+    p.add_argument("--out", type=Path, metavar="FILE", help="write the table to FILE (xlsx needs it)")
+    p.set_defaults(func=cmd_report_survey, log="WARNING")
     p = groups.top.add_parser("scheduler", help="run only the scheduler (one process leads, others stand by)")
     p.set_defaults(func=cmd_scheduler, log="INFO")

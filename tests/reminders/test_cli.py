@@ -41,3 +41,18 @@ def test_a_time_that_is_not_iso_is_a_usage_error(cli) -> None:  # type: ignore[n
     bad = cli(["reminders", "due", "--at", "next tuesday"])
     assert bad.returncode == 2
     assert "ISO" in bad.stderr
+
+
+def test_report_survey_of_a_class_counts_per_question_in_json_csv_and_xlsx(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    found = cli(["report", "survey", "DEMO-TM-01", "--json"])
+    assert found.returncode == 0, found.stderr
+    report = json.loads(found.stdout)
+    assert report["class"] == "DEMO-TM-01"
+    assert [q["id"] for q in report["questions"]] == ["overall", "useful", "comment"]
+    assert report["questions"][0]["counts"] == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 0}
+    table = cli(["report", "survey", "DEMO-TM-01", "--format", "csv"]).stdout.splitlines()
+    assert table[0] == "question,type,answers,mean,1,2,3,4,5"
+    out = tmp_path / "survey.xlsx"
+    assert cli(["report", "survey", "DEMO-TM-01", "--format", "xlsx", "--out", str(out)]).returncode == 0
+    assert out.stat().st_size > 0
+    assert cli(["report", "survey", "NO-SUCH-CLASS"]).returncode == 1

@@ -1,16 +1,22 @@
-"""Reminders: who opted out of which category, and how far each source's sweep got.
+"""Reminders: who opted out of which category, how far each source's sweep got, survey tokens and answers.
 
 Business reminders are never stored as scheduler jobs: the sweep derives them from meetings, enrollments
 and learning records, and each lands once in the outbox through its dedupe key. The tables here hold
-only what cannot be derived: a person's opt-outs and each source's watermark (the instant up to which
-its moments were decided).
+only what cannot be derived: a person's opt-outs, each source's watermark (the instant up to which its
+moments were decided), and the satisfaction survey.
+
+Survey answers cannot be linked to a person: ``survey_invitations`` says who was asked about which class,
+with the one-time token their buttons carry, and whether they answered (that enforces one answer each);
+``survey_answers`` holds the answers under a random response id, with the class and the question but no
+account, no employee, no token and no time, written in the same transaction that marks the invitation
+answered. What is written there cannot be traced back by a join.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime, utcnow
@@ -39,3 +45,29 @@ class ReminderWatermark(Base):
 
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     swept_until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SurveyInvitation(Base):
+    """One trainee asked about one class: the one-time token of the buttons, and whether it was spent."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("class_id", "employee_id", name="uq_survey_invitations_class_employee"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered: Mapped[bool] = mapped_column(default=False)
+
+
+class SurveyAnswer(Base):
+    """One answer to one question, under a random response id: no account, employee, token or time."""
+
+    __tablename__ = "survey_answers"
+
+    response_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""The reminders file of a plan year (``data/plans/<year>/reminders.yaml``): moments and offsets.
+"""The reminders file of a plan year (``data/plans/<year>/reminders.yaml``): moments, offsets and the survey.
 
 Validated as a whole at start-up like every data file; a bad file stops the program naming the key.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -44,6 +45,43 @@ class DeadlineTimes(_Strict):
         return self
 
 
+class SurveyQuestion(_Strict):
+    """One question of the satisfaction survey: a point on the scale, or free text."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+    text: str
+    text_en: str
+    type: Literal["scale", "text"]
+
+
+class SurveySettings(_Strict):
+    """The anonymous satisfaction survey at the end of a class's last meeting."""
+
+    delay_minutes: int = Field(ge=0)
+    reminder_after_hours: int = Field(gt=0)
+    closes_after_days: int = Field(gt=0)
+    scale: tuple[int, int]
+    questions: tuple[SurveyQuestion, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SurveySettings:
+        low, high = self.scale
+        if not 0 <= low < high <= 10:
+            raise ValueError("scale must be two numbers 0 <= low < high <= 10")
+        ids = [q.id for q in self.questions]
+        if len(set(ids)) != len(ids):
+            raise ValueError("question ids must be distinct")
+        if sum(q.type == "text" for q in self.questions) > 1:
+            raise ValueError("at most one free-text question")
+        if self.questions[0].type != "scale":
+            raise ValueError("the first question must be on the scale (it is asked with the invitation's buttons)")
+        return self
+
+    def question(self, number: int) -> SurveyQuestion | None:
+        """The question at position ``number`` (from 0), or None past the last."""
+        return self.questions[number] if 0 <= number < len(self.questions) else None
+
+
 class RemindersFile(_Strict):
     """``reminders.yaml``: every reminder's timing, read by the sweep."""
 
@@ -55,6 +93,7 @@ class RemindersFile(_Strict):
     class_: ClassTimes = Field(alias="class")
     waitlist_closing: WaitlistClosing
     deadlines: DeadlineTimes
+    survey: SurveySettings
 
 
 def load_reminders(data_dir: Path, plan_year: int) -> RemindersFile:
