@@ -204,3 +204,13 @@ async def test_a_second_scheduler_sweeping_the_same_moment_queues_nothing_more(
         second = await reminders(app).sweep(s, at, since=at - timedelta(hours=1))
     assert (first.total, second.total) == (1, 0)
     assert len(await rows(app)) == 1
+
+
+async def test_an_evening_reminder_missed_while_everything_was_down_still_goes_the_next_morning(
+        app: Runtime, clock: FrozenClock) -> None:
+    await a_class_with_one_trainee(app)
+    await sweep(app, taipei("2024-03-19T12:00"))  # last sweep before the stop
+    assert await sweep(app, taipei("2024-03-20T07:00")) == {"reminders.class_evening": 1}  # back before the meeting
+    (row,) = await rows(app)
+    assert row.status == "pending"
+    assert row.next_attempt_at == taipei("2024-03-20T08:00")  # it came up in quiet hours: held until 08:00
