@@ -130,11 +130,7 @@ class Reminders:
         """What :meth:`sweep` would queue at ``at`` and is not queued yet, writing nothing."""
         decided, skips = await self.decide(session, at, since=since)
         rows = await self._rows(session, decided, skips, at)
-        keys = [r.dedupe_key for r in rows]
-        known: set[str] = set()
-        for start in range(0, len(keys), 5000):
-            known.update((await session.execute(select(OutboxMessage.dedupe_key).where(
-                OutboxMessage.dedupe_key.in_(keys[start:start + 5000])))).scalars())
+        known = await _existing(session, [r.dedupe_key for r in rows])
         fresh = [r for r in rows if r.dedupe_key not in known]
         numbers = dict((await session.execute(
             select(ChannelAccount.id, Employee.employee_no).join(Employee, Employee.id == ChannelAccount.employee_id)
