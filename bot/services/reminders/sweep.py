@@ -165,18 +165,16 @@ async def opted_out(session: AsyncSession, category: str, employee_ids: set[int]
 
 
 async def _enqueue_counting(session: AsyncSession, rows: list[OutboxRow], at: datetime) -> SweepResult:
-    """Write the rows; count the new ones per kind (pending vs skipped) from what the database accepted."""
-    if not rows:
-        return SweepResult()
-    before = await _existing(session, [r.dedupe_key for r in rows])
-    await enqueue_many(session, rows, now=at)
+    """Write the rows, one ``enqueue_many`` per (kind, queued or skipped): its count of new rows is the figure."""
+    groups: dict[tuple[str, bool], list[OutboxRow]] = {}
+    for r in rows:
+        groups.setdefault((r.kind or "", bool(r.skip_reason) or not r.reachable), []).append(r)
     queued: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
-    for r in rows:
-        if r.dedupe_key in before:
-            continue
-        before.add(r.dedupe_key)
-        (skipped if r.skip_reason or not r.reachable else queued)[r.kind or ""] += 1
+    for (kind, skip), group in groups.items():
+        new = await enqueue_many(session, group, now=at)
+        if new:
+            (skipped if skip else queued)[kind] += new
     return SweepResult(dict(queued), dict(skipped))
 
 
