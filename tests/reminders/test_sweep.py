@@ -11,7 +11,7 @@ from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
 from bot.db.channel_accounts import get_or_create_account
 from bot.db.models.classes import Enrollment
-from bot.db.models.core import OutboxMessage
+from bot.db.models.core import ChannelAccount, OutboxMessage
 from bot.db.models.hours import LearningRecord
 from bot.services.notices import DeliveryWorker, Recipient
 from bot.services.reminders import Reminders, set_opt_out
@@ -214,3 +214,12 @@ async def test_an_evening_reminder_missed_while_everything_was_down_still_goes_t
     (row,) = await rows(app)
     assert row.status == "pending"
     assert row.next_attempt_at == taipei("2024-03-20T08:00")  # it came up in quiet hours: held until 08:00
+
+
+async def test_nothing_is_sent_to_an_account_that_blocked_the_bot(app: Runtime, clock: FrozenClock) -> None:
+    _cid, person = await a_class_with_one_trainee(app)
+    async with app.sessions.begin() as s:
+        await s.execute(update(ChannelAccount).where(ChannelAccount.employee_id == person).values(reachable=False))
+    assert await sweep(app, taipei("2024-03-19T18:00")) == {"skipped reminders.class_evening": 1}
+    (row,) = await rows(app)
+    assert (row.status, row.last_error) == ("skipped", "unreachable")
