@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, select
+
 from bot.bootstrap import Runtime
 from bot.clock import TAIPEI
+from bot.db.models.reminders import SurveyInvitation
 from tests.dialog import Press, Say, run_dialog
 
 
@@ -50,5 +53,8 @@ async def test_an_unlinked_user_is_asked_to_link_first(sqlite_app: Runtime) -> N
 async def test_my_reminders_also_shows_the_class_reminders_still_to_come(sqlite_app: Runtime) -> None:
     # the demo employee holds a seat in the time-management class (DEMO-TM-01), meeting on 113年3月11日
     await run_dialog(sqlite_app, "T0001", [
-        Say("我的提醒", intent="reminders", shows=["接下來 14 天會提醒您", "明天上課提醒", "18:00", "今天上課提醒"]),
+        Say("我的提醒", intent="reminders", shows=["接下來 14 天會提醒您", "明天上課提醒", "18:00", "今天上課提醒",
+                                                  "匿名滿意度問卷"]),
     ])
+    async with sqlite_app.sessions() as s:  # looking ahead issues no survey token
+        assert (await s.execute(select(func.count()).select_from(SurveyInvitation))).scalar_one() == 0

@@ -80,12 +80,15 @@ class SurveySource:
 
     async def _invitations(self, session: AsyncSession, class_id: int, only: int | None,
                            now: datetime) -> dict[int, tuple[str, bool]]:
-        """Each seat holder's invitation (made now when missing): employee → (token, answered)."""
+        """Each seat holder's invitation (made now when missing): employee → (token, answered).
+
+        For one person (``only``: 我的提醒 looking ahead) nothing is made; a missing one reads as no token yet.
+        """
         who = select(Enrollment.employee_id).where(Enrollment.class_id == class_id, Enrollment.status == "enrolled")
         if only is not None:
             who = who.where(Enrollment.employee_id == only)
         people = list((await session.execute(who)).scalars())
-        if people:
+        if people and only is None:
             insert = sqlite.insert if session.get_bind().dialect.name == "sqlite" else postgresql.insert
             await session.execute(insert(SurveyInvitation).on_conflict_do_nothing(), [
                 {"token": secrets.token_hex(8), "class_id": class_id, "employee_id": e, "answered": False,
@@ -94,7 +97,8 @@ class SurveySource:
                                             SurveyInvitation.answered)
                                      .where(SurveyInvitation.class_id == class_id,
                                             SurveyInvitation.employee_id.in_(people)))
-        return {r[0]: (r[1], bool(r[2])) for r in rows}
+        found = {r[0]: (r[1], bool(r[2])) for r in rows}
+        return found if only is None else {e: found.get(e, ("", False)) for e in people}
 
     async def still_true(self, session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:
         """Skipped when the person answered meanwhile (or the survey closed)."""
