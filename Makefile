@@ -42,6 +42,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/webhook.py --rounds 3
 	$(BIN)/python bench/intents.py
 	$(BIN)/python bench/enqueue.py
+	$(BIN)/python bench/reminders.py
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data
