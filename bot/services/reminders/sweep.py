@@ -160,6 +160,10 @@ async def opted_out(session: AsyncSession, category: str, employee_ids: set[int]
     """Those of ``employee_ids`` who switched ``category`` off in 提醒設定."""
     if not employee_ids:
         return set()
+    if len(employee_ids) <= 1000:  # a delivery check, 我的提醒, a class: look up just these
+        rows = await session.execute(select(ReminderOptOut.employee_id).where(
+            ReminderOptOut.category == category, ReminderOptOut.employee_id.in_(sorted(employee_ids))))
+        return set(rows.scalars())
     rows = await session.execute(select(ReminderOptOut.employee_id).where(ReminderOptOut.category == category))
     return {r for r in rows.scalars() if r in employee_ids}
 
