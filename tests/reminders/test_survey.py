@@ -93,12 +93,13 @@ async def test_the_stored_answers_hold_nothing_that_leads_back_to_the_person(app
     third = await press(app, buttons_of(second.replies), "3")
     await press(app, buttons_of(third.replies), "略過")
     columns = {c.name for c in inspect(SurveyAnswer).columns}
-    assert columns == {"response_id", "question_id", "class_id", "score", "text"}
+    assert columns == {"id", "response_id", "question_id", "class_id", "score", "text"}
     async with app.sessions() as s:
         rows = (await s.execute(select(SurveyAnswer))).scalars().all()
         number = (await s.execute(select(Employee.employee_no).where(Employee.id == employee_id))).scalar_one()
     assert len(rows) == 2 and {r.class_id for r in rows} == {cid}
-    stored = json.dumps([[r.response_id, r.question_id, r.score, r.text] for r in rows], ensure_ascii=False)
+    stored = json.dumps([[r.id, r.response_id, r.question_id, r.score, r.text] for r in rows], ensure_ascii=False)
+    assert abs(rows[0].id - rows[1].id) > 1  # random keys, not a sequence that tells the order of arrival
     assert number not in stored and "T0001" not in stored
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, UTCDateTime, utcnow
@@ -31,10 +31,13 @@ class ReminderOptOut(Base):
     __tablename__ = "reminder_optouts"
     __table_args__ = (
         CheckConstraint(f"category IN ({','.join(repr(c) for c in REMINDER_CATEGORIES)})", name="category"),
+        UniqueConstraint("employee_id", "category", name="uq_reminder_optouts_employee_category"),
     )
 
-    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"), primary_key=True)
-    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # One integer key, like every table that refers to employees: an import's undo looks rows up by it.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    employee_id: Mapped[int] = mapped_column(ForeignKey("employees.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -62,12 +65,18 @@ class SurveyInvitation(Base):
 
 
 class SurveyAnswer(Base):
-    """One answer to one question, under a random response id: no account, employee, token or time."""
+    """One answer to one question, under a random response id: no account, employee, token or time.
+
+    ``id`` is random too (62 bits), not a sequence, so the key does not tell the order answers came in; it
+    is there because an import's undo looks rows that refer to a class up by one integer key.
+    """
 
     __tablename__ = "survey_answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id", name="uq_survey_answers_response_question"),)
 
-    response_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    question_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    response_id: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[str] = mapped_column(String(32))
     class_id: Mapped[int] = mapped_column(ForeignKey("classes.id", ondelete="CASCADE"), index=True)
     score: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)

@@ -151,7 +151,7 @@ async def submit(session: AsyncSession, token: str, employee_id: int, answers: M
     if spent is None:
         return False
     response = secrets.token_hex(16)
-    session.add_all([SurveyAnswer(response_id=response, question_id=qid, class_id=spent,
+    session.add_all([SurveyAnswer(id=secrets.randbits(62), response_id=response, question_id=qid, class_id=spent,
                                   score=value if isinstance(value, int) else None,
                                   text=value if isinstance(value, str) else None) for qid, value in answers.items()])
     await session.flush()
