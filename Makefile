@@ -44,6 +44,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/enqueue.py
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/telegram.py --rounds 3
+	$(BIN)/python bench/reminders.py
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data

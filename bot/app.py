@@ -17,6 +17,7 @@ from bot.services.accounts import BindingPolicy
 from bot.services.catalog import Catalog, RulesFile, SearchEngine
 from bot.services.certificates import CertDeps
 from bot.services.classes import Deps, EnrollmentSettings
+from bot.services.reminders import Reminders
 from bot.texts import MessageCatalog
 
 
@@ -39,6 +40,8 @@ class App:
     """What the classes feature's services need besides a session (catalog, texts, rules, settings, notices)."""
     certificates: CertDeps
     """The certificate feature's tests, photo folder, link signer and notifier (``certificates.yaml``)."""
+    reminders: Reminders | None = None
+    """The reminder sources and their sweep (``reminders.yaml``, the quiet hours of ``notices.yaml``)."""
 
 
 Ctx: TypeAlias = Context[App]

@@ -52,7 +52,9 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     from bot.services.certificates import NOTICE_KINDS as CERT_NOTICE_KINDS
     from bot.services.classes import NOTICE_KINDS, Deps, load_enrollment_settings
     from bot.services.common import load_mapping
-    from bot.services.notices import Notifier, require_renderers
+    from bot.services.notices import Notifier, QuietHours, require_renderers
+    from bot.services.reminders import NOTICE_KINDS as REMINDER_KINDS
+    from bot.services.reminders import build_reminders, load_reminders
     from handlers.notices import RENDERERS, renderer
 
     catalog = load_catalog(settings.data_dir, settings.plan_year)
@@ -68,15 +70,17 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
     for mapping in sorted((settings.data_dir / "imports").glob("*.yaml")):
         load_mapping(mapping)  # read again by each import (HR's --mapping lays over it); checked here at start-up
     load_import_limits(settings.data_dir)  # read again by the roster import, like the mappings
-    require_renderers(NOTICE_KINDS, RENDERERS)
+    require_renderers((*NOTICE_KINDS, *REMINDER_KINDS), RENDERERS)
     require_renderers(CERT_NOTICE_KINDS, RENDERERS)
     require_renderers(BROADCAST_KINDS, RENDERERS)
     notifier = Notifier(renderer(texts, catalog, rules))
+    reminders = build_reminders(load_reminders(settings.data_dir, settings.plan_year), rules, catalog,
+                                QuietHours.load(settings.data_dir), notifier)
     return App(settings=settings, clock=clock or SystemClock(), catalog=catalog, rules=rules, texts=texts,
                intents=intents, search=SearchEngine(catalog, intents.fillers, load_search_words(settings.data_dir)),
                enrollment=enrollment,
                binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier),
-               certificates=certificate_deps(settings, rules, notifier))
+               certificates=certificate_deps(settings, rules, notifier), reminders=reminders)
 
 
 def certificate_deps(settings: Settings, rules: RulesFile, notifier: Notifier) -> CertDeps:
@@ -242,6 +246,9 @@ def build_worker(runtime: Runtime, channels: Sequence[Channel], *, metrics: Metr
     options: dict[str, Any] = {} if poll_interval is None else {"poll_interval": poll_interval}
     if account_ids is None:
         options["batches"] = broadcast_deliverers(runtime, channels)
+    reminders = runtime.app.reminders
+    if reminders is not None:  # checked again just before delivery; held back during quiet hours
+        options.update(checks=reminders.checks(), quiet=reminders.ctx.quiet)
     return DeliveryWorker(runtime.sessions, runtime.clock, {channel.name: channel.sender for channel in channels},
                           metrics=metrics, account_ids=account_ids, **options)
 

@@ -85,7 +85,17 @@ async def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             if account.employee_id is None:
                 print(f"note: employee {user} is not on the roster; chatting as an unbound user",
                       file=sys.stderr)
-        return await run_console(app, user, json_mode=args.json)
+        if not settings.scheduler:
+            return await run_console(app, user, json_mode=args.json)
+        from bot.scheduler import SchedulerRunner
+
+        runner = SchedulerRunner(app)  # the demo's reminders up to DEMO_TODAY are decided before the chat starts
+        await runner.tick()
+        runner.start()
+        try:
+            return await run_console(app, user, json_mode=args.json)
+        finally:
+            await runner.stop()
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:

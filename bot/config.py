@@ -81,6 +81,8 @@ class Settings:
     media_url_ttl_seconds: int = 600
     ocr_prefill: bool = True
     """Offer what OCR reads from a certificate photo (when rapidocr-onnxruntime is installed) for confirmation."""
+    scheduler: bool = True
+    """``SCHEDULER``: run the reminders' scheduler in ``serve`` and ``run`` (off: only ``abc-bot scheduler``)."""
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -146,4 +148,5 @@ def load_settings(env_file: Path | None = None) -> Settings:
         public_base_url=_env("PUBLIC_BASE_URL"),
         media_url_ttl_seconds=_env_int("MEDIA_URL_TTL_SECONDS", 600),
         ocr_prefill=_env_bool("OCR_PREFILL", True),
+        scheduler=_env_bool("SCHEDULER", True),
     )

@@ -308,6 +308,8 @@ class Intent(StrEnum):
     BIND = "bind"
     SCHEDULE = "schedule"
     ANNOUNCE = "announce"
+    REMINDERS = "reminders"
+    SURVEY = "survey"
     SMALLTALK = "smalltalk"
     CLARIFY = "clarify"
     OUT_OF_SCOPE = "out_of_scope"

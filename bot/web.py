@@ -236,7 +236,15 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
                 print(f"abc-bot serve: cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}",
                       file=sys.stderr)
                 return 1
+            runner = None
+            if settings.scheduler:  # the reminders' scheduler; stands by while another process leads
+                from bot.scheduler import SchedulerRunner
+
+                runner = SchedulerRunner(app, on_queued=server.worker.wake if server.worker else None)
+                runner.start()
             await stop.wait()
+            if runner is not None:
+                await runner.stop()
             log.info("stopping")
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):

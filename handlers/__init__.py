@@ -28,10 +28,12 @@ from handlers import (
     menu,
     my_enrollments,
     optout,
+    reminders,
     schedule,
     search,
     smalltalk,
     substitute,
+    survey,
 )
 
 FEATURES: tuple[Feature, ...] = (
@@ -43,6 +45,8 @@ FEATURES: tuple[Feature, ...] = (
     hours.FEATURE,
     enroll.FEATURE,
     my_enrollments.FEATURE,
+    reminders.FEATURE,
+    survey.FEATURE,
     schedule.FEATURE,
     substitute.FEATURE,
     certificate.FEATURE,

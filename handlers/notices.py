@@ -17,13 +17,14 @@ from bot.conversation import Reply
 from bot.services.catalog import Catalog, RulesFile
 from bot.services.notices import Notice, Renderer
 from bot.texts import MessageCatalog
-from handlers import broadcast_notices, certificate_notices, enroll_notices
+from handlers import broadcast_notices, certificate_notices, enroll_notices, reminder_notices
 from handlers.notice_reader import NoticeReader, RenderFunction
 
 RENDERERS: Mapping[str, RenderFunction] = MappingProxyType({
     **enroll_notices.RENDERERS,
     **certificate_notices.RENDERERS,
     **broadcast_notices.RENDERERS,
+    **reminder_notices.RENDERERS,
 })
 """Every notice kind the bot can write."""
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 FEATURE_MODULES = ("bot.commands.accounts", "bot.commands.hours", "bot.commands.classes", "bot.commands.line",
                    "bot.commands.batches", "bot.commands.understand", "bot.commands.certificates",
                    "bot.commands.telegram", "bot.commands.broadcast",
-                   "bot.commands.reports")
+                   "bot.commands.reports", "bot.commands.reminders")
 
 
 @dataclass(frozen=True)

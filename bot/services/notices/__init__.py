@@ -3,7 +3,8 @@
 A domain service builds :class:`Notice` values and hands them, addressed with :class:`NoticeTo`, to the
 :class:`Notifier` it was given; the notifier renders each notice once per language with the renderer
 injected at start-up and writes the rows with :func:`enqueue_many`. The :class:`DeliveryWorker` sends
-them; :func:`delivery_report` says where the rows of a batch stand.
+them (holding back what :class:`QuietHours` covers); :func:`delivery_report` says where the rows
+of a batch stand.
 
 Other packages import only what this module exports.
 """
@@ -26,9 +27,11 @@ from bot.services.notices.outbox import (
     enqueue,
     enqueue_many,
 )
+from bot.services.notices.quiet import QuietHours
 
 __all__ = [
     "ChannelSender", "DeliveryError", "DeliveryReport", "DeliveryWorker", "MissedNotices", "MissingRenderer",
-    "Notice", "NoticeTo", "Notifier", "OutboxRow", "Recipient", "RecipientUnreachable", "Renderer", "StatusCounts",
+    "Notice", "NoticeTo", "Notifier", "OutboxRow", "QuietHours", "Recipient", "RecipientUnreachable", "Renderer",
+    "StatusCounts",
     "delivery_report", "enqueue", "enqueue_many", "load_refollow_policy", "require_renderers", "resend_missed",
 ]

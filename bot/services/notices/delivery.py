@@ -28,10 +28,10 @@ import random
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +42,10 @@ from bot.db.models.core import ChannelAccount, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.metrics import Metrics
+    from bot.services.notices.quiet import QuietHours
+
+StillTrueCheck = Callable[[AsyncSession, str, str, datetime], Coroutine[Any, Any, str | None]]
+"""``(session, kind, dedupe_key, now) -> None | reason``: whether a row of that kind is still worth sending."""
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,8 @@ class _Claimed:
     payload: list[dict[str, object]]
     retry_key: str
     attempts: int
+    kind: str | None = None
+    dedupe_key: str = ""
 
 
 @dataclass
@@ -123,6 +129,10 @@ class DeliveryWorker:
     poll_interval: float = 1.0
     batches: Sequence[BatchDelivery] = ()
     """Other due work delivered on each round (multicast chunks), beside the outbox rows."""
+    checks: Mapping[str, StillTrueCheck] = field(default_factory=dict)
+    """Per notice kind, asked just before sending: a reason means the row is recorded ``skipped`` with it."""
+    quiet: QuietHours | None = None
+    """Rows of the kinds it covers that come due inside quiet hours wait, pending, for their end."""
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _stopping: bool = field(default=False, init=False)
     _task: asyncio.Task[None] | None = field(default=None, init=False)
@@ -169,13 +179,13 @@ class DeliveryWorker:
             rows = (await session.execute(
                 select(OutboxMessage.id, OutboxMessage.payload, OutboxMessage.retry_key, OutboxMessage.attempts,
                        ChannelAccount.id, ChannelAccount.channel, ChannelAccount.external_id, ChannelAccount.lang,
-                       ChannelAccount.reachable)
+                       ChannelAccount.reachable, OutboxMessage.kind, OutboxMessage.dedupe_key)
                 .join(ChannelAccount, ChannelAccount.id == OutboxMessage.account_id)
                 .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == self.worker_id)
                 .order_by(OutboxMessage.id))).all()
         return [_Claimed(id=r[0], payload=list(r[1]), retry_key=r[2], attempts=r[3],
                          recipient=Recipient(account_id=r[4], channel=r[5], external_id=r[6], lang=r[7]),
-                         reachable=bool(r[8])) for r in rows]
+                         reachable=bool(r[8]), kind=r[9], dedupe_key=r[10]) for r in rows]
 
     # ------------------------------------------------------------------ delivering
 
@@ -203,6 +213,9 @@ class DeliveryWorker:
             # counts an attempt): stop, or a message that crashes the process would do so forever.
             return await self._failed(row, f"abandoned after {row.attempts - 1} claims without an outcome",
                                       retry=False)
+        held = await self._hold_or_skip(row, now)
+        if held is not None:
+            return held
         try:
             replies = [Reply.from_dict(d) for d in row.payload]
             await self.senders[channel].deliver(row.recipient, replies, row.retry_key)
@@ -218,6 +231,22 @@ class DeliveryWorker:
             return await self._failed(row, f"error: {type(exc).__name__}", retry=True)
         await self._finish(row.id, status="sent", sent_at=now, last_error=None)
         return self._count(channel, "sent")
+
+    async def _hold_or_skip(self, row: _Claimed, now: datetime) -> str | None:
+        """Quiet hours: back to pending until they end ("deferred"); a check that says no: ``skipped``."""
+        if self.quiet is not None and self.quiet.covers(row.kind) and self.quiet.contains(now):
+            await self._finish(row.id, status="pending", next_attempt_at=self.quiet.defer(now),
+                               attempts=max(row.attempts - 1, 0))
+            return "deferred"
+        check = self.checks.get(row.kind or "")
+        if check is None:
+            return None
+        async with self.sessions() as session:
+            reason = await check(session, row.kind or "", row.dedupe_key, now)
+        if reason is None:
+            return None
+        await self._finish(row.id, status="skipped", last_error=reason[:500])
+        return self._count(row.recipient.channel, "skipped")
 
     async def _failed(self, row: _Claimed, reason: str, *, retry: bool) -> str:
         channel = row.recipient.channel

@@ -46,22 +46,36 @@ class Notifier:
 
         An employee without a chat account gets nothing; an unreachable account gets a ``skipped`` row.
         """
+        return await enqueue_many(session, await self.rows(session, notices, batch_id=batch_id,
+                                                           not_before=not_before), now=now)
+
+    async def rows(self, session: AsyncSession, notices: Iterable[NoticeTo], *, batch_id: str | None = None,
+                   not_before: datetime | None = None,
+                   skip_reasons: Mapping[str, str] | None = None,
+                   not_befores: Mapping[str, datetime] | None = None) -> list[OutboxRow]:
+        """The outbox rows :meth:`notify` would write, rendered, without writing them (``reminders due``).
+
+        ``skip_reasons`` / ``not_befores``: per notice key, record its rows skipped with that reason /
+        hold them until that instant.
+        """
         items = list(notices)
         if not items:
-            return 0
+            return []
         accounts = await self._accounts(session, {n.employee_id for n in items})
         rendered: dict[tuple[str, str, str], Sequence[Mapping[str, Any]]] = {}
         rows = []
         for item in items:
             notice = item.notice
+            skip = skip_reasons.get(item.dedupe_key) if skip_reasons else None
+            hold = not_befores.get(item.dedupe_key, not_before) if not_befores else not_before
             for account in accounts.get(item.employee_id, ()):
                 cache_key = (notice.kind, account.lang, notice.key)
                 payload = rendered.get(cache_key)
                 if payload is None:
                     payload = rendered[cache_key] = [r.to_dict() for r in self.render(notice, account.lang)]
                 rows.append(OutboxRow(account.id, account.channel, bool(account.reachable), payload,
-                                      f"{item.dedupe_key}:{account.channel}", notice.kind, batch_id, not_before))
-        return await enqueue_many(session, rows, now=now)
+                                      f"{item.dedupe_key}:{account.channel}", notice.kind, batch_id, hold, skip))
+        return rows
 
     @staticmethod
     async def _accounts(session: AsyncSession, employee_ids: set[int]) -> dict[int | None, list[_AccountRow]]:

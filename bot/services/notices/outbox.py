@@ -52,6 +52,8 @@ class OutboxRow:
     batch_id: str | None = None
     """The sending it belongs to (an import, a broadcast), for :func:`delivery_report`."""
     not_before: datetime | None = None
+    skip_reason: str | None = None
+    """Record the row as ``skipped`` with this reason instead of sending it (a reminder whose moment passed)."""
 
     @classmethod
     def to_account(cls, account: ChannelAccount, replies: Sequence[Reply], *, dedupe_key: str,
@@ -64,11 +66,15 @@ class OutboxRow:
 
 def _values(row: OutboxRow, payload_json: str, now: datetime) -> dict[str, Any]:
     """The row's columns; an unreachable account's row is ``skipped`` at once, so the decision is visible."""
+    if row.skip_reason is not None:
+        reason: str | None = row.skip_reason
+    else:
+        reason = None if row.reachable else "unreachable"
     return {"dedupe_key": row.dedupe_key, "channel": row.channel, "account_id": row.account_id,
             "payload_json": payload_json, "retry_key": str(uuid.uuid4()),
-            "status": "pending" if row.reachable else "skipped", "attempts": 0,
+            "status": "pending" if reason is None else "skipped", "attempts": 0,
             "next_attempt_at": row.not_before or now, "created_at": now,
-            "last_error": None if row.reachable else "unreachable", "kind": row.kind, "batch_id": row.batch_id}
+            "last_error": reason, "kind": row.kind, "batch_id": row.batch_id}
 
 
 async def enqueue_many(session: AsyncSession, rows: Iterable[OutboxRow], *, now: datetime) -> int:

@@ -1,59 +1,89 @@
-"""Quiet hours: when notices that are not replies must not arrive (``data/notices.yaml``, Asia/Taipei).
+"""Quiet hours: when pushes that can wait (reminders, surveys, broadcasts) are held back, not dropped.
 
-Minimal version written by the broadcasts feature with the interface the reminders feature owns
-(``QuietHours.contains(at)``, ``QuietHours.defer(at)``); the reminders' version replaces it at merge.
+Loaded from ``data/notices.yaml`` (``quiet_hours``: start, end, timezone, the notice kinds it covers).
+:meth:`QuietHours.contains` says whether an instant falls inside; :meth:`QuietHours.defer` moves an
+instant inside to the end of the quiet hours (an instant outside stays as it is). The delivery worker
+defers covered rows that come due inside; the reminders' sweep sets ``not_before`` with it; the
+broadcast feature uses the same interface.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.clock import TAIPEI
-from bot.datafiles import DataFileError, read_yaml
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from bot.datafiles import read_yaml, validate_file
 
 
-@dataclass(frozen=True)
+class QuietHoursFile(BaseModel):
+    """``quiet_hours`` of ``data/notices.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start: time
+    end: time
+    timezone: str = "Asia/Taipei"
+    kinds: tuple[str, ...] = ("reminders.", "surveys.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class NoticesFile(BaseModel):
+    """``data/notices.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quiet_hours: QuietHoursFile
+
+
 class QuietHours:
-    """A daily window ``[start, end)`` in Asia/Taipei; ``end < start`` runs over midnight."""
+    """A daily quiet window (it may wrap midnight, 21:00–08:00) in a time zone, and the kinds it holds back."""
 
-    start: time = time(21, 0)
-    end: time = time(8, 0)
+    def __init__(self, start: time, end: time, *, timezone: str = "Asia/Taipei",
+                 kinds: tuple[str, ...] = ("reminders.", "surveys.")) -> None:
+        self.start, self.end, self.zone, self.kinds = start, end, ZoneInfo(timezone), kinds
+
+    @classmethod
+    def load(cls, data_dir: Path) -> QuietHours:
+        """The quiet hours of ``data_dir/notices.yaml`` (validated; a bad file names the key)."""
+        path = data_dir / "notices.yaml"
+        q = validate_file(NoticesFile, read_yaml(path), path).quiet_hours
+        return cls(q.start, q.end, timezone=q.timezone, kinds=q.kinds)
+
+    def covers(self, kind: str | None) -> bool:
+        """True when notices of ``kind`` wait for the end of quiet hours."""
+        return kind is not None and any(kind.startswith(prefix) for prefix in self.kinds)
 
     def contains(self, at: datetime) -> bool:
-        """Whether the instant ``at`` (aware) falls inside the window."""
-        local = at.astimezone(TAIPEI).time()
-        if self.start <= self.end:
+        """True when the aware instant ``at`` falls inside the quiet hours (start inclusive, end exclusive)."""
+        local = at.astimezone(self.zone).time().replace(tzinfo=None)
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
             return self.start <= local < self.end
         return local >= self.start or local < self.end
 
     def defer(self, at: datetime) -> datetime:
-        """``at`` itself outside the window, else the window's end (the next allowed instant)."""
+        """``at`` itself when outside the quiet hours, else the next end of them (aware UTC)."""
         if not self.contains(at):
             return at
-        local = at.astimezone(TAIPEI)
-        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        local = at.astimezone(self.zone)
+        end = datetime.combine(local.date(), self.end, tzinfo=self.zone)
         if end <= local:
-            end += timedelta(days=1)
-        return end.astimezone(at.tzinfo)
-
-
-def _time(value: object, path: Path, key: str) -> time:
-    try:
-        hours, minutes = str(value).split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise DataFileError(f"{path}: quiet_hours.{key} must be a time like 21:00, not {value!r}") from None
+            end = datetime.combine(local.date() + timedelta(days=1), self.end, tzinfo=self.zone)
+        return end.astimezone(UTC)
 
 
 def load_quiet_hours(data_dir: Path) -> QuietHours:
-    """The quiet hours of ``data_dir/notices.yaml`` (the default 21:00–08:00 when the file is missing)."""
-    path = data_dir / "notices.yaml"
-    if not path.is_file():
-        return QuietHours()
-    raw = read_yaml(path) or {}
-    quiet = raw.get("quiet_hours") if isinstance(raw, dict) else None
-    if not isinstance(quiet, dict):
-        raise DataFileError(f"{path}: needs quiet_hours with start and end")
-    return QuietHours(_time(quiet.get("start"), path, "start"), _time(quiet.get("end"), path, "end"))
+    """The quiet hours of ``data_dir/notices.yaml`` (what HR's announcements are scheduled around)."""
+    return QuietHours.load(data_dir)

@@ -1,0 +1,178 @@
+"""Benchmark: the reminders' sweep and their delivery at the plan's scale, on SQLite and on PostgreSQL.
+
+Builds 30,000 employees, each with a LINE account and 40 learning records (most of them short of the
+mandatory hours), in a scratch database (SQLite file; PostgreSQL at BENCH_DATABASE_URL, default
+TEST_DATABASE_URL or postgresql+asyncpg://postgres@127.0.0.1:5432/test, skipped with a line saying so when
+no server answers), then prints wall and CPU seconds of:
+
+* the deadline sweep at 113/9/23 09:00 (7 days before 9/30): decide who has a gap, render, queue (target ≤ 5 s);
+* the sweep one minute later, with nothing due (target ≤ 50 ms);
+* delivering the queued personalised pushes through the real LINE SDK to the fake LINE API, run in its
+  own process so its work is not counted, each push with its retry key (target ≤ 10 s of this process's
+  CPU; SQLite's work is in this process, PostgreSQL's is not).
+
+Usage: .venv/bin/python bench/reminders.py [--people N] [--records N] [--only sqlite|postgres]
+       [--skip-delivery] [--no-checks]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, insert, select
+
+from bench.scratch import machine, options, scratch_postgres, scratch_sqlite
+from bot.channels.line_client import LineClient
+from bot.channels.line_sender import LineSender
+from bot.clock import TAIPEI, FrozenClock
+from bot.config import DEFAULT_DATA_DIR
+from bot.db.engine import create_engine, session_factory
+from bot.db.models.core import ChannelAccount, Employee, OutboxMessage
+from bot.db.models.hours import LearningRecord
+from bot.metrics import Metrics
+from bot.services.catalog import load_catalog, load_rules
+from bot.services.notices import DeliveryWorker, Notifier, QuietHours
+from bot.services.reminders import build_reminders, load_reminders
+from bot.texts import MessageCatalog
+from handlers.notices import renderer
+
+ROOT = Path(__file__).resolve().parent.parent
+AT = datetime(2024, 9, 23, 9, 0, tzinfo=TAIPEI)
+CREATED = datetime(2024, 9, 1, tzinfo=UTC)
+BUCKETS = ("policy", "environment", "democracy", "other")
+
+
+class Timer:
+    """Wall-clock and CPU seconds of this process."""
+
+    def __enter__(self) -> Timer:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
+def verdict(value: float, target: float) -> str:
+    return "OK" if value <= target else f"OVER the {target:g} s target"
+
+
+async def populate(url: str, people: int, records: int) -> None:
+    """Employees with a LINE account and ``records`` small records each (about one in eight has no gap)."""
+    engine = create_engine(url)
+    rng = random.Random(7)
+    try:
+        async with session_factory(engine).begin() as s:
+            ids = list((await s.execute(insert(Employee).returning(Employee.id), [
+                {"employee_no": f"R{i:06d}", "name": f"員工{i}", "agency": "機關", "unit": "", "rank": "薦任",
+                 "is_supervisor": False, "gender": "F", "hire_date": date(2020, 1, 1), "email": None, "active": True,
+                 "is_demo": False, "created_at": CREATED, "updated_at": CREATED} for i in range(people)])).scalars())
+            await s.execute(insert(ChannelAccount), [
+                {"channel": "line", "external_id": f"U{i:032x}", "employee_id": eid, "lang": "en" if i % 10 == 0
+                 else "zh-TW", "state": None, "state_data": {}, "reachable": True, "created_at": CREATED,
+                 "last_seen_at": CREATED} for i, eid in enumerate(ids)])
+        rows = []
+        for eid in ids:
+            per = Decimal("0.25") if rng.random() < 0.875 else Decimal("0.5")  # 40 × 0.5 = every bucket full
+            for n in range(records):
+                rows.append({"employee_id": eid, "plan_year": 113, "occurred_on": date(2024, 5, 1) + timedelta(n),
+                             "title": f"課程{n}", "course_code": None, "hours": per, "bucket": BUCKETS[n % 4],
+                             "mode": "digital", "source": "portal", "natural_key": f"{eid}:{n}", "credited": True,
+                             "forfeit_reason": None, "enrollment_id": None, "import_batch": None,
+                             "created_at": CREATED})
+                if len(rows) >= 20_000:
+                    async with session_factory(engine).begin() as s:
+                        await s.execute(insert(LearningRecord), rows)
+                    rows = []
+        if rows:
+            async with session_factory(engine).begin() as s:
+                await s.execute(insert(LearningRecord), rows)
+    finally:
+        await engine.dispose()
+
+
+async def fake_line() -> tuple[asyncio.subprocess.Process, str]:
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.line.fake_line", "--port", "0",
+                                                stdout=asyncio.subprocess.PIPE,
+                                                cwd=ROOT)
+    assert proc.stdout is not None
+    port = (await proc.stdout.readline()).decode().split()[1]
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def measure(url: str, people: int, records: int, *, skip_delivery: bool = False) -> None:
+    with Timer() as t:
+        await populate(url, people, records)
+    print(f"  set-up: {people:,} employees × {records} records in {t.wall:.1f} s")
+    catalog, rules = load_catalog(DEFAULT_DATA_DIR, 113), load_rules(DEFAULT_DATA_DIR, 113)
+    reminders = build_reminders(load_reminders(DEFAULT_DATA_DIR, 113), rules, catalog,
+                                QuietHours.load(DEFAULT_DATA_DIR), Notifier(renderer(MessageCatalog.load(), catalog,
+                                                                                     rules)))
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    try:
+        with Timer() as t:
+            async with sessions.begin() as s:
+                result = await reminders.sweep(s, AT, since=AT - timedelta(minutes=1))
+        queued = sum(result.queued.values())
+        print(f"  deadline sweep: {queued:,} reminders queued in {t.wall:.2f} s (CPU {t.cpu:.2f} s) "
+              f"{verdict(t.wall, 5)}")
+        with Timer() as t:
+            async with sessions.begin() as s:
+                idle = await reminders.sweep(s, AT + timedelta(minutes=1))
+        assert idle.total == 0, idle
+        print(f"  sweep with nothing due: {t.wall * 1000:.1f} ms (CPU {t.cpu * 1000:.1f} ms) {verdict(t.wall, 0.05)}")
+
+        if skip_delivery:
+            return
+        proc, api = await fake_line()
+        client = LineClient("bench-token", api)
+        worker = DeliveryWorker(sessions, FrozenClock(AT + timedelta(minutes=1)),
+                                {"line": LineSender(client, Metrics())}, batch_size=500, concurrency=64,
+                                checks={} if "--no-checks" in sys.argv else reminders.checks(),
+                                quiet=reminders.ctx.quiet)
+        try:
+            with Timer() as t:
+                done = await worker.run_until_idle(max_batches=10_000)
+        finally:
+            await client.close()
+            proc.terminate()
+            await proc.wait()
+        async with sessions() as s:
+            sent = (await s.execute(select(func.count()).select_from(OutboxMessage)
+                                    .where(OutboxMessage.status == "sent"))).scalar_one()
+        print(f"  delivery: {sent:,} pushes sent ({done}) in {t.wall:.1f} s, CPU of this process {t.cpu:.1f} s "
+              f"{verdict(t.cpu, 10)}")
+    finally:
+        await engine.dispose()
+
+
+async def main() -> None:
+    parser = options(__doc__)
+    parser.add_argument("--people", type=int, default=30_000)
+    parser.add_argument("--records", type=int, default=40)
+    parser.add_argument("--no-checks", action="store_true", help="deliver without the still-true checks")
+    parser.add_argument("--skip-delivery", action="store_true", help="measure the sweeps only")
+    args = parser.parse_args()
+    print(f"{args.people:,} employees × {args.records} records; {machine()}")
+    if args.only in (None, "sqlite"):
+        async with scratch_sqlite() as (url, _path):
+            print("SQLite:")
+            await measure(url, args.people, args.records, skip_delivery=args.skip_delivery)
+    if args.only in (None, "postgres"):
+        async with scratch_postgres() as pg_url:
+            if pg_url is not None:
+                print("PostgreSQL:")
+                await measure(pg_url, args.people, args.records, skip_delivery=args.skip_delivery)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
