@@ -49,7 +49,7 @@ class NoticesFile(BaseModel):
 class QuietHours:
     """A daily quiet window (it may wrap midnight, 21:00–08:00) in a time zone, and the kinds it holds back."""
 
-    def __init__(self, start: time, end: time, *, timezone: str = "Asia/Taipei",
+    def __init__(self, start: time = time(21), end: time = time(8), *, timezone: str = "Asia/Taipei",
                  kinds: tuple[str, ...] = ("reminders.", "surveys.")) -> None:
         self.start, self.end, self.zone, self.kinds = start, end, ZoneInfo(timezone), kinds
 
