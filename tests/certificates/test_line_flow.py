@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import re
+import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -50,6 +51,11 @@ async def line(app: Runtime, fake: FakeLine, media: MediaStore) -> AsyncIterator
     await harness.server.stop()
 
 
+
+def line_id(label: str) -> str:
+    """A LINE-shaped (all digits) message id for a readable test label: the channel refuses other shapes."""
+    return str(500_000_000_000_000 + zlib.crc32(label.encode()))
+
 class Chat:
     """One LINE user talking to the bot: say, press a button of the last answer, read the last answer."""
 
@@ -72,8 +78,8 @@ class Chat:
         return await self._answer(wh.postback(self.user, self.buttons[label]))
 
     async def photo(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> str:
-        self.line.fake.content[message_id] = (data, content_type)
-        return await self._answer(wh.image(self.user, message_id))
+        self.line.fake.content[line_id(message_id)] = (data, content_type)
+        return await self._answer(wh.image(self.user, line_id(message_id)))
 
 
 async def claim_gept_intermediate(chat: Chat, message_id: str) -> str:
@@ -137,13 +143,13 @@ async def test_done_when(line: Harness, app: Runtime, clock: FrozenClock, media:
 
 async def test_files_pdfs_and_bad_photos_on_line(line: Harness) -> None:
     employee = Chat(line, EMPLOYEE)
-    line.fake.content["pdf"] = (images.pdf(), "application/pdf")
-    assert await line.post(wh.file(EMPLOYEE, "pdf", "成績單.pdf", len(images.pdf()))) == 200
+    line.fake.content[line_id("pdf")] = (images.pdf(), "application/pdf")
+    assert await line.post(wh.file(EMPLOYEE, line_id("pdf"), "成績單.pdf", len(images.pdf()))) == 200
     assert "哪一種證書" in texts_of(line.fake.sent("reply")[-1].json)
-    assert await line.post(wh.file(EMPLOYEE, "doc", "報告.docx", 1000)) == 200  # not fetched at all
+    assert await line.post(wh.file(EMPLOYEE, line_id("doc"), "報告.docx", 1000)) == 200  # not fetched at all
     assert "不是照片或 PDF" in texts_of(line.fake.sent("reply")[-1].json)
     assert not [r for r in line.fake.requests if r.path.endswith("/doc/content")]
-    assert await line.post(wh.file(EMPLOYEE, "big", "a.jpg", 11 * 1024 * 1024)) == 200
+    assert await line.post(wh.file(EMPLOYEE, line_id("big"), "a.jpg", 11 * 1024 * 1024)) == 200
     assert "太大" in texts_of(line.fake.sent("reply")[-1].json)
     for message_id, data, content_type, says in [
         ("png", images.encoded("PNG"), "image/png", "哪一種證書"),
