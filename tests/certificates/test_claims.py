@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.bootstrap import Runtime
-from bot.clock import FrozenClock
+from bot.clock import TAIPEI, FrozenClock
 from bot.db.models.accounts import AdminAudit
 from bot.db.models.certificates import CertificateClaim
-from bot.db.models.core import OutboxMessage
+from bot.db.models.core import ChannelAccount, OutboxMessage
 from bot.services.accounts import find_employee, grant
 from bot.services.certificates import (
     Answers,
@@ -189,3 +190,37 @@ async def test_reminders_for_unsubmitted_drafts_and_hr_digest(cert_app: Runtime,
     for notice, zh, en in ((first[0].notice, f"剩 {days_before} 天", f"closes in {days_before} days"),
                            (only.notice, "1 件", "1 certificate claims")):
         assert zh in render(notice, "zh-TW")[0].text and en in render(notice, "en")[0].text
+
+
+async def test_the_scheduler_tells_a_draft_s_owner_once_and_waits_out_quiet_hours(
+        cert_app: Runtime, clock: FrozenClock, tmp_path: Path) -> None:
+    from bot.scheduler import SchedulerRunner
+    from tests.reminders.test_scheduler import lock_for
+
+    employee_id = await bind(cert_app, "line", "U" + "c" * 32, "T0001")
+    draft = await _claim(cert_app, submit_it=False, dated=date(2024, 1, 1))
+    async with cert_app.sessions() as s:
+        row = await s.get(CertificateClaim, draft)
+        assert row is not None and row.window_end is not None
+        end = row.window_end
+    days_before = max(cert_app.app.certificates.settings.reminders.window_closing_days)
+    day = end - timedelta(days=days_before)
+    runner = SchedulerRunner(cert_app, clock=clock, lock=lock_for(cert_app, tmp_path))
+
+    async def window_rows() -> list[int]:
+        async with cert_app.sessions() as s:
+            return list((await s.execute(select(OutboxMessage.account_id).where(
+                OutboxMessage.kind == "certificates.window_closing"))).scalars())
+
+    clock.set(datetime(day.year, day.month, day.day, 7, 30, tzinfo=TAIPEI))  # quiet hours: nothing yet
+    await runner.tick()
+    assert await window_rows() == []
+    clock.set(datetime(day.year, day.month, day.day, 9, 0, tzinfo=TAIPEI))
+    await runner.tick()
+    await runner.tick()  # the next minute's sweep queues nothing new
+    await runner.stop()
+    rows = await window_rows()
+    async with cert_app.sessions() as s:
+        accounts = list((await s.execute(select(ChannelAccount.id).where(
+            ChannelAccount.employee_id == employee_id))).scalars())
+    assert len(rows) == 1 and rows[0] in accounts
