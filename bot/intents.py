@@ -35,6 +35,7 @@ from typing import Literal
 from bot.datafiles import read_yaml, validate_file
 from bot.intent_model import IntentModel, train
 from bot.intents_file import (
+    _CODE_LIKE,
     _EMPLOYEE_NO,
     _ends_word,
     _find_word,
@@ -219,11 +220,11 @@ class IntentRecognizer:
             cut = True
 
     def model_text(self, text: str) -> str:
-        """What the classifier reads: the normalised text without politeness and without employee numbers.
+        """What the classifier reads: the normalised text without politeness, employee numbers or binding codes.
 
         A number is an argument, not a sign of what is asked: "T0002" alone is no request, "查 T0002 的時數" is.
         """
-        core = self.strip_politeness(text)[0]
+        core = self.strip_politeness(_CODE_LIKE.sub(" ", unicodedata.normalize("NFKC", text)))[0]
         return " ".join(_EMPLOYEE_NO.sub(" ", core).split())
 
     def _is_question(self, spaced: str) -> bool:

@@ -22,6 +22,10 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\uf900-\ufaff]) (?=[\u3400-\u9fff\uf900-\ufaff])")
 
 _EMPLOYEE_NO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{1,3}[-_]?[0-9]{3,12}(?![A-Za-z0-9])")
+# A binding code as HR hands it out (4+4 with a dash, or 8 letters and digits mixed): an argument the
+# classifier must not read ("VRWV-5UNB" once looked like "unbind" to its character n-grams).
+_CODE_LIKE = re.compile(r"(?<![A-Za-z0-9-])(?:[A-Za-z0-9]{4}-[A-Za-z0-9]{4}|(?=[A-Za-z]*[0-9])(?=[0-9]*[A-Za-z])"
+                        r"[A-Za-z0-9]{8})(?![A-Za-z0-9-])")
 
 def phrase_key(text: str) -> str:
     """The form texts and phrases are compared in: :func:`compact`, or for punctuation only, the marks.

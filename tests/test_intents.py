@@ -160,3 +160,9 @@ def test_a_trained_model_is_read_back_from_its_cache_file(tmp_path: Path, monkey
     monkeypatch.setattr(intent_model, "_fit", lambda _: pytest.fail("trained again instead of reading the cache"))
     again = intent_model.train(["cache test", 1], lambda: examples, temperature=0.5, cache_dir=tmp_path)
     assert again.scores("我要報名") == first.scores("我要報名")
+
+
+@pytest.mark.parametrize("text", ["綁定 T0002 VRWV-5UNB", "綁定 T0002 UNBD-7KXQ", "綁定 T0001 K7PMQ3XA",
+                                  "bind T0003 5UNB-LNKX", "我要綁定 T0002 NBUN-2345"])
+def test_a_binding_code_is_an_argument_not_a_word(understood: IntentRecognizer, text: str) -> None:
+    assert understood.understand(text).intent == "bind", text
