@@ -8,7 +8,6 @@ link or time that cannot be used: one sentence says why).
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands import CommandGroups
 from bot.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, cli_actor, employee_named, err, output_exists
+from bot.services.common import write_table
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,11 +48,8 @@ async def _who(session: AsyncSession, by: str | None) -> tuple[Employee | None, 
 
 
 def _export(plan: Plan, path: Path) -> None:
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        out = csv.writer(fh)
-        out.writerow(["employee_no", "name", "agency", "reason"])
-        for m, reason in plan.unreachable:
-            out.writerow([m.employee_no, m.name, m.agency, reason])
+    write_table([["employee_no", "name", "agency", "reason"],
+                 *([m.employee_no, m.name, m.agency, reason] for m, reason in plan.unreachable)], path, "csv")
 
 
 def _preview_json(plan: Plan) -> dict[str, Any]:
@@ -243,7 +240,7 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_REFUSED
         report = await build_report(session, broadcast, insights=insights, today=taipei_today(app.clock))
     if args.out:
-        _write_table(report.rows(), Path(args.out), fmt or "csv")
+        write_table(report.rows(), Path(args.out), fmt or "csv")
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return EXIT_OK
@@ -258,21 +255,6 @@ async def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if data["statistics"] is not None:
         print(f"opens {data['statistics']['opens']}, clicks {data['statistics']['clicks']}")
     return EXIT_OK
-
-
-def _write_table(rows: list[list[str]], out: Path, fmt: str) -> None:
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        for row in rows:
-            sheet.append([int(c) if c.isdigit() else c for c in row])
-        book.save(out)
-        return
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        csv.writer(fh).writerows(rows)
 
 
 def _content_args(p: argparse.ArgumentParser) -> None:

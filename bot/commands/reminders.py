@@ -14,6 +14,7 @@ from typing import Any
 from bot.commands import CommandGroups
 from bot.commands.common import EXIT_OK, EXIT_USAGE, err
 from bot.config import Settings
+from bot.services.common import write_csv, write_table
 
 
 def _instant(text: str) -> datetime | None:
@@ -149,7 +150,6 @@ def _survey_rows(report: object) -> list[list[str]]:
 
 async def cmd_report_survey(args: argparse.Namespace, settings: Settings) -> int:
     """The anonymous satisfaction survey of one class: counts and means per question, free text without names."""
-    import csv
     import sys
 
     from bot.bootstrap import running_app
@@ -185,9 +185,9 @@ async def cmd_report_survey(args: argparse.Namespace, settings: Settings) -> int
         return EXIT_OK
     rows = _survey_rows(report)
     if fmt == "xlsx" or args.out is not None:
-        _write_table(rows, args.out, fmt or "csv")
+        write_table(rows, args.out, fmt or "csv")
     elif fmt == "csv":
-        csv.writer(sys.stdout).writerows(rows)
+        write_csv(rows, sys.stdout)
     else:
         print(f"{cls.code}: {report.responses} of {report.invited} answered")
         for q in report.questions:
@@ -199,24 +199,6 @@ async def cmd_report_survey(args: argparse.Namespace, settings: Settings) -> int
                 for text in q.texts:
                     print(f"    - {text}")
     return EXIT_OK
-
-
-def _write_table(rows: list[list[str]], out: Path, fmt: str) -> None:
-    """Write the table as CSV (UTF-8 with BOM, as Excel opens it) or as an xlsx workbook."""
-    import csv
-
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook()
-        sheet = book.active
-        assert sheet is not None
-        for row in rows:
-            sheet.append(row)
-        book.save(out)
-        return
-    with open(out, "w", encoding="utf-8-sig", newline="") as target:
-        csv.writer(target).writerows(rows)
 
 
 def register(groups: CommandGroups) -> None:

@@ -25,6 +25,7 @@ from bot.services.common.csvio import (
 )
 from bot.services.common.identifiers import NATIONAL_ID, holds_national_id, parse_employee_no
 from bot.services.common.problems import CellError, Problem, Say, describe
+from bot.services.common.tables import write_csv, write_table
 
 __all__ = [
     "NATIONAL_ID", "CellError", "ColumnMap", "ImportFileError", "ImportReport", "Journal", "MappingFile", "Problem",
@@ -32,4 +33,5 @@ __all__ = [
     "load_import_mapping",
     "load_mapping", "map_columns", "narrow", "note_layout", "parse_bool", "parse_date", "parse_employee_no",
     "parse_hours", "read_table", "row_error", "rows_with", "undo_batch", "unknown_employee", "value_lookup",
+    "write_csv", "write_table",
 ]
