@@ -13,7 +13,6 @@ from bot.commands.common import (
     EXIT_REFUSED,
     EXIT_USAGE,
     add_file_options,
-    agency_known,
     batch_note,
     cli_actor,
     employee_named,
@@ -195,8 +194,6 @@ async def cmd_report_hours(args: argparse.Namespace, settings: Settings) -> int:
             allowed, agency = await report_scope(session, by=args.by, agency=args.agency, action="report.hours",
                                                  now=app.clock.now())
             if not allowed:
-                return EXIT_REFUSED
-            if agency is not None and not await agency_known(session, agency):
                 return EXIT_REFUSED
             report = await build_report(session, rules, today=taipei_today(app.clock), agency=agency,
                                         include_inactive=args.include_inactive)

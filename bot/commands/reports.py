@@ -20,6 +20,8 @@ from bot.commands import CommandGroups
 from bot.commands.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, agency_known, employee_named, err, report_format
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.config import Settings
@@ -28,19 +30,20 @@ REFUSED = "abc-bot: {who} may not see this report (it needs the agency HR role f
 
 
 async def report_scope(session: AsyncSession, *, by: str | None, agency: str | None, action: str,
-                       now: object) -> tuple[bool, str | None]:
+                       now: datetime) -> tuple[bool, str | None]:
     """Whose report it is: (allowed, the agency it is limited to; None = the whole city); says why when not.
+
+    An agency no one on the roster belongs to is refused too (naming the known ones), so every report
+    checks scope and agency in one call.
 
     Without ``--by`` the command line is trusted (as every admin command is). With it, an agency HR officer
     of one agency gets that agency; of several, must pick one of them with ``--agency``. The decision is
     audited; a refusal reads the same whether the agency exists or not.
     """
-    from datetime import datetime
-
     from bot.services.accounts import record, scope_of
 
     if by is None:
-        return True, agency
+        return agency is None or await agency_known(session, agency), agency
     employee = await employee_named(session, by)
     if employee is None:
         return False, None
@@ -49,7 +52,6 @@ async def report_scope(session: AsyncSession, *, by: str | None, agency: str | N
     if not scope.city and agency is None and len(scope.agencies) == 1:
         chosen = next(iter(scope.agencies))
     allowed = scope.is_hr and (scope.city or (chosen is not None and scope.covers(chosen)))
-    assert isinstance(now, datetime)
     await record(session, actor=f"cli:{employee.employee_no}", actor_employee_id=employee.id, action=action,
                  target=chosen or "city", allowed=allowed, now=now)
     await session.commit()
@@ -59,7 +61,8 @@ async def report_scope(session: AsyncSession, *, by: str | None, agency: str | N
                 f"({'、'.join(sorted(scope.agencies))})")
         else:
             err(REFUSED.format(who=employee.employee_no))
-    return allowed, chosen
+        return False, chosen
+    return chosen is None or await agency_known(session, chosen), chosen
 
 
 def _write(out: Path, fmt: str, sheets: Sequence[tuple[str, str, str, list[str], list[list[str]], list[bool]]]) -> None:
@@ -103,8 +106,6 @@ async def cmd_report_unbound(args: argparse.Namespace, settings: Settings) -> in
             allowed, agency = await report_scope(session, by=args.by, agency=args.agency, action="report.unbound",
                                                  now=app.clock.now())
             if not allowed:
-                return EXIT_REFUSED
-            if agency is not None and not await agency_known(session, agency):
                 return EXIT_REFUSED
             today = taipei_today(app.clock)
             report = await build_unbound(session, today=today, agencies=frozenset({agency}) if agency else None)
@@ -155,8 +156,6 @@ async def cmd_report_compliance(args: argparse.Namespace, settings: Settings) ->
             allowed, agency = await report_scope(session, by=args.by, agency=args.agency,
                                                  action="report.compliance", now=app.clock.now())
             if not allowed:
-                return EXIT_REFUSED
-            if agency is not None and not await agency_known(session, agency):
                 return EXIT_REFUSED
             today = taipei_today(app.clock)
             report = await build_compliance(session, rules, today=today,
