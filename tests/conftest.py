@@ -477,6 +477,11 @@ def cli_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     """
     from bot.cli import main
 
+    # One instant for the whole test: a seed and a command either side of midnight in Taipei would see
+    # two different "today"s (the demo's dates are relative to it) and disagree.
+    instant = datetime.now(UTC)
+    monkeypatch.setattr(SystemClock, "now", lambda self: instant)
+
     def make(database_url: str) -> Cli:
         for name in [n for n in os.environ if n.startswith(CLI_ENV_PREFIXES)]:
             monkeypatch.delenv(name)
