@@ -256,6 +256,8 @@ async def _out_of_scope(session: AsyncSession, app: Runtime, people: dict[str, E
     scope = await scope_of(session, actor)
     if not scope.is_hr:
         print(app.texts.get("classes.sub.not_hr", lang))
+    elif scope.city:  # a city admin may act on anyone: an unknown class or number is simply "no such …"
+        return False
     elif cls is None or any(n not in people or not scope.covers(people[n].agency) for n in numbers[:2]):
         print(app.texts.get("classes.sub.unreachable", lang, agencies="、".join(sorted(scope.agencies)) or "—"))
     else:

@@ -184,7 +184,7 @@ async def check_table(app: Runtime, table: dict[str, dict[str, Allowed | Refused
     """Play every cell; check allowed answers, identical refusals per group, no leak, and the audit lines."""
     for role, cells in table.items():
         user = USERS[role]
-        said: dict[str, set[str]] = {}
+        said: dict[tuple[str, str], set[str]] = {}
         for text, expected in cells.items():
             before = await audits(app)
             answer = all_text((await ask(app, user, text)).replies)
