@@ -34,6 +34,8 @@ from handlers.common import back_to_menu, main_menu
 STATE_TEXT = "broadcast.text"
 AUDIENCES = ("all", "gap:mandatory", "gap:total")
 """The audience buttons, each inside the officer's agency (a city admin's ``all`` is the whole city)."""
+CITY_CHOICE = len(AUDIENCES)
+"""The choice of a city admin's 全市同仁 button (``aa|3|0``; payload numbers cannot be negative)."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ async def _scope(ctx: Ctx) -> Scope:
 def _spec(scope: Scope, choice: int, agency: int) -> str | None:
     """The SPEC of an audience button (None for a button this scope does not have)."""
     agencies = sorted(scope.agencies)
-    if choice == 0 and agency < 0 and scope.city:
+    if choice == CITY_CHOICE and scope.city:
         return "all"
     if not 0 <= agency < len(agencies) or not 0 <= choice < len(AUDIENCES):
         return None
@@ -87,7 +89,7 @@ async def announce(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
         return _answer(ctx, ctx.t("broadcasts.chat.not_hr"))
     buttons = []
     if scope.city:
-        buttons.append(ctx.choice("broadcasts.chat.audience_city", PickAudience(0, -1)))
+        buttons.append(ctx.choice("broadcasts.chat.audience_city", PickAudience(CITY_CHOICE, 0)))
     for i, agency in enumerate(sorted(scope.agencies)):
         for choice in range(len(AUDIENCES)):
             label = ctx.t(f"broadcasts.chat.audience_{choice}")

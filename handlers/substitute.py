@@ -114,11 +114,22 @@ async def confirm_substitute(ctx: Ctx, msg: IncomingMessage, action: ConfirmSubs
     the same sentence as in :func:`substitute_text`.
     """
     actor = ctx.linked
+    target = f"enrollment:{action.enrollment_id}>{action.substitute_id}"
+    scope = await hr_scope(ctx.session, actor)
+    if scope is None:  # the role first: a button pressed by someone who is not HR says nothing of the seat
+        await _refused(ctx, target, "classes.sub.not_hr")
+        return _answer(ctx, ctx.t("classes.sub.not_hr"), menu=True)
     found = await enrollment_with_person(ctx.session, action.enrollment_id)
     replacement = await employee_by_id(ctx.session, action.substitute_id)
     cls = await get_class(ctx.session, found[0].class_id) if found is not None else None
     if found is None or replacement is None or cls is None:
-        return stale(ctx, Intent.ENROLL)
+        if scope.city:  # city HR may see every seat: nothing to hide, the button is simply stale
+            return stale(ctx, Intent.ENROLL)
+        found = None
+    if found is None or replacement is None or cls is None or not scope.covers(replacement.agency):
+        # a forged or forwarded button: an id that is nobody's and one outside the scope read the same
+        await _refused(ctx, target, "classes.sub.unreachable")
+        return _answer(ctx, unreachable(ctx, scope), menu=True)
     result = await substitute_as(ctx.session, actor, cls, found[1], replacement, actor_label=ctx.actor,
                                  now=ctx.app.clock.now(), deps=deps(ctx), lang=ctx.lang)
     if not result.ok:

@@ -40,7 +40,7 @@ def register(groups: CommandGroups) -> None:
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="check the file and show what would change; write nothing")
     p.add_argument("--mapping", type=Path, help="a CSV column mapping (default data/imports/classes.yaml)")
-    p.add_argument("--sheet", metavar="NAME_OR_N", help="of an .xlsx workbook: the sheet to read (default: the first)")
+    add_file_options(p)
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=cmd_import_classes, log="WARNING")
 
@@ -87,7 +87,8 @@ async def cmd_import_classes(args: argparse.Namespace, settings: Settings) -> in
         now = app.clock.now()
         try:
             spec = read_classes_file(args.file, plan_year=settings.plan_year, today=taipei_today(app.clock),
-                                     mapping=args.mapping, data_dir=settings.data_dir, sheet=args.sheet)
+                                     mapping=args.mapping, data_dir=settings.data_dir, sheet=args.sheet,
+                                     say=sayer(app.texts, args.lang))
             plan_settings = load_enrollment_settings(settings.data_dir, spec.plan_year)
             async with app.sessions.begin() as session:
                 journal = Journal(session)
@@ -256,6 +257,8 @@ async def _out_of_scope(session: AsyncSession, app: Runtime, people: dict[str, E
     scope = await scope_of(session, actor)
     if not scope.is_hr:
         print(app.texts.get("classes.sub.not_hr", lang))
+    elif scope.city:  # a city admin may act on anyone: an unknown class or number is simply "no such …"
+        return False
     elif cls is None or any(n not in people or not scope.covers(people[n].agency) for n in numbers[:2]):
         print(app.texts.get("classes.sub.unreachable", lang, agencies="、".join(sorted(scope.agencies)) or "—"))
     else:

@@ -27,6 +27,8 @@ class LearningRecord(Base):
         Index("ix_learning_records_employee_year", "employee_id", "plan_year"),
         # The HR report sums a year's credited hours per employee and bucket from this index (0003).
         Index("ix_learning_records_year_report", "plan_year", "employee_id", "credited", "bucket", "hours"),
+        # Audit lines and import batches name records by id: SQLite must never hand out a deleted one's (0013).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

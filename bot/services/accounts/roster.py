@@ -12,6 +12,7 @@ of the agency they left.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +51,9 @@ log = logging.getLogger(__name__)
 
 FIELDS = ("employee_no", "name", "agency", "unit", "rank", "is_supervisor", "gender", "hire_date", "email")
 REQUIRED = ("employee_no", "name", "agency")
+GRADE = "grade_level"
+"""A 職等 column of its own, joined to the 官等 (``rank``) column: 簡任 + 第10職等 is rank 簡任第10職等."""
+_GRADE_NUMBER = re.compile(r"^第?\s*([0-9一二三四五六七八九十]+)\s*(職等)?$")
 DEFAULT_MAPPING = Path("imports") / "roster.yaml"
 LIMITS_FILE = Path("import_limits.yaml")
 _LIMITS = {"name": 100, "agency": 100, "unit": 100, "rank": 50, "email": 200}
@@ -140,13 +144,13 @@ def parse_roster(path: Path, mapping: MappingFile, *, agency: str | None = None,
         ImportFileError: the file cannot be read or lacks a required column.
     """
     table = read_table(path, sheet)
-    cmap = map_columns(table, mapping, FIELDS, REQUIRED)
+    cmap = map_columns(table, mapping, (*FIELDS, GRADE), REQUIRED)
     report = RosterReport(path=str(path), encoding=table.encoding, rows=len(table.rows), digest=table.digest)
     note_layout(table, report)
     for header in cmap.ignored_national_id:
         report.warnings.append(f"column {header!r} ignored: national ID numbers are never read or stored")
     for name in FIELDS:
-        if name not in REQUIRED and not cmap.has(name):
+        if name not in REQUIRED and not cmap.has(name) and not (name == "rank" and cmap.has(GRADE)):
             report.warnings.append(f"no {name} column: that field is left as it is")
     genders = value_lookup(mapping, "gender")
     rows: list[RosterRow] = []
@@ -165,6 +169,8 @@ def parse_roster(path: Path, mapping: MappingFile, *, agency: str | None = None,
         for name in ("name", "agency", "unit", "rank"):
             if name in cells:
                 values[name] = cells[name]
+        if GRADE in cells:
+            values["rank"] = with_grade(cells.get("rank", ""), cells[GRADE])
         if "is_supervisor" in cells:
             try:
                 values["is_supervisor"] = parse_bool(cells["is_supervisor"])
@@ -194,6 +200,8 @@ def parse_roster(path: Path, mapping: MappingFile, *, agency: str | None = None,
         for name, limit in _LIMITS.items():
             v = values.get(name)
             if isinstance(v, str) and len(v) > limit:
+                if name == "rank" and not cmap.has("rank"):
+                    name = GRADE
                 problems.append(cmap.problem(name, line, "imports.cell.too_long",
                                              f"longer than {limit} characters", limit=limit))
         if problems:
@@ -220,6 +228,22 @@ def parse_roster(path: Path, mapping: MappingFile, *, agency: str | None = None,
                     "that agency", value=row.values.get("agency"), agency=agency)]))
         report.errors.sort(key=lambda e: e.line)
     return rows, report
+
+
+def with_grade(rank: str, grade: str) -> str:
+    """The rank of a roster row whose 官等 and 職等 are separate columns, written as a 官職等 column says it.
+
+    ``with_grade("簡任", "第10職等") == with_grade("簡任", "10") == "簡任第10職等"``; an empty 職等, or a
+    官等 that already names it, leaves the 官等; without a 官等 the 職等 is the rank as written.
+    """
+    if not grade:
+        return rank
+    if not rank:
+        return grade
+    if "職等" in rank:
+        return rank
+    number = _GRADE_NUMBER.match(narrow(grade))
+    return f"{rank}第{number.group(1)}職等" if number else f"{rank}{grade}"
 
 
 async def import_roster(session: AsyncSession, path: Path, *, mapping: MappingFile, now: datetime,

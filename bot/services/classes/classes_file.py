@@ -9,7 +9,8 @@ lines. What only the database can tell (is the course in the catalog?) is checke
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from itertools import pairwise
@@ -32,7 +33,8 @@ from bot.services.catalog import BucketId
 from bot.services.classes.eligibility import EligibilityRule
 
 if TYPE_CHECKING:
-    from bot.services.common import MappingFile
+    from bot.services.classes.file_problems import ClassCells
+    from bot.services.common import ColumnMap, MappingFile, Problem, Say
 
 
 class _Strict(BaseModel):
@@ -67,20 +69,19 @@ def parse_day(text: str, today: date | None) -> date:
         return date.fromisoformat(text)
     except ValueError:
         pass
-    try:
-        return parse_date(text)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
+    return parse_date(text)  # its CellError says in any language what is wrong with the date
 
 
 def parse_clock(text: str) -> time:
     """A wall-clock time ``HH:MM`` (``24:00`` is not allowed; use the next day's 00:00)."""
+    from bot.services.common import CellError
+
     m = _TIME.match(text.strip())
     if not m:
-        raise ValueError(f"{text!r} is not a time like 09:30")
+        raise CellError("imports.cell.not_time", f"{text!r} is not a time like 09:30", value=text.strip())
     hour, minute = int(m.group(1)), int(m.group(2))
     if hour > 23 or minute > 59:
-        raise ValueError(f"{text!r} is not a time of day")
+        raise CellError("imports.cell.not_time", f"{text!r} is not a time of day", value=text.strip())
     return time(hour, minute)
 
 
@@ -90,15 +91,19 @@ def parse_instant(text: str, today: date | None, *, end_of_day: bool) -> datetim
     A date alone means the start of that day, or with ``end_of_day`` the end of it (the next day's
     00:00): ``closes: 2024-03-15`` keeps registration open through all of 3/15.
     """
+    from bot.services.common import CellError
+
     text = text.strip()
+    wrong = CellError("imports.cell.not_datetime", f"{text!r} is not a date and time like 2024-03-15 17:00",
+                      value=text)
     if _OFFSET.search(text):
         try:
             return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
         except ValueError:
-            raise ValueError(f"{text!r} is not a date and time like 2024-03-15 17:00") from None
+            raise wrong from None
     m = _INSTANT.match(text)
     if not m:
-        raise ValueError(f"{text!r} is not a date and time like 2024-03-15 17:00")
+        raise wrong
     day = parse_day(m.group("day"), today)
     if m.group("clock") is None:
         local = datetime.combine(day + timedelta(days=1) if end_of_day else day, time(0), TAIPEI)
@@ -124,10 +129,14 @@ class MeetingSpec(_Strict):
 
     @model_validator(mode="after")
     def _resolve(self, info: ValidationInfo) -> MeetingSpec:
+        from bot.services.common import CellError
+
         day = parse_day(self.date, _today(info))
         start, end = parse_clock(self.start), parse_clock(self.end)
         if end <= start:
-            raise ValueError(f"meeting on {day}: ends ({self.end}) before it starts ({self.start})")
+            raise CellError("imports.cell.meeting_backwards",
+                            f"meeting on {day}: ends ({self.end}) before it starts ({self.start})",
+                            day=self.date, start=self.start, end=self.end)
         self._starts_at = datetime.combine(day, start, TAIPEI).astimezone(UTC)
         self._ends_at = datetime.combine(day, end, TAIPEI).astimezone(UTC)
         return self
@@ -156,7 +165,9 @@ class WindowSpec(_Strict):
         self._opens_at = parse_instant(self.opens, _today(info), end_of_day=False)
         self._closes_at = parse_instant(self.closes, _today(info), end_of_day=True)
         if self._closes_at <= self._opens_at:
-            raise ValueError("registration closes before it opens")
+            from bot.services.common import CellError
+
+            raise CellError("imports.cell.closes_before_opens", "registration closes before it opens")
         return self
 
     @property
@@ -196,19 +207,25 @@ class ClassSpec(_Strict):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if not isinstance(value, str) or not _URL.match(value.strip()):
-            raise ValueError("must be a web address starting with http:// or https://")
+            from bot.services.common import CellError
+
+            raise CellError("imports.cell.not_url", "must be a web address starting with http:// or https://",
+                            value=str(value))
         return value.strip()
 
     @model_validator(mode="after")
     def _consistent(self) -> ClassSpec:
+        from bot.services.common import CellError
+
         spans = sorted((m.starts_at, m.ends_at) for m in self.meetings)
         for (_s1, e1), (s2, _e2) in pairwise(spans):
             if s2 < e1:
-                raise ValueError("two meetings overlap")
+                raise CellError("imports.cell.meetings_overlap", "two meetings overlap")
         if self.registration.closes_at > spans[0][0]:
-            raise ValueError("registration must close no later than the first meeting starts")
+            raise CellError("imports.cell.closes_after_start",
+                            "registration must close no later than the first meeting starts")
         if not self.place and not self.online_url:
-            raise ValueError("give a place or an online_url")
+            raise CellError("imports.cell.place_or_link", "give a place or an online_url")
         return self
 
     @property
@@ -255,6 +272,13 @@ class ClassesFile(_Strict):
     note: str = ""
     classes: tuple[ClassSpec, ...] = Field(min_length=1)
     samples: Samples | None = None
+    _cells: ClassCells | None = PrivateAttr(default=None)
+    """Of a CSV read with a reader's language: where each class came from, for the import's own problems."""
+
+    @property
+    def cells(self) -> ClassCells | None:
+        """Where each class of a CSV came from (None for YAML, or a CSV read without ``say``)."""
+        return self._cells
 
     @model_validator(mode="after")
     def _unique_codes(self) -> ClassesFile:
@@ -285,8 +309,13 @@ _UNITS = {"hours": re.compile(r"\s*(小時|時|hours?|hrs?|h)$", re.IGNORECASE),
 _MEETING = re.compile(r"^(\S+)\s+(\d{1,2}:\d{2})\s*[-–~～]\s*(\d{1,2}:\d{2})$")
 
 
-def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """One CSV row in the YAML shape; ``meetings`` is ``2024-03-20 09:00-12:00; 2024-03-27 09:00-12:00``."""
+def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]],
+             bad: Callable[[str, ValueError], None] | None = None) -> dict[str, Any]:
+    """One CSV row in the YAML shape; ``meetings`` is ``2024-03-20 09:00-12:00; 2024-03-27 09:00-12:00``.
+
+    ``bad(column, error)`` hears of a cell read here that says nothing known (限主管 neither yes nor no),
+    and the row goes on without it, so that its other cells are checked too; without it that raises.
+    """
     from bot.services.common import fold, narrow, parse_bool
 
     def cell(name: str) -> str:
@@ -307,7 +336,12 @@ def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict
         if cell(name):
             eligibility[name] = [r for r in _LIST_SPLIT.split(cell(name)) if r]
     if cell("supervisors_only"):
-        eligibility["supervisors_only"] = parse_bool(cell("supervisors_only"))
+        try:
+            eligibility["supervisors_only"] = parse_bool(cell("supervisors_only"))
+        except ValueError as exc:
+            if bad is None:
+                raise
+            bad("supervisors_only", exc)
     if cell("new_hire_months"):
         eligibility["new_hire_months"] = cell("new_hire_months")
     out: dict[str, Any] = {"code": cell("code"), "course": cell("course"), "mode": cell("mode"),
@@ -321,8 +355,19 @@ def _csv_row(cells: Mapping[str, str], words: dict[str, dict[str, str]]) -> dict
     return out
 
 
-def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile,
-                      sheet: str | None = None) -> tuple[dict[str, Any], dict[int, int]]:
+@dataclass
+class _CsvClasses:
+    """A classes CSV read into the YAML shape, with where each class came from and the problems found so far."""
+
+    raw: dict[str, Any]
+    line_of: dict[int, int]
+    cells: list[Mapping[str, str]]
+    cmap: ColumnMap
+    problems: dict[int, list[Problem]] = field(default_factory=dict)
+    """Row → problems found while reading (a yes/no cell that says neither, a class code used twice)."""
+
+
+def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile, sheet: str | None = None) -> _CsvClasses:
     from bot.services.common import ImportFileError, map_columns, read_table, rows_with, value_lookup
 
     try:
@@ -331,23 +376,29 @@ def _read_classes_csv(path: Path, plan_year: int, spec: MappingFile,
     except ImportFileError as exc:
         raise DataFileError(str(exc)) from None
     words = {name: value_lookup(spec, name) for name in ("status", "bucket")}
-    classes: list[dict[str, Any]] = []
-    line_of: dict[int, int] = {}
-    errors: list[str] = []
+    read = _CsvClasses({"plan_year": plan_year, "classes": []}, {}, [], cmap)
+    classes: list[dict[str, Any]] = read.raw["classes"]
+    first_row: dict[str, int] = {}
     for line, cells in rows_with(table, cmap):
-        try:
-            classes.append(_csv_row(cells, words))
-            line_of[len(classes) - 1] = line
-        except ValueError as exc:
-            errors.append(f"{path}: line {line}: {exc}")
-    if errors:
-        raise DataFileError("\n".join(errors))
-    return {"plan_year": plan_year, "classes": classes}, line_of
+        def bad(column: str, exc: ValueError, line: int = line) -> None:
+            read.problems.setdefault(line, []).append(cmap.problem(column, line, exc))
+
+        row = _csv_row(cells, words, bad)
+        code = str(row.get("code", ""))
+        if code and code in first_row:
+            read.problems.setdefault(line, []).append(cmap.problem(
+                "code", line, "imports.row.same_class", f"class code {code} is used twice", other=first_row[code]))
+            continue
+        first_row.setdefault(code, line)
+        classes.append(row)
+        read.line_of[len(classes) - 1] = line
+        read.cells.append(cells)
+    return read
 
 
 def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
                       mapping: Path | None = None, data_dir: Path | None = None,
-                      sheet: str | None = None) -> ClassesFile:
+                      sheet: str | None = None, say: Say | None = None) -> ClassesFile:
     """Read and validate a classes file (``.yaml``/``.yml``, or ``.csv``/``.xlsx`` as HR saves it from Excel).
 
     Args:
@@ -357,19 +408,55 @@ def read_classes_file(path: Path, *, plan_year: int, today: date | None = None,
         mapping: HR's CSV column mapping, laid over ``data_dir``'s ``imports/classes.yaml``.
         data_dir: the data folder (default: the project's ``data/``).
         sheet: of an ``.xlsx`` workbook, the sheet (name or number from 1; default the first).
+        say: for a CSV or workbook, the problems in the reader's language (``abc-bot import classes
+            --lang``), each naming the file's own header and Excel cell; without it, in the file's English
+            terms (``line 3 [code=C-2]: …``).
 
     Raises:
         DataFileError: every problem found, each as ``file: where: problem`` (nothing is imported).
     """
-    line_of: dict[int, int] = {}
     if path.suffix.lower() in {".yaml", ".yml"}:
         raw = read_yaml(path, loader=PlainLoader)
-    elif path.suffix.lower() in {".csv", ".xlsx", ".xlsm"}:
-        from bot.config import DEFAULT_DATA_DIR
-        from bot.services.common import load_import_mapping
-
-        spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, CSV_MAPPING, mapping)
-        raw, line_of = _read_classes_csv(path, plan_year, spec, sheet)
-    else:
+        return validate_file(ClassesFile, raw, path, key="code", context={"today": today}, limit=20)
+    if path.suffix.lower() not in {".csv", ".xlsx", ".xlsm"}:
         raise DataFileError(f"{path}: a classes file must end in .yaml, .yml, .csv or .xlsx")
-    return validate_file(ClassesFile, raw, path, key="code", line_of=line_of, context={"today": today}, limit=20)
+    from bot.config import DEFAULT_DATA_DIR
+    from bot.services.common import load_import_mapping
+
+    spec = load_import_mapping(data_dir or DEFAULT_DATA_DIR, CSV_MAPPING, mapping)
+    read = _read_classes_csv(path, plan_year, spec, sheet)
+    if say is None:
+        if read.problems:
+            raise DataFileError("\n".join(f"{path}: line {line}: {p.english}"
+                                          for line, ps in sorted(read.problems.items()) for p in ps))
+        return validate_file(ClassesFile, read.raw, path, key="code", line_of=read.line_of,
+                             context={"today": today}, limit=20)
+    return _validate_csv(path, read, today, say)
+
+
+def _validate_csv(path: Path, read: _CsvClasses, today: date | None, say: Say) -> ClassesFile:
+    """Validate a CSV's classes; every problem of the file at once, by row, in the reader's language."""
+    from pydantic import ValidationError
+
+    from bot.services.classes.file_problems import ClassCells, problem_of_error
+    from bot.services.common import describe
+
+    cells = ClassCells(str(path), read.cmap, say)
+    problems = {line: list(ps) for line, ps in read.problems.items()}
+    try:
+        parsed = ClassesFile.model_validate(read.raw, context={"today": today})
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(error["loc"])
+            if len(loc) < 2 or loc[0] != "classes" or not isinstance(loc[1], int):
+                continue  # a whole-file check (a code used twice) is already a row's problem
+            line = read.line_of[loc[1]]
+            problem = problem_of_error(error, read.cells[loc[1]], cells, line)
+            if not any(p.cell == problem.cell and p.cell for p in problems.get(line, [])):  # one per cell
+                problems.setdefault(line, []).append(problem)
+    else:
+        if not problems:
+            parsed._cells = ClassCells(str(path), read.cmap, say,
+                                       {c.code: read.line_of[i] for i, c in enumerate(parsed.classes)})
+            return parsed
+    raise DataFileError("\n".join(f"{path}: {describe(line, ps, say)}" for line, ps in sorted(problems.items())))

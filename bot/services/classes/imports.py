@@ -72,13 +72,24 @@ def check_against_catalog(spec: ClassesFile, courses: dict[str, CourseRef], sett
     for c in spec.classes:
         course = courses.get(c.course)
         if course is None:
-            problems.append(f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} catalog")
+            problems.append(_said(spec, c.code, "course", "imports.cell.not_in_catalog",
+                                  f"{source}: [code={c.code}].course: {c.course} is not in the {spec.plan_year} "
+                                  "catalog", value=c.course, year=spec.plan_year))
         elif course.kind == "series":
-            problems.append(f"{source}: [code={c.code}].course: {c.course} is a series; "
-                            "a class belongs to one of its courses")
+            problems.append(_said(spec, c.code, "course", "imports.cell.is_series",
+                                  f"{source}: [code={c.code}].course: {c.course} is a series; a class belongs to "
+                                  "one of its courses", value=c.course))
         if c.mode not in settings.modes:
-            problems.append(f"{source}: [code={c.code}].mode: {c.mode!r} is not one of {', '.join(settings.modes)}")
+            problems.append(_said(spec, c.code, "mode", "imports.cell.not_mode",
+                                  f"{source}: [code={c.code}].mode: {c.mode!r} is not one of "
+                                  f"{', '.join(settings.modes)}", value=c.mode, allowed="/".join(settings.modes)))
     return problems
+
+
+def _said(spec: ClassesFile, code: str, column: str, key: str, english: str, **values: object) -> str:
+    """A problem of class ``code``: in the reader's language with the CSV's header and cell, else in English."""
+    cells = spec.cells
+    return (cells.text(code, column, key, english, **values) if cells is not None else None) or english
 
 
 NOTES: dict[str, tuple[str, str]] = {
@@ -198,14 +209,18 @@ async def import_classes(session: AsyncSession, spec: ClassesFile, *, settings: 
             people = (await session.execute(select(func.count()).select_from(Enrollment).where(
                 Enrollment.class_id == row.id, Enrollment.status.in_(ACTIVE)))).scalar_one()
             if people:
-                problems.append(f"{source}: [code={c.code}].course: cannot move a class with {people} people "
-                                f"from {row.course_code} to {c.course}; cancel it and create a new one")
+                problems.append(_said(spec, c.code, "course", "imports.cell.cannot_move",
+                                      f"{source}: [code={c.code}].course: cannot move a class with {people} people "
+                                      f"from {row.course_code} to {c.course}; cancel it and create a new one",
+                                      people=people, old=row.course_code, value=c.course))
         if row is not None and Decimal(c.hours) < row.hours:
             longest = max((Decimal(e.leave_hours or 0) for e in await attended(session, row.id)), default=None)
             if longest is not None and longest > Decimal(c.hours):
-                problems.append(f"{source}: [code={c.code}].hours: {c.hours} h is less than the "
-                                f"{format_hours(longest)} h of leave recorded for a trainee; correct the attendance "
-                                "first")
+                problems.append(_said(spec, c.code, "hours", "imports.cell.below_leave",
+                                      f"{source}: [code={c.code}].hours: {c.hours} h is less than the "
+                                      f"{format_hours(longest)} h of leave recorded for a trainee; correct the "
+                                      "attendance first", value=format_hours(Decimal(c.hours)),
+                                      leave=format_hours(longest)))
     if problems:
         raise DataFileError("\n".join(problems))
 
