@@ -13,8 +13,9 @@ what is tuned on is the tuned set and its cross-validation (``--cv``), whose phr
 The held-out phrasings (tests/data/intent_heldout.yaml) are never used to tune anything: their figure is
 the honest one. The sealed set (tests/data/intent_sealed.yaml) was written later, before the third round of
 tuning, by someone who had read neither the model's examples nor the held-out file; it is labelled with the
-``chat --json`` intents (not rule names) and is never used to tune either. Quality counts what the chat would answer (``handlers.search.how_answered``): a phrasing
-labelled ``search`` is right when it is not taken for a command (course results or "no course matches").
+``chat --json`` intents (not rule names) and is never used to tune either. Quality counts what the chat
+would answer (``handlers.search.how_answered``): a phrasing labelled ``search`` is right when it is not
+taken for a command (course results or "no course matches").
 """
 
 from __future__ import annotations
