@@ -55,7 +55,7 @@ from bot.intents_file import (
     phrase_key,
 )
 from bot.intents_file import SEARCH as SEARCH  # re-exported: the search pseudo-rule's name
-from bot.textfold import compact
+from bot.textfold import compact, fold
 
 NORMALIZE_VERSION = 3
 """Bump when :func:`normalize` or politeness stripping changes: a model cached from the old form is then retrained."""
@@ -190,6 +190,7 @@ class IntentRecognizer:
         ``search_names`` are more course words (the catalog's titles and aliases) for the ``search`` label.
         """
         self.fillers = spec.search_fillers
+        self._typos = tuple(sorted(((fold(k), v) for k, v in spec.typos.items()), key=lambda kv: -len(kv[0])))
         self.decision = spec.decision
         self._rules = [_Compiled(
             name=r.name, exact=frozenset(phrase_key(p) for p in r.exact),
@@ -219,7 +220,7 @@ class IntentRecognizer:
         def examples() -> list[tuple[str, str]]:
             return sorted({(text, label) for text, label in ((self.model_text(p), n) for p, n in phrases) if text})
 
-        source = [phrases, spec.politeness.model_dump(), NORMALIZE_VERSION]
+        source = [phrases, spec.politeness.model_dump(), spec.typos, NORMALIZE_VERSION]
         self.model: IntentModel = train(source, examples, temperature=spec.decision.temperature, cache_dir=cache_dir)
 
     @classmethod
@@ -295,8 +296,22 @@ class IntentRecognizer:
 
     # ------------------------------------------------------------ decisions
 
+    def fix_typos(self, text: str) -> str:
+        """The text with the ``typos`` of data/intents.yaml fixed ("我要報明python" → "我要報名python")."""
+        if not self._typos or not any(typo in fold(text) for typo, _ in self._typos):
+            return text
+        fixed = text
+        for typo, fix in self._typos:  # in the text as typed when it holds the typo so (keeps "Python")
+            fixed = fixed.replace(typo, fix)
+        if any(typo in fold(fixed) for typo, _ in self._typos):  # a simplified or full-width slip
+            fixed = fold(fixed)
+            for typo, fix in self._typos:
+                fixed = fixed.replace(typo, fix)
+        return fixed
+
     def command(self, text: str) -> IntentMatch | None:
         """The command the text is (an exact phrase, or a prefix and its argument), else None. No model involved."""
+        text = self.fix_typos(text)
         key = phrase_key(text)
         if not key:
             return None
@@ -347,8 +362,8 @@ class IntentRecognizer:
         return None
 
     def understand(self, text: str) -> Understanding:
-        """Decide what ``text`` asks for (see the module docstring)."""
-        return self._with_number(self._understand(text))
+        """Decide what ``text`` asks for (see the module docstring); typing slips are fixed first."""
+        return self._with_number(self._understand(self.fix_typos(text)))
 
     def _with_number(self, understood: Understanding) -> Understanding:
         """A sure decision for a rule another one takes over when the text holds an employee number.
@@ -393,13 +408,26 @@ class IntentRecognizer:
             # "加班費" may be the labour-law course: a bare noun of such a rule is searched first.
             return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), True,
                                  searched_first=True)
-        if sure:
+        if sure and not (second.name != SEARCH and second.score >= d.clarify
+                         and self._names_command_of(second.name, plain)):
             return Understanding(text, Decision.SURE, best.name, best.score, self.argument(best.name, text),
                                  tuple(rest[:3]), True)
+        if sure:  # "上課報名": the runner-up is plausible and its own command word is in the text: ask
+            return Understanding(text, Decision.CLARIFY, best.name, best.score, "", tuple(rest[:3]), True)
         if (second.name != SEARCH and best.score >= d.clarify and second.score >= d.clarify
                 and best.score + second.score >= d.pair):
             return Understanding(text, Decision.CLARIFY, best.name, best.score, "", tuple(rest[:3]), True)
         return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), request)
+
+    def _names_command_of(self, name: str, plain: str) -> bool:
+        """Whether the text holds one of rule ``name``'s exact phrases of two or more characters as a word."""
+        rule = self._by_name[name]
+        if name in self._number_takers or name in self._number_takers.values():
+            return False  # "查T0002時數": one's own hours or a colleague's is decided by the number, not asked
+        key = compact(plain)
+        spaced = f" {plain} "
+        return any(len(p) >= 2 and (p in key if _CJK.search(p) else f" {p} " in spaced)
+                   for p in rule.exact if not p.startswith("/"))
 
     def _prefix_holds(self, name: str, plain: str, ranked: list[Candidate]) -> bool:
         """Whether a prefix command stands: not against another rule's key phrase or a sure model.
