@@ -23,7 +23,8 @@ are looked for in the unmasked text.
 
 The argument of a rule the model chose is what is left when the rule's ``prefix`` / ``keywords`` words,
 politeness and question words are cut ("我想上區塊鏈的課 怎麼報名" → "上區塊鏈的課"); ``argument: employee_no``
-rules take the employee number in the text instead.
+rules take the employee number in the text instead, and a sentence with no such word gives its course words
+("canva那堂在教什麼" → "canva").
 
 A text of punctuation only ("?", "？？") keeps its marks (see :func:`phrase_key`), so it can equal an
 ``exact`` phrase; a phrase that would fold to nothing refuses the file instead of never matching.
@@ -92,6 +93,15 @@ def course_words(names: Iterable[str], commands: Iterable[str], fillers: Iterabl
     kept = (w for w in words if w not in blocked and len(w) >= 2
             and not any(w in c for c in blocked_texts if _CJK.search(w) or f" {w} " in f" {c} "))
     return tuple(sorted(kept, key=lambda w: (-len(w), w)))
+
+
+def _inside_ascii_word(m: re.Match[str]) -> bool:
+    """An ASCII course word found inside a longer word ("python" in "pythonic"): not that course word."""
+    start, end = m.span()
+    whole = m.string
+    return m.group(0).isascii() and (
+        (start > 0 and whole[start - 1].isascii() and whole[start - 1].isalnum())
+        or (end < len(whole) and whole[end].isascii() and whole[end].isalnum()))
 
 
 @dataclass(frozen=True)
@@ -281,15 +291,8 @@ class IntentRecognizer:
         if self._mask is None or not plain:
             return plain
 
-        def masked(m: re.Match[str]) -> str:
-            start, end = m.span()
-            whole = m.string
-            inside_word = m.group(0).isascii() and (
-                (start > 0 and whole[start - 1].isascii() and whole[start - 1].isalnum())
-                or (end < len(whole) and whole[end].isascii() and whole[end].isalnum()))
-            return m.group(0) if inside_word else f" {COURSE_MASK} "
-
-        return " ".join(self._mask.sub(masked, plain).split())
+        return " ".join(self._mask.sub(lambda m: m.group(0) if _inside_ascii_word(m) else f" {COURSE_MASK} ",
+                                       plain).split())
 
     def _is_question(self, spaced: str) -> bool:
         return any(_has_word(spaced, q) for q in self._questions)
@@ -478,6 +481,10 @@ class IntentRecognizer:
                 continue
             words = self._clean_argument(spaced[at + len(word):]) or self._clean_argument(spaced[:at])
             return _original_span(text, words)
+        if rule.keywords and self._mask is not None:  # "canva那堂在教什麼": the course words
+            for course in self._mask.finditer(spaced):
+                if not _inside_ascii_word(course):
+                    return _original_span(text, course.group(0))
         return ""
 
     def _clean_argument(self, spaced: str) -> str:
