@@ -1,5 +1,6 @@
 """The intent classifier: character n-grams of the folded text into a linear model, learned at start-up.
 
+The recognizer (:mod:`bot.intents`) hands it text with course words masked (``※``).
 Rasa's default pipeline is the anchor: character n-gram counts (here TF-IDF of 1–4 character n-grams, which
 needs no word segmentation for Chinese and shrugs off typos and missing spaces) into a linear classifier.
 scikit-learn's ``LinearSVC`` was chosen by measurement (``bench/intents.py --compare``, top-1 on the 232 tuned

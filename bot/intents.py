@@ -14,9 +14,17 @@ sentences. :meth:`IntentRecognizer.understand` decides, for one text:
    decision (the bot asks which one); anything else is **unsure**, and the dispatcher's fallback searches the
    catalog, then answers with the menu.
 
+The classifier reads the text with its **course words masked** (``※``): the short names and aliases of the
+catalog and the ``search_examples`` (the lookup tables of Rasa's entity features). "幫我報 Notion AI",
+"退掉時間管理" and "介紹 Power BI" are then "報 ※", "退掉 ※" and "介紹 ※": the command words decide, not
+the course words, which would otherwise outweigh them and make the sentence a search. A text that is only
+course words ("python") is "※", which the ``search`` examples teach is a search. Key phrases (``contains``)
+are looked for in the unmasked text.
+
 The argument of a rule the model chose is what is left when the rule's ``prefix`` / ``keywords`` words,
 politeness and question words are cut ("我想上區塊鏈的課 怎麼報名" → "上區塊鏈的課"); ``argument: employee_no``
-rules take the employee number in the text instead.
+rules take the employee number in the text instead, and a sentence with no such word gives its course words
+("canva那堂在教什麼" → "canva").
 
 A text of punctuation only ("?", "？？") keeps its marks (see :func:`phrase_key`), so it can equal an
 ``exact`` phrase; a phrase that would fold to nothing refuses the file instead of never matching.
@@ -24,6 +32,7 @@ A text of punctuation only ("?", "？？") keeps its marks (see :func:`phrase_ke
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -47,10 +56,52 @@ from bot.intents_file import (
     phrase_key,
 )
 from bot.intents_file import SEARCH as SEARCH  # re-exported: the search pseudo-rule's name
-from bot.textfold import compact
+from bot.textfold import compact, fold
 
-NORMALIZE_VERSION = 2
+NORMALIZE_VERSION = 3
 """Bump when :func:`normalize` or politeness stripping changes: a model cached from the old form is then retrained."""
+
+
+COURSE_MASK = "※"
+"""What a course word becomes in the text the classifier reads."""
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ASCII_RUN = re.compile(r"[a-z][a-z0-9]*(?: [a-z0-9]+)*")
+_MAX_CJK_WORD = 6
+"""Longer Chinese names are titles nobody types whole; their aliases and search examples are the words."""
+
+
+def course_words(names: Iterable[str], commands: Iterable[str], fillers: Iterable[str]) -> tuple[str, ...]:
+    """The normalised course words to mask, longest first, from catalog names and search examples.
+
+    Kept: a Chinese name of at most six characters ("區塊鏈", "勞基法"), and the ASCII words inside a Chinese
+    name ("python" of "零基礎 Python 入門班", "power bi"), since English titles are sentences of ordinary
+    words ("for", "management"). Dropped: anything that is a command word of a rule (英文 switches the
+    language), a word inside the examples of a rule that takes no course words (改成英文, 環境教育時數), a
+    name that holds a search filler ("有沒有英文課" is a sentence, not a word), and single letters.
+    """
+    blocked_texts = [normalize(c) for c in commands]
+    blocked = set(blocked_texts)
+    filler_words = [f for f in (normalize(w) for w in fillers) if f and _CJK.search(f)]
+    words: set[str] = set()
+    for name in names:
+        spaced = normalize(name)
+        if not _CJK.search(spaced):
+            continue
+        words.update(w for w in _ASCII_RUN.findall(spaced) if len(w) >= 2)
+        if " " not in spaced and len(spaced) <= _MAX_CJK_WORD and not any(f in spaced for f in filler_words):
+            words.add(spaced)
+    kept = (w for w in words if w not in blocked and len(w) >= 2
+            and not any(w in c for c in blocked_texts if _CJK.search(w) or f" {w} " in f" {c} "))
+    return tuple(sorted(kept, key=lambda w: (-len(w), w)))
+
+
+def _inside_ascii_word(m: re.Match[str]) -> bool:
+    """An ASCII course word found inside a longer word ("python" in "pythonic"): not that course word."""
+    start, end = m.span()
+    whole = m.string
+    return m.group(0).isascii() and (
+        (start > 0 and whole[start - 1].isascii() and whole[start - 1].isalnum())
+        or (end < len(whole) and whole[end].isascii() and whole[end].isalnum()))
 
 
 @dataclass(frozen=True)
@@ -149,6 +200,7 @@ class IntentRecognizer:
         ``search_names`` are more course words (the catalog's titles and aliases) for the ``search`` label.
         """
         self.fillers = spec.search_fillers
+        self._typos = tuple(sorted(((fold(k), v) for k, v in spec.typos.items()), key=lambda kv: -len(kv[0])))
         self.decision = spec.decision
         self._rules = [_Compiled(
             name=r.name, exact=frozenset(phrase_key(p) for p in r.exact),
@@ -166,13 +218,19 @@ class IntentRecognizer:
         self._questions = tuple(q for q in (normalize(w) for w in spec.question_words) if q)
         self._yes = frozenset(phrase_key(w) for w in spec.confirm.yes)
         self._no = frozenset(phrase_key(w) for w in spec.confirm.no)
+        search_names = tuple(search_names)
+        commands = [p for r in spec.rules for p in (*r.exact, *r.prefix, *r.keywords, *r.contains)]
+        # The words of a rule that takes no course words are its own vocabulary (改成英文, 環境教育時數).
+        commands += [p for r in spec.rules if not (r.prefix or r.keywords) for p in r.examples]
+        self.course_words = course_words((*search_names, *spec.search_examples), commands, spec.search_fillers)
+        self._mask = re.compile("|".join(re.escape(w) for w in self.course_words)) if self.course_words else None
         phrases = [(str(p), r.name) for r in spec.rules for p in (*r.exact, *r.prefix, *r.contains, *r.examples)]
         phrases += [(str(p), SEARCH) for p in (*spec.search_examples, *search_names)]
 
         def examples() -> list[tuple[str, str]]:
             return sorted({(text, label) for text, label in ((self.model_text(p), n) for p, n in phrases) if text})
 
-        source = [phrases, spec.politeness.model_dump(), NORMALIZE_VERSION]
+        source = [phrases, spec.politeness.model_dump(), spec.typos, NORMALIZE_VERSION]
         self.model: IntentModel = train(source, examples, temperature=spec.decision.temperature, cache_dir=cache_dir)
 
     @classmethod
@@ -219,21 +277,44 @@ class IntentRecognizer:
                 return s, cut
             cut = True
 
-    def model_text(self, text: str) -> str:
-        """What the classifier reads: the normalised text without politeness, employee numbers or binding codes.
+    def plain_text(self, text: str) -> str:
+        """The normalised text without politeness, employee numbers or binding codes (where key phrases are found).
 
         A number is an argument, not a sign of what is asked: "T0002" alone is no request, "查 T0002 的時數" is.
         """
         core = self.strip_politeness(_CODE_LIKE.sub(" ", unicodedata.normalize("NFKC", text)))[0]
         return " ".join(_EMPLOYEE_NO.sub(" ", core).split())
 
+    def model_text(self, text: str) -> str:
+        """What the classifier reads: :meth:`plain_text` with its course words masked (see the module docstring)."""
+        plain = self.plain_text(text)
+        if self._mask is None or not plain:
+            return plain
+
+        return " ".join(self._mask.sub(lambda m: m.group(0) if _inside_ascii_word(m) else f" {COURSE_MASK} ",
+                                       plain).split())
+
     def _is_question(self, spaced: str) -> bool:
         return any(_has_word(spaced, q) for q in self._questions)
 
     # ------------------------------------------------------------ decisions
 
+    def fix_typos(self, text: str) -> str:
+        """The text with the ``typos`` of data/intents.yaml fixed ("我要報明python" → "我要報名python")."""
+        if not self._typos or not any(typo in fold(text) for typo, _ in self._typos):
+            return text
+        fixed = text
+        for typo, fix in self._typos:  # in the text as typed when it holds the typo so (keeps "Python")
+            fixed = fixed.replace(typo, fix)
+        if any(typo in fold(fixed) for typo, _ in self._typos):  # a simplified or full-width slip
+            fixed = fold(fixed)
+            for typo, fix in self._typos:
+                fixed = fixed.replace(typo, fix)
+        return fixed
+
     def command(self, text: str) -> IntentMatch | None:
         """The command the text is (an exact phrase, or a prefix and its argument), else None. No model involved."""
+        text = self.fix_typos(text)
         key = phrase_key(text)
         if not key:
             return None
@@ -279,13 +360,13 @@ class IntentRecognizer:
         """
         understood = self.understand(text)
         if understood.decision == Decision.COMMAND or (
-                understood.decision == Decision.SURE and understood.intent in self._contained(self.model_text(text))):
+                understood.decision == Decision.SURE and understood.intent in self._contained(self.plain_text(text))):
             return understood.match()
         return None
 
     def understand(self, text: str) -> Understanding:
-        """Decide what ``text`` asks for (see the module docstring)."""
-        return self._with_number(self._understand(text))
+        """Decide what ``text`` asks for (see the module docstring); typing slips are fixed first."""
+        return self._with_number(self._understand(self.fix_typos(text)))
 
     def _with_number(self, understood: Understanding) -> Understanding:
         """A sure decision for a rule another one takes over when the text holds an employee number.
@@ -302,15 +383,16 @@ class IntentRecognizer:
     def _understand(self, text: str) -> Understanding:
         command = self.command(text)
         polite = self.strip_politeness(text)[1]
+        plain = self.plain_text(text)
         model_input = self.model_text(text)
         question = self._is_question(normalize(text)) or "?" in text or "？" in text
-        ranked = self._ranked(model_input) if model_input else []
-        if command is not None and (command.via == "exact" or self._prefix_holds(command.name, model_input, ranked)):
+        ranked = self._ranked(model_input, plain) if model_input else []
+        if command is not None and (command.via == "exact" or self._prefix_holds(command.name, plain, ranked)):
             return Understanding(text, Decision.COMMAND, command.name, 1.0, command.argument,
                                  tuple(c for c in ranked if c.name != command.name)[:3], request=True)
         if not model_input:
             return Understanding(text, Decision.UNSURE, None, 0.0)
-        holds = self._contained(model_input)
+        holds = self._contained(plain)
         contained = [c for c in ranked if c.name in holds]
         if len(contained) == 1:  # a key phrase ("還差幾小時") decides, whatever else the sentence says
             best = contained[0]
@@ -329,21 +411,34 @@ class IntentRecognizer:
             # "加班費" may be the labour-law course: a bare noun of such a rule is searched first.
             return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), True,
                                  searched_first=True)
-        if sure:
+        if sure and not (second.name != SEARCH and second.score >= d.clarify
+                         and self._names_command_of(second.name, plain)):
             return Understanding(text, Decision.SURE, best.name, best.score, self.argument(best.name, text),
                                  tuple(rest[:3]), True)
+        if sure:  # "上課報名": the runner-up is plausible and its own command word is in the text: ask
+            return Understanding(text, Decision.CLARIFY, best.name, best.score, "", tuple(rest[:3]), True)
         if (second.name != SEARCH and best.score >= d.clarify and second.score >= d.clarify
                 and best.score + second.score >= d.pair):
             return Understanding(text, Decision.CLARIFY, best.name, best.score, "", tuple(rest[:3]), True)
         return Understanding(text, Decision.UNSURE, best.name, best.score, text.strip(), tuple(rest[:3]), request)
 
-    def _prefix_holds(self, name: str, model_input: str, ranked: list[Candidate]) -> bool:
+    def _names_command_of(self, name: str, plain: str) -> bool:
+        """Whether the text holds one of rule ``name``'s exact phrases of two or more characters as a word."""
+        rule = self._by_name[name]
+        if name in self._number_takers or name in self._number_takers.values():
+            return False  # "查T0002時數": one's own hours or a colleague's is decided by the number, not asked
+        key = compact(plain)
+        spaced = f" {plain} "
+        return any(len(p) >= 2 and (p in key if _CJK.search(p) else f" {p} " in spaced)
+                   for p in rule.exact if not p.startswith("/"))
+
+    def _prefix_holds(self, name: str, plain: str, ranked: list[Candidate]) -> bool:
         """Whether a prefix command stands: not against another rule's key phrase or a sure model.
 
         "報名狀態" holds the key phrase of my enrollments; in "報名的課要取消" the model is sure of cancelling and
         gives enrolling little chance. Course words never overrule it: they are what it takes ("報名 Power BI").
         """
-        contained = self._contained(model_input)
+        contained = self._contained(plain)
         if contained and name not in contained:
             return False
         rules = [c for c in ranked if c.name != SEARCH]  # course words are what a prefix command takes
@@ -352,10 +447,10 @@ class IntentRecognizer:
         own = next((c.score for c in rules if c.name == name), 0.0)
         return not (rules[0].score >= self.decision.sure and own < self.decision.clarify)
 
-    def _ranked(self, model_input: str, *, exclude: str | None = None) -> list[Candidate]:
-        """Every label with its score, best first: the model's, raised for a contained key phrase."""
+    def _ranked(self, model_input: str, plain: str, *, exclude: str | None = None) -> list[Candidate]:
+        """Every label with its score, best first: the model's (of the masked text), raised for a key phrase."""
         scores = dict(self.model.scores(model_input)) if model_input else {}
-        for name in self._contained(model_input):
+        for name in self._contained(plain):
             scores[name] = max(scores.get(name, 0.0), self.decision.contains)
         ranked = sorted((Candidate(n, s) for n, s in scores.items() if n != exclude),
                         key=lambda c: (-c.score, c.name))
@@ -386,6 +481,10 @@ class IntentRecognizer:
                 continue
             words = self._clean_argument(spaced[at + len(word):]) or self._clean_argument(spaced[:at])
             return _original_span(text, words)
+        if rule.keywords and self._mask is not None:  # "canva那堂在教什麼": the course words
+            for course in self._mask.finditer(spaced):
+                if not _inside_ascii_word(course):
+                    return _original_span(text, course.group(0))
         return ""
 
     def _clean_argument(self, spaced: str) -> str:

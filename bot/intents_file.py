@@ -117,6 +117,8 @@ class _IntentsFile(BaseModel):
     confirm: _Confirm = _Confirm()
     decision: _Decision = _Decision()
     search_fillers: tuple[str, ...] = ()
+    typos: dict[str, str] = {}
+    """Slips of phonetic (注音) typing in command words and their fix ("報明" → "報名"), applied before anything."""
 
     @model_validator(mode="after")
     def _names_are_unique(self) -> _IntentsFile:
@@ -127,6 +129,9 @@ class _IntentsFile(BaseModel):
         unknown = sorted({n for r in self.rules for n in r.with_number_of} - set(names))
         if unknown:
             raise ValueError(f"with_number_of names rules that do not exist: {', '.join(unknown)}")
+        chained = sorted(typo for typo in self.typos if any(typo in fix for fix in self.typos.values()))
+        if chained or "" in self.typos:
+            raise ValueError(f"typos whose fix holds a typo (or an empty typo): {', '.join(chained)}")
         return self
 
 def _phrases(words: Sequence[str]) -> tuple[str, ...]:

@@ -14,7 +14,12 @@ from bot.intents import IntentMatch, IntentRecognizer
 
 @pytest.fixture(scope="module")
 def recognizer() -> IntentRecognizer:
-    return IntentRecognizer.load(DEFAULT_DATA_DIR / "intents.yaml")
+    """The recognizer as load_app builds it: the catalog's names are course words (and masked as such)."""
+    from bot.bootstrap import catalog_names
+    from bot.services.catalog import load_catalog
+
+    names = catalog_names(load_catalog(DEFAULT_DATA_DIR, 113))
+    return IntentRecognizer.load(DEFAULT_DATA_DIR / "intents.yaml", search_names=names)
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -142,6 +147,7 @@ def test_typed_answers_at_a_confirmation_card(understood: IntentRecognizer, text
     ({"rules": [{"name": "help", "examples": ["!!"]}]}, "folds to nothing"),
     ({"rules": [{"name": "help", "exact": [881]}]}, "valid string"),
     ({"rules": [{"name": "help", "exact": ["x"]}], "decision": {"sure": 2}}, "decision.sure"),
+    ({"rules": [{"name": "help", "exact": ["x"]}], "typos": {"報明": "報名", "報": "報明"}}, "fix holds a typo"),
 ])
 def test_a_bad_intents_file_is_refused_with_the_key(tmp_path: Path, raw: dict[str, object], problem: str) -> None:
     path = tmp_path / "intents.yaml"
@@ -166,3 +172,34 @@ def test_a_trained_model_is_read_back_from_its_cache_file(tmp_path: Path, monkey
                                   "bind T0003 5UNB-LNKX", "我要綁定 T0002 NBUN-2345"])
 def test_a_binding_code_is_an_argument_not_a_word(understood: IntentRecognizer, text: str) -> None:
     assert understood.understand(text).intent == "bind", text
+
+
+@pytest.mark.parametrize(("text", "rule", "argument"), [
+    ("我要報明Python", "enroll", "Python"),          # 注音 slips of command words are fixed first
+    ("取銷報名", "cancel_enrollment", ""),
+    ("綁訂", "bind", ""),
+    ("我的時樹", "hours", ""),
+])
+def test_typing_slips_of_command_words_are_fixed(recognizer: IntentRecognizer, text: str, rule: str,
+                                                 argument: str) -> None:
+    found = recognizer.match(text)
+    assert found is not None and (found.name, found.argument) == (rule, argument)
+
+
+@pytest.mark.parametrize(("text", "rule", "argument"), [
+    ("幫我報 Notion AI", "enroll", "Notion AI"),     # course words would outweigh 報 without the mask
+    ("退掉時間管理", "cancel_enrollment", "時間管理"),
+    ("withdraw from python", "cancel_enrollment", "python"),
+    ("canva那堂在教什麼", "course", "canva"),
+])
+def test_command_words_decide_when_the_sentence_holds_course_words(recognizer: IntentRecognizer, text: str,
+                                                                   rule: str, argument: str) -> None:
+    found = recognizer.match(text)
+    assert found is not None and found.name == rule and argument.casefold() in found.argument.casefold()
+
+
+def test_course_words_are_masked_but_a_rules_own_words_are_not(recognizer: IntentRecognizer) -> None:
+    assert recognizer.model_text("幫我報 Notion AI") == "報 ※"
+    assert recognizer.model_text("有沒有python的課") == "有沒有 ※ 的課"
+    assert recognizer.model_text("改成英文") == "改成英文"      # 英文 switches the language: never a course word
+    assert recognizer.model_text("pythonic") == "pythonic"      # only whole ASCII words
