@@ -25,7 +25,7 @@ from bot.services.catalog import RulesFile
 from bot.services.classes import ClassFacts
 from bot.services.hours import bucket_status
 from bot.services.notices import Notice
-from bot.services.reminders.source import Due, SweepContext, at_local, key_parts
+from bot.services.reminders.source import Due, SweepContext, at_local, chunks, key_parts
 
 DEADLINE = "reminders.deadline"
 
@@ -52,15 +52,19 @@ def gaps(rules: RulesFile, done: dict[str, Decimal], *, mandatory_only: bool) ->
 
 async def hours_done(session: AsyncSession, plan_year: int, employee_ids: Sequence[int] | None = None,
                      ) -> dict[int, dict[str, Decimal]]:
-    """Credited hours per employee and bucket: one grouped SUM (only these employees when given)."""
+    """Credited hours per employee and bucket: one grouped SUM (only these employees when given).
+
+    Run on the session's connection (Core), not through the ORM: 120,000 plain tuples for 30,000 people,
+    without the ORM's per-row result machinery (a third of the sweep's cost when it was).
+    """
     stmt = (select(LearningRecord.employee_id, LearningRecord.bucket, func.sum(LearningRecord.hours))
             .where(LearningRecord.plan_year == plan_year, LearningRecord.credited.is_(True))
             .group_by(LearningRecord.employee_id, LearningRecord.bucket))
     if employee_ids is not None:
         stmt = stmt.where(LearningRecord.employee_id.in_(list(employee_ids)))
     out: dict[int, dict[str, Decimal]] = {}
-    for employee_id, bucket, total in (await session.execute(stmt)).all():
-        out.setdefault(employee_id, {})[bucket] = Decimal(total)
+    for employee_id, bucket, total in (await (await session.connection()).execute(stmt)).all():
+        out.setdefault(employee_id, {})[bucket] = total if isinstance(total, Decimal) else Decimal(total)
     return out
 
 
@@ -82,15 +86,22 @@ class DeadlineReminders:
                                                        Employee.id.in_(select(ChannelAccount.employee_id)))
         if only is not None:
             who = who.where(Employee.id == only)
-        people = [(e_id, rank) for e_id, rank in (await session.execute(who)).all()
+        people = [(e_id, rank) for e_id, rank in (await (await session.connection()).execute(who)).all()
                   if (rank or "").strip() not in exempt]
         done = await hours_done(session, ctx.rules.year, None if only is None else [only])
         suggestions = await self._open_classes(session, ctx, until)
         out = []
+        # the rule is applied once per distinct set of sums: hours come in few sizes, so 30,000 people
+        # have a few hundred distinct sets at most
+        decided: dict[tuple[bool, tuple[tuple[str, Decimal], ...]], dict[str, str]] = {}
         for deadline_id, days, moment, useful_until, mandatory_only in moments:
             notices: dict[tuple[tuple[str, str], ...], Notice] = {}
             for employee_id, _rank in people:
-                missing = gaps(ctx.rules, done.get(employee_id, {}), mandatory_only=mandatory_only)
+                sums = done.get(employee_id, {})
+                memo = (mandatory_only, tuple(sorted(sums.items())))
+                missing = decided.get(memo)
+                if missing is None:
+                    missing = decided[memo] = gaps(ctx.rules, sums, mandatory_only=mandatory_only)
                 if not missing:
                     continue
                 shape = tuple(sorted(missing.items()))
@@ -126,17 +137,23 @@ class DeadlineReminders:
 
     async def still_true(self, session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:
         """Skipped when the hours the deadline covers were completed since the reminder was queued."""
+        return (await self.still_true_many(session, kind, [dedupe_key], now)).get(dedupe_key)
+
+    async def still_true_many(self, session: AsyncSession, kind: str, dedupe_keys: Sequence[str],
+                              now: datetime) -> dict[str, str]:
+        """:meth:`still_true` of many keys (``<kind>:<deadline>.<days>:<employee>``): one grouped SUM."""
         if self.rules is None:
-            return None
-        parts = dedupe_key.split(":")
-        if len(parts) < 3:
-            return None
-        deadline_id = parts[1].rsplit(".", 1)[0]
-        ids = key_parts(":".join([parts[0], parts[2]]), 1)
-        deadline = next((d for d in self.rules.deadlines if d.id == deadline_id), None)
-        if ids is None or deadline is None:
-            return None
-        done = (await hours_done(session, self.rules.year, ids)).get(ids[0], {})
-        if not gaps(self.rules, done, mandatory_only=deadline.covers == "mandatory"):
-            return "hours completed"
-        return None
+            return {}
+        mandatory = {d.id: d.covers == "mandatory" for d in self.rules.deadlines}
+        keys: dict[str, tuple[bool, int]] = {}
+        for key in dedupe_keys:
+            parts = key.split(":")
+            ids = key_parts(":".join([parts[0], parts[2]]), 1) if len(parts) >= 3 else None
+            deadline_id = parts[1].rsplit(".", 1)[0] if len(parts) >= 3 else ""
+            if ids is not None and deadline_id in mandatory:
+                keys[key] = (mandatory[deadline_id], ids[0])
+        done: dict[int, dict[str, Decimal]] = {}
+        for part in chunks(e for _, e in keys.values()):
+            done.update(await hours_done(session, self.rules.year, part))
+        return {key: "hours completed" for key, (mandatory_only, employee_id) in keys.items()
+                if not gaps(self.rules, done.get(employee_id, {}), mandatory_only=mandatory_only)}
