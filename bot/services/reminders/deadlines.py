@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -50,21 +50,26 @@ def gaps(rules: RulesFile, done: dict[str, Decimal], *, mandatory_only: bool) ->
             if b.remaining > 0 and (b.mandatory or not mandatory_only)}
 
 
-async def hours_done(session: AsyncSession, plan_year: int, employee_ids: Sequence[int] | None = None,
-                     ) -> dict[int, dict[str, Decimal]]:
-    """Credited hours per employee and bucket: one grouped SUM (only these employees when given).
+async def hours_done(session: AsyncSession, plan_year: int, buckets: Sequence[str],
+                     employee_ids: Sequence[int] | None = None) -> dict[int, dict[str, Decimal]]:
+    """Credited hours per employee in each of ``buckets``: one SUM grouped by employee (only these when given).
 
-    Run on the session's connection (Core), not through the ORM: 120,000 plain tuples for 30,000 people,
-    without the ORM's per-row result machinery (a third of the sweep's cost when it was).
+    One row per employee with a column per bucket (``SUM(CASE WHEN bucket = … THEN hours END)``), not a
+    row per employee and bucket: for 30,000 people × 40 records that is 30,000 rows instead of 120,000,
+    and half the database's time (PostgreSQL's hash aggregate no longer spills to disk). It runs on the
+    session's connection (Core), without the ORM's per-row result work. Other buckets are not summed
+    (the rules read only their own).
     """
-    stmt = (select(LearningRecord.employee_id, LearningRecord.bucket, func.sum(LearningRecord.hours))
+    sums = [func.sum(case((LearningRecord.bucket == b, LearningRecord.hours))) for b in buckets]
+    stmt = (select(LearningRecord.employee_id, *sums)
             .where(LearningRecord.plan_year == plan_year, LearningRecord.credited.is_(True))
-            .group_by(LearningRecord.employee_id, LearningRecord.bucket))
+            .group_by(LearningRecord.employee_id))
     if employee_ids is not None:
         stmt = stmt.where(LearningRecord.employee_id.in_(list(employee_ids)))
     out: dict[int, dict[str, Decimal]] = {}
-    for employee_id, bucket, total in (await (await session.connection()).execute(stmt)).all():
-        out.setdefault(employee_id, {})[bucket] = total if isinstance(total, Decimal) else Decimal(total)
+    for employee_id, *totals in (await (await session.connection()).execute(stmt)).all():
+        out[employee_id] = {b: t if isinstance(t, Decimal) else Decimal(t)
+                            for b, t in zip(buckets, totals, strict=True) if t is not None}
     return out
 
 
@@ -88,7 +93,8 @@ class DeadlineReminders:
             who = who.where(Employee.id == only)
         people = [(e_id, rank) for e_id, rank in (await (await session.connection()).execute(who)).all()
                   if (rank or "").strip() not in exempt]
-        done = await hours_done(session, ctx.rules.year, None if only is None else [only])
+        done = await hours_done(session, ctx.rules.year, [b.id for b in ctx.rules.hours.buckets],
+                                None if only is None else [only])
         suggestions = await self._open_classes(session, ctx, until)
         out = []
         # the rule is applied once per distinct set of sums: hours come in few sizes, so 30,000 people
@@ -153,7 +159,8 @@ class DeadlineReminders:
             if ids is not None and deadline_id in mandatory:
                 keys[key] = (mandatory[deadline_id], ids[0])
         done: dict[int, dict[str, Decimal]] = {}
+        buckets = [b.id for b in self.rules.hours.buckets]
         for part in chunks(e for _, e in keys.values()):
-            done.update(await hours_done(session, self.rules.year, part))
+            done.update(await hours_done(session, self.rules.year, buckets, part))
         return {key: "hours completed" for key, (mandatory_only, employee_id) in keys.items()
                 if not gaps(self.rules, done.get(employee_id, {}), mandatory_only=mandatory_only)}
