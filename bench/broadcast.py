@@ -97,6 +97,7 @@ async def one_run(runtime: object, fake_url: str, content: Content, *, fail_rate
                                        rules=app.rules, today=NOW.date())
                 sent = await send(s, plan, actor="bench", actor_employee_id=None, now=clock.now(),
                                   notifier=app.deps.notices, quiet=QuietHours())
+            queued_cpu = time.process_time() - timer.cpu
             while await worker.run_once():
                 pass
     finally:
@@ -114,6 +115,7 @@ async def one_run(runtime: object, fake_url: str, content: Content, *, fail_rate
     else:
         pushes = fake_get(fake_url, "/__fake/push")
         once = pushes["accepted"] == pushes["unique"] == plan.recipients
+        print(f"    of which plan, render and queue {queued_cpu:.2f} s CPU, delivery {timer.cpu - queued_cpu:.2f} s")
         print(f"    push calls made {pushes['calls']:,} (accepted {pushes['accepted']:,} "
               f"to {pushes['unique']:,} users, 409 {pushes['conflicts']}): "
               f"{'each exactly once' if once else 'NOT once'}; "
