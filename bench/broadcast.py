@@ -7,7 +7,11 @@ counted as ours), then measures from "send" (plan + queue, committed) until ever
 * identical text: multicast calls made (target ≤ 60) and this process's CPU seconds (target ≤ 1 s);
 * identical text with the fake failing 20 % of calls (429/500, half of them accepted all the same):
   every recipient exactly once;
-* personalised text (``{name}``): pushed through the outbox; CPU seconds (target ≤ 10 s).
+* personalised text (``{name}``): pushed through the outbox worker (batches of 500, 16 recipients at a
+  time); CPU seconds (target ≤ 10 s), and the push calls the fake received, accepted and answered 409.
+
+CPU is this process's ``time.process_time`` (what the goals are about: other work on a shared machine
+inflates the wall clock, which is printed beside it).
 
 Usage: .venv/bin/python bench/broadcast.py [--people N] [--only sqlite|postgres] [--skip-personalised]
 """
@@ -84,7 +88,7 @@ async def one_run(runtime: object, fake_url: str, content: Content, *, fail_rate
     chunks = ChunkDeliverer(sessions, clock, {"line": sender}, app.deps.notices.render, base_backoff=timedelta(0),
                             batch_size=60, concurrency=16)
     worker = DeliveryWorker(sessions, clock, {"line": sender}, batches=[chunks], base_backoff=timedelta(0),
-                            batch_size=1000, concurrency=64, max_attempts=50)
+                            batch_size=500, concurrency=16, max_attempts=50)
     chunks.max_attempts = 50
     try:
         with Timer() as timer:
@@ -93,6 +97,7 @@ async def one_run(runtime: object, fake_url: str, content: Content, *, fail_rate
                                        rules=app.rules, today=NOW.date())
                 sent = await send(s, plan, actor="bench", actor_employee_id=None, now=clock.now(),
                                   notifier=app.deps.notices, quiet=QuietHours())
+            queued_cpu = time.process_time() - timer.cpu
             while await worker.run_once():
                 pass
     finally:
@@ -108,7 +113,14 @@ async def one_run(runtime: object, fake_url: str, content: Content, *, fail_rate
               f"target ≤ 60 calls {'OK' if seen['accepted_calls'] <= 60 else 'OVER'}"
               + (f", ≤ 1 s CPU {'OK' if timer.cpu <= 1 else 'OVER'}" if not fail_rate else ""))
     else:
-        print(f"    target ≤ 10 s CPU {'OK' if timer.cpu <= 10 else 'OVER'}")
+        pushes = fake_get(fake_url, "/__fake/push")
+        once = pushes["accepted"] == pushes["unique"] == plan.recipients
+        print(f"    of which plan, render and queue {queued_cpu:.2f} s CPU, delivery {timer.cpu - queued_cpu:.2f} s")
+        print(f"    push calls made {pushes['calls']:,} (accepted {pushes['accepted']:,} "
+              f"to {pushes['unique']:,} users, 409 {pushes['conflicts']}): "
+              f"{'each exactly once' if once else 'NOT once'}; "
+              f"{timer.cpu / max(plan.recipients, 1) * 1e6:.0f} µs of CPU a recipient; "
+              f"target ≤ 10 s CPU {'OK' if timer.cpu <= 10 else 'OVER'}")
 
 
 async def measure(url: str, fake_url: str, n: int, personalised: bool) -> None:

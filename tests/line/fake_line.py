@@ -8,7 +8,8 @@ endpoint with given statuses (429/500 …), optionally *after* accepting them, a
 
 Run alone (for the benchmark): ``python -m tests.line.fake_line --port 0`` prints ``PORT <n>`` and serves
 until killed; ``GET /__fake/replies`` returns ``{reply_token: monotonic arrival time}``, ``/__fake/multicast``
-what multicast calls delivered, ``/__fake/fail_rate/0.2`` makes a fifth of push and multicast calls fail.
+what multicast calls delivered, ``/__fake/push`` how many push calls came, were accepted (to how many distinct
+users) and were answered 409, ``/__fake/fail_rate/0.2`` makes a fifth of push and multicast calls fail.
 """
 
 from __future__ import annotations
@@ -83,6 +84,10 @@ class FakeLine:
     """The ``to`` of every push with a retry key LINE accepted (answered or not)."""
     multicast_calls: list[float] = field(default_factory=list)
     """When each multicast call arrived (answered or failed)."""
+    push_calls: int = 0
+    """Push calls received (answered or failed)."""
+    push_conflicts: int = 0
+    """Push calls answered 409 (their retry key was accepted before)."""
     fail_rate: float = 0.0
     """Share of push and multicast calls answered 429 or 500 at random (half of them accepted all the same)."""
     multicast_accepted: list[list[str]] = field(default_factory=list)
@@ -144,6 +149,8 @@ class FakeLine:
         endpoint = _endpoint(path)
         if endpoint == "multicast":
             self.multicast_calls.append(time.monotonic())
+        elif endpoint == "push":
+            self.push_calls += 1
         headers = CIMultiDict(request.headers)
         headers["X-Fake-Url"] = str(request.rel_url)
         status, answer = self._answer(request.method, path, endpoint, body, headers)
@@ -167,12 +174,17 @@ class FakeLine:
             return web.json_response({"accepted_calls": len(self.multicast_accepted), "recipients": len(ids),
                                       "unique": len(set(ids)),
                                       "calls": sum(1 for _ in self.multicast_calls)})
+        if path == "/__fake/push":
+            return web.json_response({"calls": self.push_calls, "accepted": len(self.push_accepted),
+                                      "unique": len(set(self.push_accepted)), "conflicts": self.push_conflicts})
         if path.startswith("/__fake/fail_rate/"):
             self.fail_rate = float(path.rsplit("/", 1)[1])
             return web.json_response({})
         if path == "/__fake/reset":
             self.multicast_accepted.clear()
             self.multicast_calls.clear()
+            self.push_accepted.clear()
+            self.push_calls = self.push_conflicts = 0
             self.reply_arrivals.clear()
             self._used_tokens.clear()
             self.requests.clear()
@@ -218,6 +230,7 @@ class FakeLine:
         if endpoint in ("push", "multicast"):
             key = headers.get("X-Line-Retry-Key")
             if key is not None and key in self._retry_keys:
+                self.push_conflicts += endpoint == "push"
                 return 409, {"message": "The retry key is already accepted", "sentMessages": []}
             if key is not None:
                 self._retry_keys[key] = "accepted"

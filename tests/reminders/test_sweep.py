@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, event, select, update
 
 from bot.bootstrap import Runtime
 from bot.clock import TAIPEI, FrozenClock
@@ -13,6 +13,7 @@ from bot.db.channel_accounts import get_or_create_account
 from bot.db.models.classes import Enrollment
 from bot.db.models.core import ChannelAccount, OutboxMessage
 from bot.db.models.hours import LearningRecord
+from bot.db.models.reminders import ReminderWatermark
 from bot.services.notices import DeliveryWorker, Recipient
 from bot.services.reminders import Reminders, set_opt_out
 from tests.classes.conftest import add_classes, add_people, class_id, enroll_as, spec
@@ -223,3 +224,50 @@ async def test_nothing_is_sent_to_an_account_that_blocked_the_bot(app: Runtime, 
     assert await sweep(app, taipei("2024-03-19T18:00")) == {"skipped reminders.class_evening": 1}
     (row,) = await rows(app)
     assert (row.status, row.last_error) == ("skipped", "unreachable")
+
+
+async def deadline_batch(app: Runtime, clock: FrozenClock, n: int, prefix: str) -> tuple[dict[str, int], int]:
+    """``n`` people behind, reminded at 9/23, then a third complete their hours and a third opt out.
+
+    The worker delivers; returns what it counted and how many SQL statements that took.
+    """
+    people = await add_people(app, n, prefix=prefix)
+    for p in people:
+        await trainee_on_line(app, p, f"{prefix}{p}")
+    await sweep(app, taipei("2024-09-23T09:00"))
+    for p in people[0::3]:
+        for bucket, hours in (("policy", "1"), ("environment", "4"), ("democracy", "5")):
+            await record(app, p, bucket, hours, f"{prefix}{p}-{bucket}")
+    async with app.sessions.begin() as s:
+        for p in people[1::3]:
+            await set_opt_out(s, p, "deadline", off=True, now=clock.now())
+    clock.set(taipei("2024-09-23T09:05"))
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        counted = await worker(app, clock, Sent()).run_until_idle()
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", seen)
+    mine = {int(r.dedupe_key.split(":")[-2]): (r.status, r.last_error) for r in await rows(app)
+            if r.dedupe_key.split(":")[-2] in {str(p) for p in people}}
+    assert mine == {**{p: ("skipped", "hours completed") for p in people[0::3]},
+                    **{p: ("skipped", "opted out") for p in people[1::3]},
+                    **{p: ("sent", None) for p in people[2::3]}}
+    return counted, len(statements)
+
+
+async def test_a_batch_is_checked_and_recorded_with_the_same_few_statements_whatever_its_size(
+        app: Runtime, clock: FrozenClock) -> None:
+    small, small_statements = await deadline_batch(app, clock, 6, "S")
+    assert small == {"skipped": 4, "sent": 2}
+    clock.set(taipei("2024-09-23T08:00"))
+    async with app.sessions.begin() as s:  # the next sweep at 9:00 must not be taken as already done
+        await s.execute(delete(ReminderWatermark))
+    large, large_statements = await deadline_batch(app, clock, 30, "L")
+    assert large == {"skipped": 20, "sent": 10}
+    # claim, load, opt-outs, hours, one UPDATE per kind of outcome: nothing per row
+    assert large_statements == small_statements

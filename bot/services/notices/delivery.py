@@ -10,10 +10,17 @@ the console chat; several may run at once, in one process or many:
   ``UPDATE … WHERE id IN (…) AND status = 'pending' RETURNING id``; SQLite runs writers one at a time,
   so batches are disjoint too. A row left ``sending`` by a worker that died is due again after
   ``lease``; re-sending it is safe because its retry key makes LINE answer 409 instead of sending twice.
+- **Checking again**, for the whole batch at once: quiet hours put a row back to pending until they end;
+  each kind's "still true?" check (:data:`StillTrueCheck`) is asked ONCE per batch with every key of
+  that kind, in one session, so a batch of 500 reminders costs a few set queries, not 500 sessions.
 - **Delivering**: rows of one recipient go in order; recipients in parallel (``concurrency``).
-- **Recording**, guarded by ``claimed_by``: ``sent``; ``skipped`` when the user is unreachable (unfollowed
-  or blocked); back to ``pending`` with exponential backoff (``next_attempt_at``, from the app's clock)
-  after a temporary failure; ``failed`` with the reason after a permanent one or ``max_attempts``.
+- **Recording**, after the batch's sends, in ONE transaction guarded by ``claimed_by`` and ``sending``
+  (one ``UPDATE … WHERE id IN (…)`` for the rows ending alike, an executemany for the rest): ``sent``;
+  ``skipped`` when the user is unreachable (unfollowed or blocked) or a check said no; back to ``pending``
+  with exponential backoff (``next_attempt_at``, from the app's clock) after a temporary failure;
+  ``failed`` with the reason after a permanent one or ``max_attempts``. A crash between the sends and
+  this write leaves the rows ``sending``; after the lease they are sent again with the SAME retry key,
+  which LINE answers 409 ("accepted before"), recorded as sent: each message reaches its user once.
 
 The worker never imports a chat SDK: each channel supplies a :class:`ChannelSender`.
 """
@@ -33,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -44,8 +51,13 @@ if TYPE_CHECKING:
     from bot.metrics import Metrics
     from bot.services.notices.quiet import QuietHours
 
-StillTrueCheck = Callable[[AsyncSession, str, str, datetime], Coroutine[Any, Any, str | None]]
-"""``(session, kind, dedupe_key, now) -> None | reason``: whether a row of that kind is still worth sending."""
+StillTrueCheck = Callable[[AsyncSession, str, Sequence[str], datetime], Coroutine[Any, Any, Mapping[str, str]]]
+"""``(session, kind, dedupe_keys, now) -> {dedupe_key: reason}``: which rows of that kind (all of one claimed
+batch) are no longer worth sending, and why; a key left out is still true. Asked once per kind and batch."""
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+MAX_IDS = 10_000
+"""Row ids per ``UPDATE … WHERE id IN (…)`` (far below both databases' limit of bound values)."""
 
 log = logging.getLogger(__name__)
 
@@ -194,72 +206,88 @@ class DeliveryWorker:
         delay: timedelta = min(self.base_backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
         return timedelta(seconds=delay.total_seconds() * random.uniform(1.0, 1.2))
 
-    async def _finish(self, row_id: int, **values: object) -> None:
-        async with self.sessions.begin() as session:
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker_id,
-                       OutboxMessage.status == "sending")
-                .values(**values).execution_options(synchronize_session=False))
+    async def _record(self, outcomes: Sequence[tuple[int, dict[str, object]]]) -> None:
+        """Write a batch's outcomes in ONE transaction, guarded by ``claimed_by`` and ``sending``.
 
-    async def _deliver(self, row: _Claimed) -> str:
+        Rows ending with the same values (all the ``sent`` ones of a batch) are one ``UPDATE … WHERE id
+        IN (…)``; the others (a retry's own ``next_attempt_at``) one executemany per set of columns.
+        """
+        if not outcomes:
+            return
+        same: dict[tuple[tuple[str, object], ...], list[int]] = defaultdict(list)
+        for row_id, values in outcomes:
+            same[tuple(sorted(values.items()))].append(row_id)
+        guard = (OUTBOX.c.claimed_by == self.worker_id, OUTBOX.c.status == "sending")
+        alone: dict[tuple[str, ...], list[dict[str, object]]] = defaultdict(list)
+        async with self.sessions.begin() as session:
+            conn = await session.connection()
+            for items, ids in same.items():
+                if len(ids) == 1:
+                    alone[tuple(k for k, _ in items)].append({"row_id": ids[0], **{f"v_{k}": v for k, v in items}})
+                    continue
+                for start in range(0, len(ids), MAX_IDS):
+                    await conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids[start:start + MAX_IDS]), *guard)
+                                       .values(dict(items)))
+            for columns, params in alone.items():
+                stmt = (update(OUTBOX).where(OUTBOX.c.id == bindparam("row_id"), *guard)
+                        .values({c: bindparam(f"v_{c}", type_=OUTBOX.c[c].type) for c in columns}))
+                await conn.execute(stmt, params)
+
+    def _failed(self, row: _Claimed, reason: str, *, retry: bool, now: datetime) -> tuple[str, dict[str, object]]:
         channel = row.recipient.channel
-        now = self.clock.now()
+        if retry and row.attempts < self.max_attempts:
+            if self.metrics is not None:
+                self.metrics.outbox_retries.inc(channel)
+            log.warning("outbox delivery will be retried id=%s attempts=%s reason=%s", row.id, row.attempts, reason)
+            return "retry", {"status": "pending", "last_error": reason[:500],
+                             "next_attempt_at": now + self.backoff(row.attempts)}
+        log.warning("outbox delivery failed id=%s attempts=%s reason=%s", row.id, row.attempts, reason)
+        return self._count(channel, "failed"), {"status": "failed", "last_error": reason[:500]}
+
+    def _before_sending(self, row: _Claimed, now: datetime) -> tuple[str, dict[str, object]] | None:
+        """The outcome decided without sending (unreachable, abandoned, quiet hours), or None."""
         if not row.reachable:
-            await self._finish(row.id, status="skipped", last_error="unreachable")
-            return self._count(channel, "skipped")
+            return self._count(row.recipient.channel, "skipped"), {"status": "skipped", "last_error": "unreachable"}
         if row.attempts > self.max_attempts:
             # Only a row whose workers kept dying before recording anything gets here (each claim
             # counts an attempt): stop, or a message that crashes the process would do so forever.
-            return await self._failed(row, f"abandoned after {row.attempts - 1} claims without an outcome",
-                                      retry=False)
-        held = await self._hold_or_skip(row, now)
-        if held is not None:
-            return held
+            return self._failed(row, f"abandoned after {row.attempts - 1} claims without an outcome",
+                                retry=False, now=now)
+        if self.quiet is not None and self.quiet.covers(row.kind) and self.quiet.contains(now):
+            return "deferred", {"status": "pending", "next_attempt_at": self.quiet.defer(now),
+                                "attempts": max(row.attempts - 1, 0)}
+        return None
+
+    async def _still_true(self, rows: Sequence[_Claimed], now: datetime) -> dict[int, str]:
+        """Row id → reason for the rows a check says are no longer worth sending: one call per kind, one session."""
+        by_kind: dict[str, list[_Claimed]] = defaultdict(list)
+        for row in rows:
+            if row.kind is not None and row.kind in self.checks:
+                by_kind[row.kind].append(row)
+        if not by_kind:
+            return {}
+        out: dict[int, str] = {}
+        async with self.sessions() as session:
+            for kind, group in by_kind.items():
+                reasons = await self.checks[kind](session, kind, sorted({r.dedupe_key for r in group}), now)
+                out.update((r.id, reasons[r.dedupe_key]) for r in group if r.dedupe_key in reasons)
+        return out
+
+    async def _send(self, row: _Claimed, now: datetime) -> tuple[str, dict[str, object]]:
+        channel = row.recipient.channel
         try:
             replies = [Reply.from_dict(d) for d in row.payload]
             await self.senders[channel].deliver(row.recipient, replies, row.retry_key)
         except RecipientUnreachable as exc:
-            await self._finish(row.id, status="skipped", last_error=exc.reason[:500])
-            return self._count(channel, "skipped")
+            return self._count(channel, "skipped"), {"status": "skipped", "last_error": exc.reason[:500]}
         except DeliveryError as exc:
-            return await self._failed(row, exc.reason, retry=exc.retry)
+            return self._failed(row, exc.reason, retry=exc.retry, now=now)
         except (ValueError, KeyError, TypeError) as exc:  # a payload no longer readable: do not retry
-            return await self._failed(row, f"bad payload: {type(exc).__name__}", retry=False)
+            return self._failed(row, f"bad payload: {type(exc).__name__}", retry=False, now=now)
         except Exception as exc:
             log.exception("outbox delivery crashed id=%s channel=%s", row.id, channel)
-            return await self._failed(row, f"error: {type(exc).__name__}", retry=True)
-        await self._finish(row.id, status="sent", sent_at=now, last_error=None)
-        return self._count(channel, "sent")
-
-    async def _hold_or_skip(self, row: _Claimed, now: datetime) -> str | None:
-        """Quiet hours: back to pending until they end ("deferred"); a check that says no: ``skipped``."""
-        if self.quiet is not None and self.quiet.covers(row.kind) and self.quiet.contains(now):
-            await self._finish(row.id, status="pending", next_attempt_at=self.quiet.defer(now),
-                               attempts=max(row.attempts - 1, 0))
-            return "deferred"
-        check = self.checks.get(row.kind or "")
-        if check is None:
-            return None
-        async with self.sessions() as session:
-            reason = await check(session, row.kind or "", row.dedupe_key, now)
-        if reason is None:
-            return None
-        await self._finish(row.id, status="skipped", last_error=reason[:500])
-        return self._count(row.recipient.channel, "skipped")
-
-    async def _failed(self, row: _Claimed, reason: str, *, retry: bool) -> str:
-        channel = row.recipient.channel
-        if retry and row.attempts < self.max_attempts:
-            await self._finish(row.id, status="pending", last_error=reason[:500],
-                               next_attempt_at=self.clock.now() + self.backoff(row.attempts))
-            if self.metrics is not None:
-                self.metrics.outbox_retries.inc(channel)
-            log.warning("outbox delivery will be retried id=%s attempts=%s reason=%s", row.id, row.attempts, reason)
-            return "retry"
-        await self._finish(row.id, status="failed", last_error=reason[:500])
-        log.warning("outbox delivery failed id=%s attempts=%s reason=%s", row.id, row.attempts, reason)
-        return self._count(channel, "failed")
+            return self._failed(row, f"error: {type(exc).__name__}", retry=True, now=now)
+        return self._count(channel, "sent"), {"status": "sent", "sent_at": now, "last_error": None}
 
     def _count(self, channel: str, status: str) -> str:
         if self.metrics is not None:
@@ -267,7 +295,13 @@ class DeliveryWorker:
         return status
 
     async def run_once(self) -> dict[str, int]:
-        """Claim one batch and deliver it; returns how many rows ended in each state (``retry`` = pending)."""
+        """Claim one batch, deliver it and record every outcome; how many rows ended in each state.
+
+        ``retry`` counts rows put back to pending after a temporary failure, ``deferred`` those held for
+        the end of quiet hours. The outcomes are written together after the batch's sends: a crash in
+        between leaves the rows ``sending``, and whoever claims them after the lease sends them again
+        with the same retry key, which LINE answers 409 (counted ``sent``), so nobody gets one twice.
+        """
         summary: dict[str, int] = {}
         for other in self.batches:
             for key, value in (await other.run_once()).items():
@@ -276,19 +310,30 @@ class DeliveryWorker:
         if not ids:
             return summary
         rows = await self._load(ids)
+        now = self.clock.now()
+        outcomes: dict[int, tuple[str, dict[str, object]]] = {}
+        for row in rows:
+            decided = self._before_sending(row, now)
+            if decided is not None:
+                outcomes[row.id] = decided
+        channels = {r.id: r.recipient.channel for r in rows}
+        for row_id, reason in (await self._still_true([r for r in rows if r.id not in outcomes], now)).items():
+            outcomes[row_id] = self._count(channels[row_id], "skipped"), {"status": "skipped",
+                                                                          "last_error": reason[:500]}
         by_account: dict[int, list[_Claimed]] = defaultdict(list)
         for row in rows:
-            by_account[row.recipient.account_id].append(row)
+            if row.id not in outcomes:
+                by_account[row.recipient.account_id].append(row)
         gate = asyncio.Semaphore(self.concurrency)
-        results: list[str] = []
 
         async def one_recipient(queue: list[_Claimed]) -> None:
             async with gate:
                 for row in queue:  # in order: a later notice never overtakes an earlier one
-                    results.append(await self._deliver(row))
+                    outcomes[row.id] = await self._send(row, now)
 
         await asyncio.gather(*(one_recipient(q) for q in by_account.values()))
-        for status in results:
+        await self._record([(row_id, values) for row_id, (_, values) in outcomes.items()])
+        for status, _ in outcomes.values():
             summary[status] = summary.get(status, 0) + 1
         return summary
 

@@ -82,8 +82,9 @@ class Notifier:
         """The chat accounts of these employees (``id, channel, lang, reachable``, in account order), by employee."""
         ids = sorted(employee_ids)
         found: dict[int | None, list[_AccountRow]] = defaultdict(list)
+        conn = await session.connection()  # Core: plain rows, without the ORM's per-row result work
         for start in range(0, len(ids), MAX_PARAMETERS):
-            rows = await session.execute(
+            rows = await conn.execute(
                 select(ChannelAccount.employee_id, ChannelAccount.id, ChannelAccount.channel, ChannelAccount.lang,
                        ChannelAccount.reachable)
                 .where(ChannelAccount.employee_id.in_(ids[start:start + MAX_PARAMETERS]))

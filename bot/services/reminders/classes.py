@@ -20,7 +20,7 @@ from bot.clock import TAIPEI
 from bot.db.models.classes import ClassMeeting, Enrollment, TrainingClass
 from bot.services.classes import ClassFacts
 from bot.services.notices import Notice
-from bot.services.reminders.source import Due, SweepContext, at_local, key_parts
+from bot.services.reminders.source import Due, SweepContext, at_local, chunks, keyed_ids
 
 CLASS_EVENING = "reminders.class_evening"
 CLASS_MORNING = "reminders.class_morning"
@@ -81,24 +81,32 @@ class ClassReminders:
 
     async def still_true(self, session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:
         """Skipped when the seat was cancelled, the class cancelled, or the meeting has begun."""
-        ids = key_parts(dedupe_key, 2)
-        if ids is None:
-            return None
-        found = (await session.execute(
-            select(ClassMeeting.starts_at, TrainingClass.status, Enrollment.status)
-            .join(TrainingClass, TrainingClass.id == ClassMeeting.class_id)
-            .outerjoin(Enrollment, (Enrollment.class_id == TrainingClass.id) & (Enrollment.employee_id == ids[1]))
-            .where(ClassMeeting.id == ids[0]))).first()
-        if found is None:
-            return "meeting no longer exists"
-        starts_at, class_status, seat = found
-        if class_status == "cancelled":
-            return "class cancelled"
-        if seat != "enrolled":
-            return "seat cancelled"
-        if starts_at <= now:
-            return "meeting already started"
-        return None
+        return (await self.still_true_many(session, kind, [dedupe_key], now)).get(dedupe_key)
+
+    async def still_true_many(self, session: AsyncSession, kind: str, dedupe_keys: Sequence[str],
+                              now: datetime) -> dict[str, str]:
+        """:meth:`still_true` of many keys (``<kind>:<meeting>:<employee>``): two set queries."""
+        keys = keyed_ids(dedupe_keys, 2)
+        meetings: dict[int, tuple[datetime, int, str]] = {}
+        for part in chunks(m for m, _ in keys.values()):
+            for meeting_id, starts_at, class_id, status in (await session.execute(
+                    select(ClassMeeting.id, ClassMeeting.starts_at, TrainingClass.id, TrainingClass.status)
+                    .join(TrainingClass, TrainingClass.id == ClassMeeting.class_id)
+                    .where(ClassMeeting.id.in_(part)))).all():
+                meetings[meeting_id] = (starts_at, class_id, status)
+        seats = await _seats(session, {c for _, c, _ in meetings.values()}, {e for _, e in keys.values()})
+        out = {}
+        for key, (meeting_id, employee_id) in keys.items():
+            found = meetings.get(meeting_id)
+            if found is None:
+                out[key] = "meeting no longer exists"
+            elif found[2] == "cancelled":
+                out[key] = "class cancelled"
+            elif seats.get((found[1], employee_id)) != "enrolled":
+                out[key] = "seat cancelled"
+            elif found[0] <= now:
+                out[key] = "meeting already started"
+        return out
 
 
 class WaitlistClosing:
@@ -142,17 +150,39 @@ class WaitlistClosing:
 
     async def still_true(self, session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:
         """Skipped when the person is no longer waitlisted (seated, or cancelled) or registration closed."""
-        ids = key_parts(dedupe_key, 2)
-        if ids is None:
-            return None
-        found = (await session.execute(
-            select(TrainingClass.closes_at, TrainingClass.status, Enrollment.status)
-            .outerjoin(Enrollment, (Enrollment.class_id == TrainingClass.id) & (Enrollment.employee_id == ids[1]))
-            .where(TrainingClass.id == ids[0]))).first()
-        if found is None or found[1] == "cancelled":
-            return "class cancelled"
-        if found[2] != "waitlisted":
-            return "no longer waitlisted"
-        if found[0] <= now:
-            return "registration closed"
-        return None
+        return (await self.still_true_many(session, kind, [dedupe_key], now)).get(dedupe_key)
+
+    async def still_true_many(self, session: AsyncSession, kind: str, dedupe_keys: Sequence[str],
+                              now: datetime) -> dict[str, str]:
+        """:meth:`still_true` of many keys (``<kind>:<class>:<employee>``): two set queries."""
+        keys = keyed_ids(dedupe_keys, 2)
+        classes: dict[int, tuple[datetime, str]] = {}
+        for part in chunks(c for c, _ in keys.values()):
+            for class_id, closes_at, status in (await session.execute(
+                    select(TrainingClass.id, TrainingClass.closes_at, TrainingClass.status)
+                    .where(TrainingClass.id.in_(part)))).all():
+                classes[class_id] = (closes_at, status)
+        seats = await _seats(session, set(classes), {e for _, e in keys.values()})
+        out = {}
+        for key, (class_id, employee_id) in keys.items():
+            found = classes.get(class_id)
+            if found is None or found[1] == "cancelled":
+                out[key] = "class cancelled"
+            elif seats.get((class_id, employee_id)) != "waitlisted":
+                out[key] = "no longer waitlisted"
+            elif found[0] <= now:
+                out[key] = "registration closed"
+        return out
+
+
+async def _seats(session: AsyncSession, class_ids: set[int], employee_ids: set[int]) -> dict[tuple[int, int], str]:
+    """The enrollment status of these people in these classes, by (class, employee)."""
+    out: dict[tuple[int, int], str] = {}
+    if not class_ids:
+        return out
+    for part in chunks(employee_ids):
+        for class_id, employee_id, status in (await session.execute(
+                select(Enrollment.class_id, Enrollment.employee_id, Enrollment.status)
+                .where(Enrollment.class_id.in_(sorted(class_ids)), Enrollment.employee_id.in_(part)))).all():
+            out[(class_id, employee_id)] = status
+    return out

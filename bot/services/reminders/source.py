@@ -7,7 +7,10 @@ answers two questions:
   :class:`Due` with a dedupe key derived from the rows it is about (so deciding twice queues once) and the
   instant after which a missed one is no longer worth sending;
 * :meth:`ReminderSource.still_true`: just before delivery, is the reminder still true (the seat not
-  cancelled, the hours not completed since)? ``None`` if so, else the reason it is skipped.
+  cancelled, the hours not completed since)? ``None`` if so, else the reason it is skipped. The delivery
+  worker asks it for a whole claimed batch at once: a source may also have ``still_true_many(session,
+  kind, dedupe_keys, now) -> {key: reason}`` (the built-in ones do, as a few set queries; their
+  ``still_true`` is that for one key); for a source without it each key is asked in turn.
 
 A feature adds a source by passing it to :class:`~bot.services.reminders.sweep.Reminders` at start-up
 (``bot.bootstrap``); its notice kinds need render functions like every other notice kind.
@@ -15,7 +18,7 @@ A feature adds a source by passing it to :class:`~bot.services.reminders.sweep.R
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Protocol
@@ -89,6 +92,23 @@ def key_parts(dedupe_key: str, count: int) -> list[int] | None:
         return [int(p) for p in parts] if len(parts) == count else None
     except ValueError:
         return None
+
+
+def keyed_ids(dedupe_keys: Iterable[str], count: int) -> dict[str, list[int]]:
+    """:func:`key_parts` of each well-formed key (a malformed one is left out: nothing to check)."""
+    out = {}
+    for key in dedupe_keys:
+        ids = key_parts(key, count)
+        if ids is not None:
+            out[key] = ids
+    return out
+
+
+def chunks(values: Iterable[int], size: int = 5000) -> Iterator[list[int]]:
+    """``values`` sorted, in lists of at most ``size`` (for ``IN (…)`` lists)."""
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), size):
+        yield ordered[start:start + size]
 
 
 def day_before(at: datetime) -> datetime:

@@ -27,7 +27,7 @@ from bot.db.models.reminders import SurveyAnswer, SurveyInvitation
 from bot.services.classes import ClassFacts
 from bot.services.notices import Notice
 from bot.services.reminders.settings import SurveySettings
-from bot.services.reminders.source import Due, SweepContext, key_parts
+from bot.services.reminders.source import Due, SweepContext, chunks, keyed_ids
 
 SURVEY_INVITE = "surveys.invite"
 SURVEY_REMINDER = "surveys.reminder"
@@ -102,20 +102,31 @@ class SurveySource:
 
     async def still_true(self, session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:
         """Skipped when the person answered meanwhile (or the survey closed)."""
-        ids = key_parts(dedupe_key, 2)
-        if ids is None:
-            return None
-        row = (await session.execute(
-            select(SurveyInvitation.answered, TrainingClass.ends_at)
-            .join(TrainingClass, TrainingClass.id == SurveyInvitation.class_id)
-            .where(SurveyInvitation.class_id == ids[0], SurveyInvitation.employee_id == ids[1]))).first()
-        if row is None:
-            return None
-        if row[0]:
-            return "survey answered"
-        if now >= self._moments(row[1])[2]:
-            return "survey closed"
-        return None
+        return (await self.still_true_many(session, kind, [dedupe_key], now)).get(dedupe_key)
+
+    async def still_true_many(self, session: AsyncSession, kind: str, dedupe_keys: Sequence[str],
+                              now: datetime) -> dict[str, str]:
+        """:meth:`still_true` of many keys (``<kind>:<class>:<employee>``): one set query."""
+        keys = keyed_ids(dedupe_keys, 2)
+        found: dict[tuple[int, int], tuple[bool, datetime]] = {}
+        class_ids = sorted({c for c, _ in keys.values()})
+        for part in chunks(e for _, e in keys.values()) if class_ids else ():
+            for class_id, employee_id, answered, ends_at in (await session.execute(
+                    select(SurveyInvitation.class_id, SurveyInvitation.employee_id, SurveyInvitation.answered,
+                           TrainingClass.ends_at)
+                    .join(TrainingClass, TrainingClass.id == SurveyInvitation.class_id)
+                    .where(SurveyInvitation.class_id.in_(class_ids), SurveyInvitation.employee_id.in_(part)))).all():
+                found[(class_id, employee_id)] = (bool(answered), ends_at)
+        out = {}
+        for key, (class_id, employee_id) in keys.items():
+            row = found.get((class_id, employee_id))
+            if row is None:
+                continue
+            if row[0]:
+                out[key] = "survey answered"
+            elif now >= self._moments(row[1])[2]:
+                out[key] = "survey closed"
+        return out
 
 
 @dataclass(frozen=True)

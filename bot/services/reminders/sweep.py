@@ -30,8 +30,9 @@ from bot.db.models.reminders import ReminderOptOut, ReminderWatermark
 from bot.services.notices import NoticeTo, Notifier, OutboxRow, enqueue_many
 from bot.services.reminders.source import Due, ReminderSource, SweepContext
 
-StillTrue = Callable[[AsyncSession, str, str, datetime], Coroutine[Any, Any, str | None]]
-"""``(session, kind, dedupe_key, now) -> None | reason``: the delivery worker's check before a row goes."""
+StillTrue = Callable[[AsyncSession, str, Sequence[str], datetime], Coroutine[Any, Any, Mapping[str, str]]]
+"""``(session, kind, dedupe_keys, now) -> {dedupe_key: reason}``: the delivery worker's check of a claimed
+batch before it goes (the keys no longer worth sending, and why)."""
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,26 @@ class Reminders:
 
 
 def _checker(source: ReminderSource) -> StillTrue:
-    async def check(session: AsyncSession, kind: str, dedupe_key: str, now: datetime) -> str | None:
-        parts = dedupe_key.split(":")
-        if len(parts) >= 3 and parts[-2].isdigit() and (
-                await opted_out(session, source.category, {int(parts[-2])})):
-            return "opted out"
-        return await source.still_true(session, kind, dedupe_key, now)
+    """One batch's check: a later opt-out (one query), then the source's own (``still_true_many`` if it has it)."""
+    many = getattr(source, "still_true_many", None)
+
+    async def check(session: AsyncSession, kind: str, dedupe_keys: Sequence[str], now: datetime) -> dict[str, str]:
+        employees: dict[str, int] = {}
+        for key in dedupe_keys:  # outbox keys: <reminder key ending :<employee_id>>:<channel>
+            parts = key.split(":")
+            if len(parts) >= 3 and parts[-2].isdigit():
+                employees[key] = int(parts[-2])
+        out = await opted_out(session, source.category, set(employees.values()))
+        reasons = {key: "opted out" for key, employee_id in employees.items() if employee_id in out}
+        rest = [key for key in dedupe_keys if key not in reasons]
+        if many is not None:
+            reasons.update(await many(session, kind, rest, now))
+        else:
+            for key in rest:
+                reason = await source.still_true(session, kind, key, now)
+                if reason is not None:
+                    reasons[key] = reason
+        return reasons
     return check
 
 
