@@ -87,7 +87,9 @@ async def send(session: AsyncSession, plan: Plan, *, actor: str, actor_employee_
     content = plan.content
     row = Broadcast(created_at=now, created_by=actor[:64], actor_employee_id=actor_employee_id,
                     audience=plan.audience.spec[:500], text=content.text, text_en=content.text_en,
-                    link_url=content.link, optional=plan.optional, personalised=content.personalised,
+                    link_url=content.link, link_label=content.link_label,
+                    image_url=content.image_url, image_preview_url=content.image_preview_url,
+                    optional=plan.optional, personalised=content.personalised,
                     send_at=send_at, status="scheduled" if send_at > now else "queued", unit="", counts=plan.counts())
     session.add(row)
     await session.flush()
