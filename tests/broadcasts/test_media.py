@@ -6,6 +6,7 @@ LINE's OpenAPI spec: the picture is an image message and the link a URI action.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -116,3 +117,29 @@ async def test_the_multicast_body_holds_the_text_card_with_its_uri_action_and_th
     assert image == {"type": "image", "originalContentUrl": IMG, "previewImageUrl": IMG.replace("/full/", "/preview/")}
     assert bodies[0]["customAggregationUnits"] == [sent.broadcast.unit]
     assert problems(shared_dir / SPEC, "/v2/bot/message/multicast", bodies[0]) == []
+
+
+async def test_serve_answers_a_signed_picture_link_and_a_bare_404_to_anything_else(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot import web_media
+    from tests.conftest import base_settings
+
+    settings = dataclasses.replace(base_settings("sqlite://"), media_dir=tmp_path, media_url_secret="k" * 32,
+                                   public_base_url="https://bot.example.tw")
+    signer = ImageSigner(b"k" * 32, "https://bot.example.tw")
+    url, _ = publish_image(encoded("PNG"), ImageStore(tmp_path), signer)
+    path = url.removeprefix("https://bot.example.tw")
+    application = web.Application()
+    application.router.add_get(web_media.ANNOUNCEMENT_ROUTE,
+                               web_media.announcement_image_handler(SimpleNamespace(settings=settings)))  # type: ignore[arg-type]
+    async with TestClient(TestServer(application)) as http:
+        async with http.get(path) as response:
+            assert response.status == 200 and response.headers["Content-Type"] == "image/jpeg"
+            assert response.headers["Cache-Control"] == "public, max-age=86400"
+        for wrong in (path[:-8] + "AAAA.jpg", path.replace("/full/", "/preview/"), "/media/announcements/x"):
+            async with http.get(wrong) as response:
+                assert response.status == 404 and await response.read() == b""
