@@ -150,6 +150,8 @@ def _quota_line(ctx: Ctx, plan: Plan) -> str:
     remaining = plan.quota.remaining if plan.quota else None
     if plan.cost and plan.over_quota:
         return ctx.t("broadcasts.chat.quota_over", cost=plan.cost, remaining=remaining)
+    if not plan.cost:
+        return ctx.t("broadcasts.chat.quota_not_used")
     if remaining is None:
         return ctx.t("broadcasts.chat.quota_unlimited" if plan.quota else "broadcasts.chat.quota_unknown")
     return ctx.t("broadcasts.chat.quota_left", remaining=remaining)

@@ -89,6 +89,8 @@ def test_agency_hr_previews_sends_and_reads_the_report(cli, tmp_path: Path) -> N
     assert report["totals"]["sent"] == line == len([u for to in accepted for u in to])
     assert report["totals"]["queued"] == preview["recipients"] - line  # the console's row waits for its chat
     assert report["totals"]["skipped"] == len(unbound) and report["totals"]["failed"] == 0
+    assert report["by_agency"][HR_AGENCY]["skipped"] == len(unbound)  # the unbound, in their agency's row too
+    assert report["by_agency"][HR_AGENCY]["sent"] == line
     xlsx = str(tmp_path / "r.xlsx")
     code, out, err = cli("broadcast", "report", str(broadcast_id), "--format", "xlsx", "--out", xlsx)
     assert code == 0 and (tmp_path / "r.xlsx").stat().st_size > 0
