@@ -10,7 +10,7 @@ paragraph, line or sentence breaks, with the keyboard under the last piece.
 - ``text`` → the text, its choices as keyboard rows (two short labels to a row);
 - ``cards`` → one message: the header, then each card numbered with its title in bold, its subtitle and
   body; each card's buttons are labelled with the card's number, then the reply's choices ("more", "menu");
-- ``confirm`` → the question with its two answers side by side;
+- ``confirm`` → the question with its two answers side by side (more than two: in rows, as ``text``);
 - a ``text`` reply's link buttons are URL buttons under the last piece, its HTTPS picture a photo after it.
 
 No Telegram SDK type is built here (the sender turns :class:`TgMessage` into PTB's objects), so the
@@ -130,7 +130,8 @@ def _cards(reply: Reply) -> list[TgMessage]:
 def render_reply(reply: Reply) -> list[TgMessage]:
     """One neutral reply as Telegram messages."""
     if reply.type == "confirm":
-        keyboard = (tuple(button(c) for c in reply.choices),) if reply.choices else ()
+        buttons = [button(c) for c in reply.choices]
+        keyboard = (tuple(buttons),) if 0 < len(buttons) <= 2 else tuple(rows(buttons))  # a third: in rows
         return _pieces(reply.text, keyboard)
     if reply.type == "cards" and reply.cards:
         return _cards(reply)

@@ -42,6 +42,9 @@ def test_a_card_list_is_one_message_with_numbered_cards_and_their_buttons() -> N
 def test_a_confirmation_card_has_its_two_answers_side_by_side() -> None:
     [message] = render([Reply.confirm("確定要報名嗎？", Choice("確認報名", ShowHelp()), Choice("先不要", ShowHelp()))])
     assert len(message.keyboard) == 1 and [b[0] for b in message.keyboard[0]] == ["確認報名", "先不要"]
+    three = (Choice("確認發布", ShowHelp()), Choice("改為選擇性公告", ShowHelp()), Choice("先不要", ShowHelp()))
+    [message] = render([Reply("confirm", "發布前確認", three)])
+    assert [[b[0] for b in row] for row in message.keyboard] == [["確認發布", "改為選擇性公告"], ["先不要"]]
 
 
 def test_many_cards_overflow_into_more_messages_below_the_limit() -> None:
