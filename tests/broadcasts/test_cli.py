@@ -130,7 +130,8 @@ def test_a_link_button_and_a_picture_from_the_command_line(cli, tmp_path: Path, 
     for bad, says in ((["--link", "http://elearn.example.tw"], "https://"),
                       (["--link", "https://h/x", "--link-label", "報名" * 11], "20"),
                       (["--image", str(tmp_path / "missing.png")], "cannot be read"),
-                      (["--image", "http://h/a.png"], "https://")):
+                      (["--image", "http://h/a.png"], "https://"),
+                      (["--image", "https://127.0.0.1:9/poster.png"], "could not be fetched")):  # nothing listens
         code, out, err = cli("broadcast", "preview", "--audience", spec, "--text", text, *bad)
         assert code == 2 and says in err, (bad, err)
     code, out, err = cli("broadcast", "preview", "--audience", spec, "--text", text, *link,
