@@ -7,6 +7,7 @@ counted as ours), then measures from "send" (plan + queue, committed) until ever
 * identical text: multicast calls made (target ≤ 60) and this process's CPU seconds (target ≤ 1 s);
 * identical text with the fake failing 20 % of calls (429/500, half of them accepted all the same):
   every recipient exactly once;
+* identical text with a link button and a picture (two message objects a recipient): the same targets;
 * personalised text (``{name}``): pushed through the outbox worker (batches of 500, 16 recipients at a
   time); CPU seconds (target ≤ 10 s), and the push calls the fake received, accepted and answered 409.
 
@@ -104,6 +105,8 @@ async def one_run(runtime: object, fake_url: str, content: Content, *, fail_rate
         await client.close()
     seen = fake_get(fake_url, "/__fake/multicast")
     kind = "personalised (push)" if content.personalised else "identical (multicast)"
+    if content.image_url:
+        kind += f" with link and picture, {content.message_objects} messages each"
     print(f"  {kind}, {fail_rate:.0%} of calls failing: {plan.recipients:,} recipients, {sent.chunks} chunks; "
           f"{timer.wall:5.2f} s wall, {timer.cpu:5.2f} s CPU of ours")
     if not content.personalised:
@@ -131,6 +134,11 @@ async def measure(url: str, fake_url: str, n: int, personalised: bool) -> None:
         await populate(runtime, n)
         await one_run(runtime, fake_url, Content("新班「數位思維」開放報名", "New class open"), fail_rate=0.0)
         await one_run(runtime, fake_url, Content("問卷結果已公布", "Survey results are out"), fail_rate=0.2)
+        picture = "https://bot.example.tw/media/announcements/" + "a" * 64 + "/{}/sig.jpg"
+        await one_run(runtime, fake_url, Content("新班「數位思維」開放報名，附海報", "New class open, with its poster",
+                                                 link="https://elearn.example.tw/class/1", link_label="報名網頁",
+                                                 image_url=picture.format("full"),
+                                                 image_preview_url=picture.format("preview")), fail_rate=0.0)
         if personalised:
             await one_run(runtime, fake_url, Content("{name} 您好，必修時數尚未完成"), fail_rate=0.0)
     finally:

@@ -6,6 +6,8 @@ It is built by :func:`bot.bootstrap.load_app`, which loads and validates every d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -14,6 +16,7 @@ from bot.config import Settings
 from bot.context import Context
 from bot.intents import IntentRecognizer
 from bot.services.accounts import BindingPolicy
+from bot.services.broadcasts import Insights
 from bot.services.catalog import Catalog, RulesFile, SearchEngine
 from bot.services.certificates import CertDeps
 from bot.services.classes import Deps, EnrollmentSettings
@@ -42,6 +45,9 @@ class App:
     """The certificate feature's tests, photo folder, link signer and notifier (``certificates.yaml``)."""
     reminders: Reminders | None = None
     """The reminder sources and their sweep (``reminders.yaml``, the quiet hours of ``notices.yaml``)."""
+    insights: Callable[[], AbstractAsyncContextManager[Insights | None]] | None = None
+    """Opens LINE's quota and statistics for announcements in chat, as the CLI has them (yields None, or is
+    None, without LINE credentials)."""
 
 
 Ctx: TypeAlias = Context[App]

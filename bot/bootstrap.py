@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -80,7 +81,8 @@ def load_app(settings: Settings, *, clock: Clock | None = None) -> App:
                intents=intents, search=SearchEngine(catalog, intents.fillers, load_search_words(settings.data_dir)),
                enrollment=enrollment,
                binding=load_policy(settings.data_dir), deps=Deps(catalog, texts, rules, enrollment, notifier),
-               certificates=certificate_deps(settings, rules, notifier), reminders=reminders)
+               certificates=certificate_deps(settings, rules, notifier), reminders=reminders,
+               insights=partial(broadcast_insights, settings))
 
 
 def certificate_deps(settings: Settings, rules: RulesFile, notifier: Notifier) -> CertDeps:

@@ -219,6 +219,31 @@ ReplyType = Literal["text", "cards", "confirm"]
 
 
 @dataclass(frozen=True)
+class LinkButton:
+    """A button that opens a web address: a LINE URI action, a Telegram URL button, the address in the console.
+
+    Unlike a :class:`Choice` it reaches no handler. Its ``url`` is an ``https://`` address; what a channel
+    accepts beyond that (LINE: ≤ 1000 characters, a label ≤ 20) is checked where the content is composed.
+    """
+
+    label: str
+    url: str
+
+    def __post_init__(self) -> None:
+        if not self.url.startswith("https://"):
+            raise ValueError("a link button opens an https:// address")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (console --json, outbox)."""
+        return {"label": self.label, "url": self.url}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LinkButton:
+        """Inverse of :meth:`to_dict`."""
+        return cls(label=str(d["label"]), url=str(d["url"]))
+
+
+@dataclass(frozen=True)
 class ImageRef:
     """A picture that goes with a reply (HR's view of a certificate photo); each channel shows what it can.
 
@@ -242,7 +267,8 @@ class Reply:
 
     ``type`` says how a channel should show it: ``text`` (with optional quick-reply ``choices``),
     ``cards`` (a carousel of :class:`Card`, ``choices`` as extra buttons such as "more"), or
-    ``confirm`` (a yes/no question whose ``choices`` are the two answers).
+    ``confirm`` (a yes/no question whose ``choices`` are the two answers). A ``text`` reply may also carry a
+    picture (``image``) and buttons that open a web address (``links``).
     """
 
     type: ReplyType
@@ -251,6 +277,8 @@ class Reply:
     cards: tuple[Card, ...] = ()
     image: ImageRef | None = None
     """A picture shown after the text, where the channel can (see :class:`ImageRef`)."""
+    links: tuple[LinkButton, ...] = ()
+    """Buttons that open a web address, under the text (see :class:`LinkButton`)."""
 
     @classmethod
     def plain(cls, text: str, choices: tuple[Choice, ...] | list[Choice] = ()) -> Reply:
@@ -277,6 +305,8 @@ class Reply:
             d["cards"] = [c.to_dict() for c in self.cards]
         if self.image is not None:
             d["image"] = self.image.to_dict()
+        if self.links:
+            d["links"] = [link.to_dict() for link in self.links]
         return d
 
     @classmethod
@@ -290,7 +320,8 @@ class Reply:
                    tuple(Choice.from_dict(c) for c in d.get("choices", [])),
                    tuple(Card.from_dict(c) for c in d.get("cards", [])),
                    ImageRef(**{k: str(v) for k, v in image.items() if k in ("url", "preview_url", "path")})
-                   if isinstance(image, dict) else None)
+                   if isinstance(image, dict) else None,
+                   tuple(LinkButton.from_dict(link) for link in d.get("links", [])))
 
 
 class Intent(StrEnum):

@@ -8,6 +8,7 @@ and the outbox worker with one sender per channel, and the server mounts each ch
 - ``GET /healthz``: 200 when the database answers, 503 when it does not.
 - ``GET /metrics``: Prometheus text format (:mod:`bot.metrics`).
 - ``GET /media/claims/…``: a certificate photo at a signed, expiring link (:mod:`bot.web_media`).
+- ``GET /media/announcements/…``: an announcement's picture at a signed link (:mod:`bot.web_media`).
 - anything else: 404.
 
 Shutdown (SIGTERM, SIGINT, or :meth:`WebServer.stop`): stop listening, answer 503 to webhook requests
@@ -79,6 +80,7 @@ class WebServer:
         application.router.add_get("/healthz", self.healthz)
         application.router.add_get("/metrics", self.metrics_page)
         application.router.add_get(web_media.ROUTE, web_media.photo_handler(self.app))  # signed photo links
+        application.router.add_get(web_media.ANNOUNCEMENT_ROUTE, web_media.announcement_image_handler(self.app))
         for route in self._routes:
             application.router.add_route(route.method, route.path, self._while_open(route.handler))
         return application

@@ -66,8 +66,11 @@ def render_text(replies: list[Reply], prompt: str) -> str:
     number = 0
     for reply in replies:
         out.append(reply.text)
-        if reply.image is not None and reply.image.path:
-            out.append(f"  🖼 {reply.image.path}")  # the console's picture: the local file (certificate photos)
+        if reply.image is not None and (reply.image.path or reply.image.url):
+            # the console's picture: the local file (certificate photos), else its address (an announcement's)
+            out.append(f"  🖼 {reply.image.path or reply.image.url}")
+        for link in reply.links:  # a link button cannot be pressed here: its label and the address to open
+            out.append(f"  🔗 {link.label}: {link.url}")
         for card in reply.cards:
             out.append("")
             out.append(f"  ■ {card.title}")

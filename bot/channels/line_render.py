@@ -1,7 +1,9 @@
 """Neutral replies in LINE's idiom: text with quick replies, Flex carousels of cards, confirmation cards.
 
 A reply's picture (``Reply.image``) becomes an image message after its text when it has HTTPS links
-(LINE accepts no other); otherwise the text, which names where the picture is, stands alone.
+(LINE accepts no other); otherwise the text, which names where the picture is, stands alone. A reply's
+link buttons (``Reply.links``) are URI actions: the text and its buttons in one Flex bubble (a text longer
+than :data:`MAX_LINK_CARD_TEXT`: the text messages, then a bubble of the buttons).
 
 Replies become LINE message objects as JSON directly rather than the SDK's pydantic models: building
 and serialising those models cost about a millisecond per answer, the largest single cost in the
@@ -19,7 +21,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from bot.conversation import Card, Choice, Reply
+from bot.conversation import Card, Choice, LinkButton, Reply
 
 Message = dict[str, Any]
 """A LINE message object as JSON (camelCase keys, the wire format of messaging-api.yml)."""
@@ -34,6 +36,10 @@ MAX_BUBBLES = 12
 MAX_MESSAGES_PER_REQUEST = 5
 BUTTONS_PER_LIST_BUBBLE = 8
 CARD_BODY_CHARS = 400
+MAX_URI = 1000
+MAX_LINK_CARD_TEXT = 2000
+"""A text reply with link buttons is ONE Flex bubble (text and buttons) when its text is at most this long;
+a longer text goes as text messages followed by a bubble of the buttons, so nothing is cut."""
 ELLIPSIS = "…"
 
 
@@ -94,6 +100,13 @@ def postback(choice: Choice, label_limit: int = MAX_ACTION_LABEL) -> dict[str, A
             "displayText": fit(label, MAX_DISPLAY_TEXT)}
 
 
+def uri_action(link: LinkButton, label_limit: int = MAX_ACTION_LABEL) -> dict[str, Any]:
+    """A URI action opening ``link.url`` (LINE: https, ≤ 1000 characters; a longer one raises ValueError)."""
+    if len(link.url) > MAX_URI:
+        raise ValueError(f"a LINE URI action opens at most {MAX_URI} characters")
+    return {"type": "uri", "label": fit(" ".join(link.label.split()), label_limit), "uri": link.url}
+
+
 def quick_reply(choices: tuple[Choice, ...]) -> dict[str, Any] | None:
     """Quick-reply buttons under the last message (None when there are none)."""
     if not choices:
@@ -104,6 +117,18 @@ def quick_reply(choices: tuple[Choice, ...]) -> dict[str, Any] | None:
 def _button(choice: Choice, primary: bool = False) -> dict[str, Any]:
     return {"type": "button", "action": postback(choice, MAX_FLEX_BUTTON_LABEL),
             "style": "primary" if primary else "link", "height": "sm"}
+
+
+def _link_button(link: LinkButton) -> dict[str, Any]:
+    return {"type": "button", "action": uri_action(link, MAX_FLEX_BUTTON_LABEL), "style": "primary", "height": "sm"}
+
+
+def link_card(text: str | None, links: tuple[LinkButton, ...], alt_text: str) -> Message:
+    """A Flex bubble of ``text`` (None: the buttons alone) with a URI button per link in its footer."""
+    body = [_text(text, wrap=True)] if text else [_text(fit(alt_text, 200), size="sm", wrap=True, color="#888888")]
+    bubble = {"type": "bubble", "body": _box("vertical", body),
+              "footer": _box("vertical", [_link_button(link) for link in links], spacing="sm")}
+    return {"type": "flex", "altText": fit(alt_text, MAX_ALT_TEXT), "contents": bubble}
 
 
 def _text(text: str, **style: Any) -> dict[str, Any]:
@@ -155,7 +180,12 @@ def render_reply(reply: Reply) -> list[Message]:
         if buttons:
             bubble["footer"] = _box("horizontal" if len(buttons) <= 2 else "vertical", buttons, spacing="md")
         return [{"type": "flex", "altText": fit(reply.text, MAX_ALT_TEXT), "contents": bubble}]
-    messages: list[Message] = [{"type": "text", "text": t} for t in split_text(reply.text)]
+    if reply.links and utf16_len(reply.text.strip()) <= MAX_LINK_CARD_TEXT:
+        messages: list[Message] = [link_card(reply.text.strip() or "-", reply.links, reply.text)]
+    else:
+        messages = [{"type": "text", "text": t} for t in split_text(reply.text)]
+        if reply.links:
+            messages.append(link_card(None, reply.links, reply.links[0].label))
     image = reply.image
     if image is not None and image.url and image.preview_url and image.url.startswith("https://"):
         messages.append({"type": "image", "originalContentUrl": image.url, "previewImageUrl": image.preview_url})

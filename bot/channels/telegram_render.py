@@ -10,7 +10,8 @@ paragraph, line or sentence breaks, with the keyboard under the last piece.
 - ``text`` → the text, its choices as keyboard rows (two short labels to a row);
 - ``cards`` → one message: the header, then each card numbered with its title in bold, its subtitle and
   body; each card's buttons are labelled with the card's number, then the reply's choices ("more", "menu");
-- ``confirm`` → the question with its two answers side by side.
+- ``confirm`` → the question with its two answers side by side (more than two: in rows, as ``text``);
+- a ``text`` reply's link buttons are URL buttons under the last piece, its HTTPS picture a photo after it.
 
 No Telegram SDK type is built here (the sender turns :class:`TgMessage` into PTB's objects), so the
 rendering is tested and cached without a bot.
@@ -42,6 +43,10 @@ class TgMessage:
 
     text: str
     keyboard: tuple[tuple[Button, ...], ...] = ()
+    links: tuple[tuple[str, str], ...] = ()
+    """URL buttons (label, https address), one to a row above the keyboard (``InlineKeyboardButton(url=…)``)."""
+    photo: str | None = None
+    """An HTTPS picture sent with ``sendPhoto`` (Telegram fetches it); ``text`` is then its caption."""
 
 
 def esc(text: str) -> str:
@@ -84,10 +89,12 @@ def rows(buttons: list[Button]) -> list[tuple[Button, ...]]:
     return out
 
 
-def _pieces(text: str, keyboard: tuple[tuple[Button, ...], ...]) -> list[TgMessage]:
+def _pieces(text: str, keyboard: tuple[tuple[Button, ...], ...],
+            links: tuple[tuple[str, str], ...] = ()) -> list[TgMessage]:
     """Plain text (not yet escaped) as messages of at most 4096 characters, the keyboard under the last."""
     parts = split_text(text, MAX_TEXT)
-    return [TgMessage(esc(p), keyboard if i == len(parts) - 1 else ()) for i, p in enumerate(parts)]
+    last = len(parts) - 1
+    return [TgMessage(esc(p), keyboard if i == last else (), links if i == last else ()) for i, p in enumerate(parts)]
 
 
 def card_text(number: int, card: Card) -> str:
@@ -123,11 +130,17 @@ def _cards(reply: Reply) -> list[TgMessage]:
 def render_reply(reply: Reply) -> list[TgMessage]:
     """One neutral reply as Telegram messages."""
     if reply.type == "confirm":
-        keyboard = (tuple(button(c) for c in reply.choices),) if reply.choices else ()
+        buttons = [button(c) for c in reply.choices]
+        keyboard = (tuple(buttons),) if 0 < len(buttons) <= 2 else tuple(rows(buttons))  # a third: in rows
         return _pieces(reply.text, keyboard)
     if reply.type == "cards" and reply.cards:
         return _cards(reply)
-    return _pieces(reply.text, tuple(rows([button(c) for c in reply.choices])))
+    links = tuple((" ".join(link.label.split()) or "-", link.url) for link in reply.links)
+    messages = _pieces(reply.text, tuple(rows([button(c) for c in reply.choices])), links)
+    image = reply.image
+    if image is not None and image.url and image.url.startswith("https://"):  # after the text, as on LINE
+        messages.append(TgMessage("", photo=image.url))
+    return messages
 
 
 def render(replies: list[Reply] | tuple[Reply, ...]) -> list[TgMessage]:

@@ -68,21 +68,32 @@ class Unreachable(Exception):
 
 
 def markup(message: TgMessage) -> dict[str, Any] | None:
-    """The message's keyboard as the Bot API's ``InlineKeyboardMarkup`` JSON."""
-    if not message.keyboard:
+    """The message's URL buttons and keyboard as the Bot API's ``InlineKeyboardMarkup`` JSON."""
+    if not message.keyboard and not message.links:
         return None
-    return {"inline_keyboard": [[{"text": label, "callback_data": data} for label, data in row]
-                                for row in message.keyboard]}
+    return {"inline_keyboard": [[{"text": label, "url": url}] for label, url in message.links]
+            + [[{"text": label, "callback_data": data} for label, data in row] for row in message.keyboard]}
 
 
 def message_params(chat_id: int | str, message: TgMessage) -> dict[str, Any]:
-    """The parameters of ``sendMessage`` (and, with a message id, ``editMessageText``) for one message."""
-    params: dict[str, Any] = {"chat_id": chat_id, "text": message.text, "parse_mode": "HTML",
-                              "link_preview_options": {"is_disabled": True}}
+    """The parameters of ``sendMessage`` (with a message id, ``editMessageText``); a picture's of ``sendPhoto``."""
+    params: dict[str, Any]
+    if message.photo:
+        params = {"chat_id": chat_id, "photo": message.photo}
+        if message.text:
+            params.update(caption=message.text, parse_mode="HTML")
+    else:
+        params = {"chat_id": chat_id, "text": message.text, "parse_mode": "HTML",
+                  "link_preview_options": {"is_disabled": True}}
     keyboard = markup(message)
     if keyboard is not None:
         params["reply_markup"] = keyboard
     return params
+
+
+def method_of(message: TgMessage) -> str:
+    """The Bot API method that sends ``message``."""
+    return "sendPhoto" if message.photo else "sendMessage"
 
 
 class TelegramSender:
@@ -144,8 +155,9 @@ class TelegramSender:
                    attempts: int | None = None) -> None:
         """Send one message; raises :class:`Unreachable` (account marked) or the API error."""
         try:
-            await self._call("sendMessage", lambda: self.bot.do_api_request(
-                "sendMessage", message_params(chat_id, message), rate_limit_args=FAN_OUT if paced else None),
+            method = method_of(message)
+            await self._call(method, lambda: self.bot.do_api_request(
+                method, message_params(chat_id, message), rate_limit_args=FAN_OUT if paced else None),
                 attempts)
         except API_ERRORS as exc:
             if failure_of(exc).unreachable:

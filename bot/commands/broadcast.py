@@ -8,6 +8,7 @@ link or time that cannot be used: one sentence says why).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from bot.config import Settings
     from bot.db.models.core import Employee
     from bot.services.accounts import Scope
-    from bot.services.broadcasts import Plan
+    from bot.services.broadcasts import Plan, PreparedImage
 
 
 def _at(text: str | None) -> datetime | None:
@@ -47,14 +48,73 @@ async def _who(session: AsyncSession, by: str | None) -> tuple[Employee | None, 
     return employee, await scope_of(session, employee)
 
 
+IMAGE_FETCH_TIMEOUT = 20.0
+
+
+async def _fetch_image(url: str, max_bytes: int) -> bytes:
+    """Download HR's picture from an https:// address (at most ``max_bytes``; ComposeError when it fails)."""
+    import aiohttp
+
+    from bot.services.broadcasts import ComposeError
+
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=IMAGE_FETCH_TIMEOUT)) as http, \
+                http.get(url, allow_redirects=False) as response:
+            if response.status != 200:
+                raise ComposeError(f"the image address answered HTTP {response.status}")
+            data = await response.content.read(max_bytes + 1)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+        if isinstance(exc, ComposeError):
+            raise
+        raise ComposeError(f"the image could not be fetched ({type(exc).__name__})") from None
+    return data
+
+
+async def _image(value: str | None, settings: Settings) -> tuple[PreparedImage, str, str] | None:
+    """``--image PATH_OR_URL`` checked and re-encoded, with its future public links (stored once it is sent).
+
+    Raises:
+        ComposeError: a file or address LINE would not show, or no public address to serve it from.
+    """
+    from bot.services.broadcasts import ComposeError, ImageSigner, prepare_image
+    from bot.services.broadcasts.media import MAX_BYTES
+
+    if value is None:
+        return None
+    base = settings.public_base_url or ""
+    if not settings.media_url_secret or not base.startswith("https://"):
+        raise ComposeError("an image needs PUBLIC_BASE_URL (https://…) and MEDIA_URL_SECRET: LINE fetches it "
+                           "from the bot's public address")
+    if value.startswith(("https://", "http://")):
+        if not value.startswith("https://"):
+            raise ComposeError("the image address must start with https://")
+        data = await _fetch_image(value, MAX_BYTES)
+    else:
+        try:
+            data = await asyncio.to_thread(_read_head, Path(value), MAX_BYTES + 1)
+        except OSError:
+            raise ComposeError(f"the image {value} cannot be read") from None
+    image = prepare_image(data)
+    signer = ImageSigner(settings.media_url_secret.encode(), base)
+    return image, signer.url(image.sha256, "full"), signer.url(image.sha256, "preview")
+
+
+def _read_head(path: Path, size: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(size)
+
+
 def _export(plan: Plan, path: Path) -> None:
     write_table([["employee_no", "name", "agency", "reason"],
                  *([m.employee_no, m.name, m.agency, reason] for m, reason in plan.unreachable)], path, "csv")
 
 
 def _preview_json(plan: Plan) -> dict[str, Any]:
+    c = plan.content
     return {"audience": plan.audience.spec, **plan.counts(), "over_quota": plan.over_quota,
-            "sample": plan.sample(), "sample_en": plan.sample("en") if plan.content.text_en else None}
+            "sample": plan.sample(), "sample_en": plan.sample("en") if c.text_en else None,
+            "link": {"url": c.link, "label": c.link_label} if c.link else None,
+            "image": {"url": c.image_url, "preview_url": c.image_preview_url} if c.image_url else None}
 
 
 def _print_preview(plan: Plan) -> None:
@@ -70,6 +130,11 @@ def _print_preview(plan: Plan) -> None:
     print(f"LINE cost: {c['cost']} messages ({c['message_objects']} per recipient); left this month: {quota}"
           + ("; MORE THAN IS LEFT: send refuses without --force" if plan.over_quota else ""))
     print("personalised (pushed one by one)" if c["personalised"] else "same text for everyone (multicast)")
+    content = plan.content
+    if content.link:
+        print(f"link button: {content.link_label or '查看詳情 / Details'} → {content.link}")
+    if content.image_url:
+        print(f"image: {content.image_url}")
     sample = plan.sample()
     if sample is not None:
         print("sample:\n  " + sample.replace("\n", "\n  "))
@@ -82,6 +147,7 @@ async def _plan(args: argparse.Namespace, settings: Settings, *, send: bool) -> 
         AudienceError,
         ComposeError,
         Content,
+        ImageStore,
         Refused,
         audit_refusal,
         make_plan,
@@ -108,13 +174,18 @@ async def _plan(args: argparse.Namespace, settings: Settings, *, send: bool) -> 
             employee, scope = who
             try:
                 audience = parse_audience(args.audience, app.rules)
-                content = Content(args.text, args.text_en, args.link)
+                Content(args.text, args.text_en, args.link, args.link_label).check()  # before an image is fetched
+                image = await _image(args.image, settings)
+                content = Content(args.text, args.text_en, args.link, args.link_label,
+                                  image[1] if image else None, image[2] if image else None)
                 plan = await make_plan(session, audience, content, scope=scope, rules=app.rules,
                                        today=taipei_today(app.clock), insights=insights, optional=args.optional)
                 if send:
                     sent = await send_broadcast(session, plan, actor=actor, notifier=app.app.deps.notices,
                                                 actor_employee_id=employee.id if employee else None, now=now,
                                                 quiet=load_quiet_hours(settings.data_dir), at=at, force=args.force)
+                    if image is not None:  # queued: the picture must be there when LINE fetches it
+                        ImageStore(settings.media_dir).put(image[0])
             except (AudienceError, ComposeError) as exc:
                 err(f"abc-bot: {exc}")
                 return EXIT_USAGE
@@ -262,7 +333,10 @@ def _content_args(p: argparse.ArgumentParser) -> None:
                    help="who: e.g. agency:人事處,gap:mandatory (docs/cli.md)")
     p.add_argument("--text", required=True, metavar="TEXT", help="the zh-TW text; {name} {employee_no} {agency}")
     p.add_argument("--text-en", metavar="TEXT", help="the English text for people who chose English")
-    p.add_argument("--link", metavar="URL", help="an https:// link shown under the text")
+    p.add_argument("--link", metavar="URL", help="an https:// address opened by a button under the text")
+    p.add_argument("--link-label", metavar="TEXT", help="the link button's label (≤ 20 characters; default 查看詳情)")
+    p.add_argument("--image", metavar="PATH_OR_URL",
+                   help="a JPEG or PNG (a file, or an https:// address) shown after the text; needs PUBLIC_BASE_URL")
     p.add_argument("--optional", action="store_true", help="people who turned optional announcements off skip it")
     p.add_argument("--export-unreachable", metavar="FILE", help="write the people it cannot reach (CSV)")
     p.add_argument("--json", action="store_true", help="one JSON object")

@@ -270,5 +270,5 @@ async def test_a_city_admin_announces_to_the_whole_city(hr_app: Runtime) -> None
         Press("全市同仁", intent="announce", shows=["請輸入公告內容"]),
         Say("全市防災演練將於週五舉行", intent="announce", shows=["發布前確認", "all"], buttons=["確認發布"]),
     ])
-    forged = all_text((await ask(hr_app, USERS["own_hr"], "aa|3|0")).replies)   # agency HR pressing it
+    forged = all_text((await ask(hr_app, USERS["own_hr"], "ae|0")).replies)   # agency HR pressing it
     assert "發布公告是人事人員的功能" in forged and "請輸入公告內容" not in forged

@@ -89,6 +89,8 @@ def test_agency_hr_previews_sends_and_reads_the_report(cli, tmp_path: Path) -> N
     assert report["totals"]["sent"] == line == len([u for to in accepted for u in to])
     assert report["totals"]["queued"] == preview["recipients"] - line  # the console's row waits for its chat
     assert report["totals"]["skipped"] == len(unbound) and report["totals"]["failed"] == 0
+    assert report["by_agency"][HR_AGENCY]["skipped"] == len(unbound)  # the unbound, in their agency's row too
+    assert report["by_agency"][HR_AGENCY]["sent"] == line
     xlsx = str(tmp_path / "r.xlsx")
     code, out, err = cli("broadcast", "report", str(broadcast_id), "--format", "xlsx", "--out", xlsx)
     assert code == 0 and (tmp_path / "r.xlsx").stat().st_size > 0
@@ -110,3 +112,60 @@ def test_schedule_and_cancel(cli) -> None:  # type: ignore[no-untyped-def]
     assert code == 0 and "cancelled" in out
     code, out, err = cli("broadcast", "report", str(sent["id"]), "--json")
     assert json.loads(out)["totals"]["sent"] == 0
+
+
+def test_a_link_button_and_a_picture_from_the_command_line(cli, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.certificates.images import encoded
+
+    spec, text = f"agency:{HR_AGENCY}", "新班「數位思維」開放報名"
+    poster = tmp_path / "poster.png"
+    poster.write_bytes(encoded("PNG"))
+    link = ["--link", "https://elearn.example.tw/c/1", "--link-label", "報名網頁"]
+    code, out, err = cli("broadcast", "preview", "--audience", spec, "--text", text, *link, "--image", str(poster))
+    assert code == 2 and "PUBLIC_BASE_URL" in err and err.count("\n") == 1  # LINE fetches it from our address
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://bot.example.tw")
+    monkeypatch.setenv("MEDIA_URL_SECRET", "s" * 32)
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    for bad, says in ((["--link", "http://elearn.example.tw"], "https://"),
+                      (["--link", "https://h/x", "--link-label", "報名" * 11], "20"),
+                      (["--image", str(tmp_path / "missing.png")], "cannot be read"),
+                      (["--image", "http://h/a.png"], "https://"),
+                      (["--image", "https://127.0.0.1:9/poster.png"], "could not be fetched")):  # nothing listens
+        code, out, err = cli("broadcast", "preview", "--audience", spec, "--text", text, *bad)
+        assert code == 2 and says in err, (bad, err)
+    code, out, err = cli("broadcast", "preview", "--audience", spec, "--text", text, *link,
+                         "--image", str(poster), "--json")
+    assert code == 0, err
+    preview = json.loads(out)
+    assert preview["message_objects"] == 2 and preview["cost"] == 2 * preview["by_channel"]["line"]
+    assert preview["link"] == {"url": "https://elearn.example.tw/c/1", "label": "報名網頁"}
+    assert preview["image"]["url"].startswith("https://bot.example.tw/media/announcements/")
+    assert not (tmp_path / "media").exists()  # a preview keeps nothing
+    code, out, err = cli("broadcast", "preview", "--audience", spec, "--text", text, *link, "--image", str(poster))
+    assert "link button: 報名網頁 → https://elearn.example.tw/c/1" in out and "image: https://bot." in out
+    code, out, err = cli("broadcast", "send", "--audience", spec, "--text", text, *link, "--image", str(poster),
+                         "--by", "T0005", "--at", "2099-01-05T10:00")
+    assert code == 0, err
+    assert len(list((tmp_path / "media" / "announcements").rglob("*.jpg"))) == 2  # the picture and its preview
+    fake_bodies = asyncio.run(_deliver_bodies(cli.url))
+    [body] = fake_bodies
+    card, image = body["messages"]
+    assert card["contents"]["footer"]["contents"][0]["action"]["uri"] == "https://elearn.example.tw/c/1"
+    assert image["originalContentUrl"] == preview["image"]["url"]
+    assert image["previewImageUrl"] == preview["image"]["preview_url"]
+
+
+async def _deliver_bodies(url: str) -> list[dict[str, object]]:
+    fake = await FakeLine().start()
+    runtime = await build_app(base_settings(url), prepare_db=False)
+    client = LineClient("t", fake.url)
+    try:
+        at = FrozenClock(datetime(2099, 1, 5, 2, 0, tzinfo=UTC))
+        await ChunkDeliverer(runtime.sessions, at, {"line": LineSender(client, Metrics(), sleep=no_sleep)},
+                             runtime.app.deps.notices.render).run_once()
+    finally:
+        await client.close()
+        await runtime.close()
+        await fake.stop()
+    return [r.json for r in fake.sent("multicast")]

@@ -20,6 +20,7 @@ import contextlib
 import itertools
 import json
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -228,6 +229,12 @@ class FakeLine:
                 self.reply_arrivals[token] = time.monotonic()
             return 200, self._sent(json.loads(body))
         if endpoint in ("push", "multicast"):
+            request = json.loads(body)
+            units = request.get("customAggregationUnits") or []  # LINE refuses anything else with a 400
+            if len(units) > 1 or any(not re.fullmatch(r"[a-zA-Z0-9_]{1,30}", str(u)) for u in units):
+                return 400, {"message": "The request body has 1 error(s)",
+                             "details": [{"message": "Invalid custom aggregation unit",
+                                          "property": "customAggregationUnits"}]}
             key = headers.get("X-Line-Retry-Key")
             if key is not None and key in self._retry_keys:
                 self.push_conflicts += endpoint == "push"

@@ -8,7 +8,7 @@ import pytest
 from linebot.v3.messaging import Message
 
 from bot.channels.line_render import fit, render, split_text, utf16_len
-from bot.conversation import Card, Choice, ImageRef, Reply
+from bot.conversation import Card, Choice, ImageRef, LinkButton, Reply
 from handlers.common import ShowHelp, ShowItem
 from handlers.enroll import ConfirmEnroll
 from handlers.search import MoreResults
@@ -87,7 +87,10 @@ def test_confirm_is_a_card_with_two_buttons() -> None:
     [Reply.plain("a"), Reply.plain("b"), Reply.card_list("c", [Card("t")]), Reply.plain("d", [item(1)])],
     [Reply("text", "photo", (item(1),), image=ImageRef("https://bot.example.tw/media/claims/1/full/1/s.jpg",
                                                        "https://bot.example.tw/media/claims/1/preview/1/s.jpg"))],
-], ids=["long-text", "many-choices", "cards", "confirm", "mixed", "image"])
+    [Reply("text", "新班開放報名", (item(1),), image=ImageRef("https://h/a.jpg", "https://h/p.jpg"),
+           links=(LinkButton("報名網頁", "https://elearn.example.tw/class/1"),))],
+    [Reply("text", "說明\n" * 1500, links=(LinkButton("x" * 30, "https://h/" + "a" * 900),))],
+], ids=["long-text", "many-choices", "cards", "confirm", "mixed", "image", "link-image", "long-link"])
 def test_everything_rendered_is_valid_for_line_and_readable_by_the_sdk(replies: list[Reply], shared_dir: Path) -> None:
     messages = render(replies)
     assert message_problems(shared_dir / SPEC, messages) == []
@@ -105,6 +108,32 @@ def test_a_picture_follows_its_text_only_with_https_links() -> None:
     assert render([Reply("text", "x", image=ImageRef("http://h/a.jpg", "http://h/p.jpg"))]) == [
         {"type": "text", "text": "x"}]  # LINE takes HTTPS only; the local path never leaves the server
     assert Reply.from_dict(Reply("text", "x", image=https).to_dict()).image == https
+
+
+def test_a_link_button_is_a_uri_action_in_one_bubble_with_the_text() -> None:
+    link = LinkButton("報名網頁", "https://elearn.example.tw/class/1?from=line")
+    [card] = render([Reply("text", "新班開放報名\n請把握時間", (item(1),), links=(link,))])
+    assert card["type"] == "flex" and card["altText"] == "新班開放報名\n請把握時間"
+    assert card["contents"]["body"]["contents"][0]["text"] == "新班開放報名\n請把握時間"
+    [button] = card["contents"]["footer"]["contents"]
+    assert button["action"] == {"type": "uri", "label": "報名網頁", "uri": link.url}
+    assert card["quickReply"]["items"][0]["action"]["data"] == "i|A1-1"  # the choices stay quick replies
+    assert Reply.from_dict(Reply("text", "x", links=(link,)).to_dict()).links == (link,)
+
+
+def test_a_text_too_long_for_a_bubble_keeps_every_word_and_puts_the_button_after_it() -> None:
+    text = "第一段說明文字。" * 400  # 3,200 units: more than a bubble is given
+    messages = render([Reply("text", text, links=(LinkButton("查看詳情", "https://h/x"),))])
+    assert [m["type"] for m in messages] == ["text", "flex"]
+    assert messages[0]["text"] == text
+    assert messages[1]["contents"]["footer"]["contents"][0]["action"]["uri"] == "https://h/x"
+
+
+def test_a_link_longer_than_line_takes_is_refused_not_cut() -> None:
+    with pytest.raises(ValueError, match="1000"):
+        render([Reply("text", "x", links=(LinkButton("a", "https://h/" + "a" * 1000),))])
+    with pytest.raises(ValueError, match="https"):
+        LinkButton("a", "http://h/")
 
 
 def test_the_spec_check_catches_what_line_would_refuse(shared_dir: Path) -> None:

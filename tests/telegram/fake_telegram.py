@@ -162,8 +162,8 @@ class FakeTelegram:
         if method == "getMe":
             return {"id": BOT_ID, "is_bot": True, "first_name": "ABC 學習小幫手", "username": "abc_learning_bot",
                     "can_join_groups": False, "can_read_all_group_messages": False, "supports_inline_queries": False}
-        if method in ("sendMessage", "editMessageText"):
-            if method == "sendMessage":
+        if method in ("sendMessage", "editMessageText", "sendPhoto"):
+            if method in ("sendMessage", "sendPhoto"):
                 self.sent_count += 1
                 if self.on_send is not None:
                     self.on_send(int(params.get("chat_id", 0)))

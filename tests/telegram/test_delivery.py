@@ -149,3 +149,25 @@ def up_say(text: str, shows: list[str] | None = None) -> object:
     from tests.dialog import Say
 
     return Say(text, shows=shows or [])
+
+
+async def test_an_announcement_with_a_link_and_a_picture_reaches_telegram_as_a_url_button_and_a_photo(
+        tg: Harness) -> None:
+    from bot.services.broadcasts import Content
+
+    account = await tg_account(tg, 4010)
+    content = Content("新班開放報名", link="https://elearn.example.tw/c/1", link_label="報名網頁",
+                      image_url="https://bot.example.tw/media/announcements/a.jpg")
+    replies = tg.app.app.deps.notices.render(content.notice(optional=True), "zh-TW")
+    async with tg.app.sessions.begin() as s:
+        acc = await s.get(ChannelAccount, account.id)
+        assert acc is not None
+        await enqueue(s, acc, replies, dedupe_key="bc1", now=tg.app.clock.now())
+    assert await tg.worker.run_until_idle() == {"sent": 1}
+    [text] = tg.fake.sent("sendMessage", 4010)
+    [photo] = tg.fake.sent("sendPhoto", 4010)
+    assert "新班開放報名" in text.text
+    rows = text.params["reply_markup"]["inline_keyboard"]
+    assert rows[0] == [{"text": "報名網頁", "url": "https://elearn.example.tw/c/1"}]
+    assert rows[1][0]["callback_data"] == "ao|1"  # HR marked it optional: the way to turn such ones off
+    assert photo.params["photo"] == "https://bot.example.tw/media/announcements/a.jpg"

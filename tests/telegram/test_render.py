@@ -9,7 +9,7 @@ import pytest
 
 import handlers  # noqa: F401  (declares every button payload)
 from bot.channels.telegram_render import MAX_TEXT, render
-from bot.conversation import Action, Card, Choice, Reply
+from bot.conversation import Action, Card, Choice, ImageRef, LinkButton, Reply
 from handlers.common import ShowHelp, ShowItem
 from handlers.search import MoreResults
 
@@ -42,6 +42,9 @@ def test_a_card_list_is_one_message_with_numbered_cards_and_their_buttons() -> N
 def test_a_confirmation_card_has_its_two_answers_side_by_side() -> None:
     [message] = render([Reply.confirm("確定要報名嗎？", Choice("確認報名", ShowHelp()), Choice("先不要", ShowHelp()))])
     assert len(message.keyboard) == 1 and [b[0] for b in message.keyboard[0]] == ["確認報名", "先不要"]
+    three = (Choice("確認發布", ShowHelp()), Choice("改為選擇性公告", ShowHelp()), Choice("先不要", ShowHelp()))
+    [message] = render([Reply("confirm", "發布前確認", three)])
+    assert [[b[0] for b in row] for row in message.keyboard] == [["確認發布", "改為選擇性公告"], ["先不要"]]
 
 
 def test_many_cards_overflow_into_more_messages_below_the_limit() -> None:
@@ -66,3 +69,14 @@ def test_every_button_payload_fits_telegram_callback_data(kind: str) -> None:
     [message] = render([Reply.plain("x", [Choice("b", action)])])
     data = message.keyboard[0][0][1]
     assert len(data.encode()) <= 64 and Action.unpack(data) == action
+
+
+def test_link_buttons_are_url_buttons_and_an_https_picture_a_photo_after_the_text() -> None:
+    reply = Reply("text", "新班 <開放>", (Choice("不再接收", ShowHelp()),),
+                  image=ImageRef("https://h/a.jpg", "https://h/p.jpg", "/var/x.jpg"),
+                  links=(LinkButton("報名  網頁", "https://h/class?a=1&b=2"),))
+    text, photo = render([reply])
+    assert text.text == "新班 &lt;開放&gt;" and text.links == (("報名 網頁", "https://h/class?a=1&b=2"),)
+    assert text.keyboard == ((("不再接收", "h"),),) and text.photo is None
+    assert photo.photo == "https://h/a.jpg" and photo.text == "" and not photo.keyboard
+    assert render([Reply("text", "x", image=ImageRef(path="/var/x.jpg"))]) == [render([Reply.plain("x")])[0]]

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.conversation import Reply
 from bot.db.models.broadcasts import Broadcast, BroadcastChunk
-from bot.services.broadcasts.compose import Content
+from bot.services.broadcasts.compose import Content, content_of
 from bot.services.notices import DeliveryError, Renderer
 from bot.services.notices.delivery import default_worker_id
 
@@ -90,7 +90,7 @@ class ChunkDeliverer:
                 select(BroadcastChunk, Broadcast).join(Broadcast, Broadcast.id == BroadcastChunk.broadcast_id)
                 .where(BroadcastChunk.id.in_(ids), BroadcastChunk.claimed_by == self.worker_id))).all()
             work = [(c.id, c.channel, c.lang, c.retry_key, c.attempts, [r[1] for r in c.recipients], b.unit,
-                     Content(b.text, b.text_en, b.link_url), bool(b.optional)) for c, b in rows]
+                     content_of(b), bool(b.optional)) for c, b in rows]
         gate = asyncio.Semaphore(self.concurrency)
         outcomes: list[tuple[int, dict[str, object]]] = []
 

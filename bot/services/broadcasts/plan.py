@@ -94,10 +94,14 @@ class Plan:
     def counts(self) -> dict[str, Any]:
         """The figures kept with the announcement and shown in the preview."""
         reasons = Counter(reason for _, reason in self.unreachable)
+        unreachable_by_agency: dict[str, Counter[str]] = {}
+        for m, reason in self.unreachable:
+            unreachable_by_agency.setdefault(m.agency, Counter())[reason] += 1
         people = sum(1 for m in self.members if not m.opted_out and m.reachable)
         return {"members": len(self.members), "people": people, "recipients": self.recipients,
                 "by_channel": dict(self.by_channel),
                 "by_agency": dict(sorted(self.by_agency.items())), "unreachable": dict(reasons),
+                "unreachable_by_agency": {a: dict(c) for a, c in sorted(unreachable_by_agency.items())},
                 "message_objects": self.content.message_objects, "cost": self.cost,
                 "quota_remaining": self.quota.remaining if self.quota else None,
                 "personalised": self.content.personalised}

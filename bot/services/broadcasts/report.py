@@ -84,6 +84,8 @@ async def build_report(session: AsyncSession, broadcast: Broadcast, *, insights:
     for reason, count in (broadcast.counts.get("unreachable") or {}).items():
         report.totals["skipped"] += count
         report.reasons[reason] += count
+    for agency, reasons in (broadcast.counts.get("unreachable_by_agency") or {}).items():
+        report.by_agency[agency]["skipped"] += sum(reasons.values())  # older announcements: in the totals only
     if insights is not None and broadcast.status != "cancelled":
         start = broadcast.send_at.date()
         report.stats = await insights.unit_stats(broadcast.unit, start, max(today or start, start))

@@ -36,6 +36,11 @@ MULTICAST_SIZE = 500
 MULTICAST_CHANNELS = frozenset({"line"})
 
 
+def unit_of(broadcast_id: int) -> str:
+    """LINE's custom aggregation unit of an announcement: ``^[a-zA-Z0-9_]{1,30}$`` (LINE refuses a hyphen)."""
+    return f"abc_bc_{broadcast_id}"
+
+
 def batch_of(broadcast_id: int) -> str:
     """The outbox ``batch_id`` of an announcement's rows."""
     return f"broadcast:{broadcast_id}"
@@ -87,11 +92,13 @@ async def send(session: AsyncSession, plan: Plan, *, actor: str, actor_employee_
     content = plan.content
     row = Broadcast(created_at=now, created_by=actor[:64], actor_employee_id=actor_employee_id,
                     audience=plan.audience.spec[:500], text=content.text, text_en=content.text_en,
-                    link_url=content.link, optional=plan.optional, personalised=content.personalised,
+                    link_url=content.link, link_label=content.link_label,
+                    image_url=content.image_url, image_preview_url=content.image_preview_url,
+                    optional=plan.optional, personalised=content.personalised,
                     send_at=send_at, status="scheduled" if send_at > now else "queued", unit="", counts=plan.counts())
     session.add(row)
     await session.flush()
-    row.unit = f"abc-bc-{row.id}"
+    row.unit = unit_of(row.id)
     chunks = rows = 0
     people = [m for m in plan.members if not m.opted_out and m.reachable]
     if content.personalised:
