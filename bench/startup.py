@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import random
 import resource
@@ -145,7 +146,7 @@ def start_serve(env: dict[str, str], port: int, *, python_flags: tuple[str, ...]
 
     Its stderr goes to a temporary file (a pipe nobody reads would block ``-X importtime``); :func:`stop` reads it.
     """
-    err = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop())
     proc = subprocess.Popen([sys.executable, *python_flags, "-m", "bot", "serve", "--port", str(port)], cwd=ROOT,
                             env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
     STDERR[proc.pid] = err
@@ -285,7 +286,7 @@ async def section_importtime(args: argparse.Namespace, folder: Path, fake: FakeL
     print("\n".join(importtime_table(err, args.top)))
     env = bot_env(folder, f"sqlite:///{folder / 'i-chat.sqlite3'}", None, DEMO_TODAY="2024-03-01")
     time_chat(env)
-    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "chat"], cwd=ROOT, env=env,
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "bot", "chat"], cwd=ROOT, env=env,  # noqa: ASYNC221
                          input=b"help\n", capture_output=True, timeout=120, check=True)
     print("  chat (restart, one answer):")
     print("\n".join(importtime_table(run.stderr.decode(errors="replace"), args.top)))
@@ -531,8 +532,8 @@ async def section_memory(args: argparse.Namespace, folder: Path, fake: FakeLine)
         done, errors, seconds = await send_all(fake, url, plan, args.connections, progress)
         cpu = proc_cpu(proc.pid) - cpu
         print(f"    end:                   {fmt_memory(proc_memory(proc.pid))}")
-        print(f"    {done} answered, {errors} errors, {seconds:.1f} s wall, server CPU {cpu / max(done, 1) * 1000:.2f} ms"
-              " per message")
+        per = cpu / max(done, 1) * 1000
+        print(f"    {done} answered, {errors} errors, {seconds:.1f} s wall, server CPU {per:.2f} ms per message")
     finally:
         stop(proc)
 
@@ -576,14 +577,15 @@ async def memory_in_process(args: argparse.Namespace, env: dict[str, str], fake:
         snapshots.append(snapshot())
         await send_all(fake, url, plan[3 * fifth:], args.connections)
         snapshots.append(snapshot())
-        first, second = (b.compare_to(a, "traceback") for a, b in zip(snapshots, snapshots[1:], strict=False))
+        first, second = (b.compare_to(a, "traceback") for a, b in itertools.pairwise(snapshots))
         print(f"    tracemalloc (bot and libraries; the bench and the fake LINE API left out): after a warm-up of "
               f"{fifth} messages, {sum(d.size_diff for d in first) / 1024:+.0f} KiB over the next {2 * fifth}, "
               f"{sum(d.size_diff for d in second) / 1024:+.0f} KiB over the {len(plan) - 3 * fifth} after them; "
               "what grew in the last part:")
         for stat in second[: args.top]:
             frame = stat.traceback[-1]
-            print(f"      {stat.size_diff / 1024:8.1f} KiB {stat.count_diff:+7d} blocks  {frame.filename}:{frame.lineno}")
+            print(f"      {stat.size_diff / 1024:8.1f} KiB {stat.count_diff:+7d} blocks  "
+                  f"{frame.filename}:{frame.lineno}")
             for deeper in list(stat.traceback)[-2:-5:-1]:
                 print(f"               from {deeper.filename}:{deeper.lineno}")
     finally:

@@ -29,6 +29,7 @@ CONNECTION_POOL = 50
 API = "https://api.line.me"
 DATA_API = "https://api-data.line.me"
 USER_AGENT = "line-bot-sdk-python/{version}"
+_SDK_EXCEPTIONS = "linebot.v3.messaging.exceptions"
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -59,7 +60,7 @@ def status_of(exc: BaseException) -> int:
     """
     if isinstance(exc, LineApiError):
         return exc.status
-    sdk = sys.modules.get("linebot.v3.messaging.exceptions")
+    sdk = sys.modules.get(_SDK_EXCEPTIONS)
     if sdk is not None and isinstance(exc, sdk.ApiException):
         return int(getattr(exc, "status", 0) or 0)
     return 0
