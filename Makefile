@@ -45,6 +45,7 @@ bench: $(STAMP)  ## print the benchmark figures
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/telegram.py --rounds 3
 	$(BIN)/python bench/reminders.py
+	$(BIN)/python bench/startup.py --runs 3
 
 check-data: $(STAMP)  ## validate the data files
 	$(BIN)/abc-bot check-data

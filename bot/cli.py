@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -243,7 +244,21 @@ def _reader_went_away() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``abc-bot``."""
+    """Entry point of ``abc-bot``.
+
+    The garbage collector is paused while the command starts (imports, data files, indexes) and turned
+    back on when the app is built (:func:`bot.bootstrap.end_of_startup`), or when the command ends.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from bot.datafiles import DataFileError
 
     parser = build_parser()

@@ -208,10 +208,12 @@ def freeze_startup_objects() -> None:
 
     Those objects live as long as the process, yet every full collection walked them all: in
     ``bench/webhook.py`` the loop stalled 100–140 ms each time, which was the whole p99 (160 ms with
-    them, 40 ms after ``gc.freeze()``). Objects made later are collected as usual.
+    them, 40 ms after ``gc.freeze()``). Objects made later are collected as usual. The collector, which
+    ``abc-bot`` pauses during start-up (:func:`bot.bootstrap.end_of_startup`), runs again from here.
     """
     gc.collect()
     gc.freeze()
+    gc.enable()
 
 
 async def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
@@ -222,7 +224,7 @@ async def serve(settings: Settings, *, host: str | None = None, port: int | None
     if problem is not None:
         print(f"abc-bot serve: {problem}", file=sys.stderr)
         return 2
-    app = await build_app(settings)
+    app = await build_app(settings, settle=False)
     try:
         server = await build_server(app)
         freeze_startup_objects()

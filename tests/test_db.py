@@ -24,6 +24,12 @@ async def test_schema_is_at_every_head(app: Runtime) -> None:
     assert await migrate.current_revisions(app.engine) == migrate.head_revisions()
 
 
+def test_heads_read_from_the_revision_files_are_alembics() -> None:
+    """Start-up reads the heads without importing Alembic; Alembic's own graph must agree."""
+    assert migrate.head_revisions() == migrate.alembic_heads()
+    assert migrate.head_revisions()  # never empty: an empty set would make every start migrate
+
+
 async def test_catalog_mirror_and_demo_roster_are_idempotent(app: Runtime) -> None:
     async with app.sessions.begin() as s:
         rows = (await s.execute(select(func.count()).select_from(CatalogRow))).scalar_one()

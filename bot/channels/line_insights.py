@@ -14,11 +14,15 @@ from datetime import date
 from linebot.v3.insight import AsyncApiClient as InsightApiClient
 from linebot.v3.insight import AsyncInsight
 from linebot.v3.insight import Configuration as InsightConfiguration
+from linebot.v3.messaging import ApiException
 
 from bot.channels.line_client import API_ERRORS, LineClient
 from bot.services.broadcasts import Quota
 
 log = logging.getLogger(__name__)
+
+SDK_ERRORS: tuple[type[BaseException], ...] = (*API_ERRORS, ApiException)
+"""What a call through the SDK's typed client may fail with (its ``ApiException`` besides the client's errors)."""
 
 
 class LineInsights:
@@ -52,7 +56,7 @@ class LineInsights:
         try:
             limit = await self.client.api.get_message_quota(_request_timeout=self.client.timeout)
             used = await self.client.api.get_message_quota_consumption(_request_timeout=self.client.timeout)
-        except API_ERRORS as exc:
+        except SDK_ERRORS as exc:
             log.warning("LINE quota unavailable: %s", type(exc).__name__)
             return None
         return Quota(limit=limit.value if limit.type == "limited" else None, used=int(used.total_usage))
@@ -62,7 +66,7 @@ class LineInsights:
         try:
             stats = await self.insight.get_statistics_per_unit(unit, since.strftime("%Y%m%d"), until.strftime("%Y%m%d"),
                                                                _request_timeout=self.client.timeout)
-        except API_ERRORS as exc:
+        except SDK_ERRORS as exc:
             log.warning("LINE statistics unavailable: %s", type(exc).__name__)
             return None
         opens = sum(m.unique_impression or 0 for m in stats.messages)

@@ -18,9 +18,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
-from linebot.v3.messaging import ApiException, ShowLoadingAnimationRequest
 
-from bot.channels.line_client import API_ERRORS, LineClient, status_of
+from bot.channels.line_client import API_ERRORS, LineApiError, LineClient, status_of
 from bot.channels.line_render import MAX_MESSAGES_PER_REQUEST, Message, render
 from bot.channels.retry import Sleep, with_retries
 from bot.conversation import Reply
@@ -107,7 +106,7 @@ class LineSender:
 
         try:
             await self._call("reply", attempt, self.attempts)
-        except ApiException as exc:
+        except LineApiError as exc:
             if status_of(exc) == 400:
                 if maybe_sent:
                     log.info("LINE reply token refused after an unanswered attempt: taken as sent")
@@ -124,7 +123,7 @@ class LineSender:
         async def attempt() -> bool:
             try:
                 await self.client.send("/v2/bot/message/push", body, {"X-Line-Retry-Key": retry_key})
-            except ApiException as exc:
+            except LineApiError as exc:
                 if status_of(exc) == 409:  # an answer, not a failure: neither retried nor counted as one
                     return False
                 raise
@@ -156,10 +155,10 @@ class LineSender:
 
     async def show_loading(self, user_id: str, seconds: int = 20) -> None:
         """LINE's loading animation in a one-to-one chat (best effort: failures are only counted)."""
-        request = ShowLoadingAnimationRequest(chat_id=user_id, loading_seconds=seconds)
+        body = {"chatId": user_id, "loadingSeconds": seconds}  # the SDK's ShowLoadingAnimationRequest, as JSON
 
-        async def attempt() -> Any:
-            return await self.client.api.show_loading_animation(request, _request_timeout=self.client.timeout)
+        async def attempt() -> None:
+            await self.client.send("/v2/bot/chat/loading/start", body)
 
         with contextlib.suppress(*API_ERRORS):
             await self._call("loading", attempt, 1)
@@ -171,7 +170,7 @@ class LineSender:
             for part, start in enumerate(range(0, len(messages), MAX_MESSAGES_PER_REQUEST)):
                 await self.push(recipient.external_id, messages[start:start + MAX_MESSAGES_PER_REQUEST],
                                 part_key(retry_key, part), attempts=1)
-        except ApiException as exc:
+        except LineApiError as exc:
             status = status_of(exc)
             raise DeliveryError(f"LINE push status {status}: {exc.reason}", retry=retryable(status)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -192,13 +191,13 @@ class LineSender:
         async def attempt() -> None:
             try:
                 await self.client.send("/v2/bot/message/multicast", body, {"X-Line-Retry-Key": retry_key})
-            except ApiException as exc:
+            except LineApiError as exc:
                 if status_of(exc) != 409:
                     raise
 
         try:
             await self._call("multicast", attempt, 1)
-        except ApiException as exc:
+        except LineApiError as exc:
             status = status_of(exc)
             raise DeliveryError(f"LINE multicast status {status}: {exc.reason}", retry=retryable(status)) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:

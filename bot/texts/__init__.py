@@ -16,6 +16,8 @@ import yaml
 
 LANGS = ("zh-TW", "en")
 TEXTS_DIR = Path(__file__).resolve().parent
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it: the same result, about ten times faster to read."""
 
 
 class TextsError(ValueError):
@@ -33,7 +35,7 @@ class MessageCatalog:
         """Load and check every ``*.yaml`` file in ``directory``."""
         merged: dict[str, dict[str, str]] = {}
         for path in sorted(directory.glob("*.yaml")):
-            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}  # a safe loader
             if not isinstance(raw, dict):
                 raise TextsError(f"{path.name}: expected a mapping of keys to texts")
             for key, entry in raw.items():

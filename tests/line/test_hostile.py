@@ -37,6 +37,8 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
     bad = [r for r in caplog.records if (r.exc_info or r.levelno >= logging.ERROR) and not _teardown(r)]
     assert not bad, [r.getMessage()[:200] for r in bad]
     for r in caplog.records:
+        if _teardown(r):  # asyncio's own record of that connection spans lines; it is not ours either
+            continue
         assert "\n" not in r.getMessage() and len(r.getMessage()) < 600, r.getMessage()[:200]
 
 
