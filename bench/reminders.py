@@ -137,7 +137,7 @@ async def fake_line() -> tuple[asyncio.subprocess.Process, str]:
     return proc, f"http://127.0.0.1:{port}"
 
 
-async def measure(url: str, people: int, records: int, *, skip_delivery: bool = False, batch_size: int = 500,
+async def measure(url: str, people: int, records: int, *, skip_delivery: bool = False, batch_size: int = 200,
                   concurrency: int = 16) -> None:
     with Timer() as t:
         await populate(url, people, records)
@@ -200,7 +200,7 @@ async def main() -> None:
     parser.add_argument("--records", type=int, default=40)
     parser.add_argument("--no-checks", action="store_true", help="deliver without the still-true checks")
     parser.add_argument("--skip-delivery", action="store_true", help="measure the sweeps only")
-    parser.add_argument("--batch-size", type=int, default=500, help="the delivery worker's batch (default 500)")
+    parser.add_argument("--batch-size", type=int, default=200, help="rows a batch (default 200, the worker's)")
     parser.add_argument("--concurrency", type=int, default=16,
                         help="recipients sent to at once (default 16, the worker's; 64 cost a quarter more CPU a push)")
     args = parser.parse_args()

@@ -129,7 +129,10 @@ class DeliveryWorker:
     clock: Clock
     senders: Mapping[str, ChannelSender]
     worker_id: str = field(default_factory=default_worker_id)
-    batch_size: int = 50
+    batch_size: int = 200
+    """Rows claimed, checked and recorded together: 200 keeps a 30,000-push fan-out at ~280 µs of CPU a push
+    (at 50 the per-batch transactions double it: bench/reminders.py --batch-size 50), and a batch of LINE calls
+    far inside the lease."""
     concurrency: int = 16
     max_attempts: int = 8
     base_backoff: timedelta = timedelta(seconds=30)
