@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import Ctx
+from bot.clock import TAIPEI
 from bot.conversation import Action, Card, Choice, HandlerResult, ImageRef, IncomingMessage, Intent, Reply
 from bot.dates import format_date
 from bot.db.models.certificates import CertificateClaim
@@ -113,8 +114,9 @@ async def show(ctx: Ctx, msg: IncomingMessage, action: QReview) -> HandlerResult
     outcome = await recheck(ctx.session, cdeps(ctx), row, claimant, ctx.app.clock.now())
     scheme = cdeps(ctx).settings.scheme(row.scheme or "")
     photo_text, picture = photo(ctx, row)
+    submitted = (row.submitted_at or row.created_at).astimezone(TAIPEI).date()  # the day in Taipei, not UTC's
     lines = [_who(row, claimant), claim_line(ctx, row),
-             ctx.t("cert.review.submitted", date=format_date((row.submitted_at or row.created_at).date(), ctx.lang)),
+             ctx.t("cert.review.submitted", date=format_date(submitted, ctx.lang)),
              ctx.t("cert.review.check", check=outcome_text(ctx, outcome, scheme)), photo_text]
     if row.status != "pending":
         lines.append(ctx.t("cert.review.already_decided"))

@@ -127,13 +127,14 @@ class ConsoleChat:
         text = line.strip()
         if text.lower().startswith(PHOTO_COMMAND + " ") or text.lower() == PHOTO_COMMAND:
             return photo_message(self.user_id, text[len(PHOTO_COMMAND):].strip())
-        if text.isdigit() and len(text) <= 3:  # a button number (also before any button was shown)
+        if text.isdigit() and len(text) <= 2:  # a button number (also before any button was shown)
             index = int(text)
             if 1 <= index <= len(self._buttons):
                 choice = self._buttons[index - 1]
                 return IncomingMessage(channel=CHANNEL, user_id=self.user_id, kind=MessageKind.ACTION,
                                        text=choice.label, action=choice.action)
-            return str(index)
+            if len(text) == 1:  # a mistyped button number; longer ones are answers (a score, a year)
+                return str(index)
         return IncomingMessage.from_text(CHANNEL, self.user_id, line)
 
     async def _lang(self) -> str:

@@ -144,3 +144,25 @@ async def test_english_and_an_unlinked_photo(chat_app: Runtime, tmp_path: Path) 
     assert "先綁定員工帳號" in await stranger.photo(_file(tmp_path, "d.png", images.encoded("PNG", (900, 700))))
     assert sorted(chat_app.app.certificates.store.root.rglob("*.jpg")) == before  # nothing kept
     assert "could not be received" in await me.photo(tmp_path / "no-such-file.jpg")
+
+
+async def test_words_people_type_in_the_wizard(chat_app: Runtime, tmp_path: Path) -> None:
+    # found by trying it as an employee: 英檢 / a test's own name / 號 / 送出 each repeated the question
+    me = await _console(chat_app, "T0001")
+    await me.photo(_file(tmp_path, "g.jpg", images.encoded("JPEG")))
+    assert "哪一種測驗" in await me.say("英檢")
+    await me.photo(_file(tmp_path, "g2.jpg", images.encoded("JPEG")))   # a new photo: the question again
+    assert "通過哪一級" in await me.say("我考的是全民英檢")             # the test at once: its level next
+    assert "發證日期" in await me.say("中級")
+    assert "符合「中級」" in await me.say("113年2月5號")
+    again = await me.say("麻煩幫我處理")                                  # not an answer: the same card again
+    assert "請按下方的按鈕回答" in again and {"送出申請", "取消"} <= set(me.buttons)
+    assert "待審核" in await me.say("送出")
+
+
+async def test_a_three_digit_score_typed_in_the_console_is_a_score_not_a_button(chat_app: Runtime) -> None:
+    from bot.channels.console import ConsoleChat
+
+    chat = ConsoleChat(chat_app, "T0001")
+    assert isinstance(chat._message("785"), IncomingMessage)              # 多益 785: an answer, not button 785
+    assert chat._message("7") == "7"                                      # one digit: a mistyped button number

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from bot.clock import TAIPEI
 from bot.dates import format_roc
 from bot.services.certificates.claims import RewardRow
 from bot.services.certificates.settings import CertificateSettings
@@ -23,7 +24,7 @@ def reward_table(rows: list[RewardRow], settings: CertificateSettings) -> list[l
     titles = {t.id: t.title for t in settings.tests}
     return [[str(r.claim_id), r.agency, r.unit, r.employee_no, r.name, titles.get(r.test_id, r.test_id), r.level,
              format_roc(r.dated) if r.dated else "", r.reward,
-             format_roc(r.decided_at.date()) if r.decided_at else ""] for r in rows]
+             format_roc(r.decided_at.astimezone(TAIPEI).date()) if r.decided_at else ""] for r in rows]
 
 
 def write_rewards(rows: list[RewardRow], settings: CertificateSettings, out: Path, fmt: str) -> None:

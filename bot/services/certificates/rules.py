@@ -59,11 +59,11 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-_ROC = re.compile(r"^(?:民國)?\s*(\d{2,4})\s*(?:[年/.\-])\s*(\d{1,2})\s*(?:[月/.\-])\s*(\d{1,2})\s*日?$")
+_ROC = re.compile(r"^(?:民國)?\s*(\d{2,4})\s*(?:[年/.\-])\s*(\d{1,2})\s*(?:[月/.\-])\s*(\d{1,2})\s*[日號号]?$")
 
 
 def parse_date(text: str) -> date | None:
-    """A date as typed: ROC (113/5/2, 113年5月2日, 民國113年5月2日, 113.5.2) or Gregorian (2024-05-02); None if not."""
+    """A date as typed: ROC (113/5/2, 113年5月2日 or 5號, 民國113年5月2日, 113.5.2) or Gregorian (2024-05-02)."""
     folded = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
     m = _ROC.match(folded)
     if m is None:

@@ -38,6 +38,8 @@ class Scheme(_Strict):
     grades: tuple[str, ...] = Field(min_length=1)
     grade_labels: dict[str, GradeLabel]
     date_basis: Literal["issue", "mailing"] = "issue"
+    words: tuple[str, ...] = ()
+    """Other words people type for this kind (英檢, 英文; 客語, 客家話) at the question "which kind"."""
 
     @model_validator(mode="after")
     def _labelled(self) -> Scheme:
