@@ -15,13 +15,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.bootstrap import Runtime
+from bot.conversation import IncomingMessage
 from bot.db.models.broadcasts import Broadcast
+from bot.services.accounts import bind_console_account
 from bot.services.broadcasts import ImageSigner, ImageStore
 from bot.services.certificates import MediaStore
-from tests.broadcasts.test_dialogs import bind_line
+from tests.broadcasts.test_dialogs import _deliver, bind_line
 from tests.certificates import images
 from tests.certificates.conftest import use_certificates
-from tests.dialog import Photo, Press, Say, run_dialog
+from tests.dialog import Photo, Press, Say, all_text, buttons_of, run_dialog
+from tests.line.fake_line import FakeLine
 
 BASE = "https://bot.example.tw"
 SECRET = "k" * 32
@@ -76,6 +79,30 @@ async def test_a_link_is_added_a_bad_one_asked_again_and_it_is_sent(app: Runtime
         broadcast = (await s.execute(select(Broadcast))).scalar_one()
     assert (broadcast.link_url, broadcast.link_label, broadcast.image_url) == \
         ("https://example.tw/apply?c=7", "報名去", None)
+    fake = await FakeLine().start()
+    try:
+        await _deliver(app, fake)
+        [body] = [r.json for r in fake.sent("multicast")]
+    finally:
+        await fake.stop()
+    assert sorted(body["to"]) == ["UdT0001", "UdT0002"]
+    assert "https://example.tw/apply?c=7" in str(body["messages"]) and "報名去" in str(body["messages"])
+
+
+async def test_the_send_button_of_the_preview_before_the_link_is_stale(app: Runtime) -> None:
+    [*_, first] = await run_dialog(app, "T0005", [*START, Say("午間講座", intent="announce")])
+    [old_send] = [b.action for b in buttons_of(first.replies) if b.label == "確認發布"]
+    await run_dialog(app, "T0005", [
+        *START,
+        Say("午間講座", intent="announce"),
+        Press("加入連結", intent="announce"),
+        Say("https://example.tw/apply", intent="announce", shows=["連結按鈕"]),
+    ])
+    assert old_send is not None
+    stale = await app.dispatcher.handle(IncomingMessage.from_payload("console", "T0005", old_send.pack()))
+    assert "按鈕已經失效" in all_text(stale.replies)
+    async with app.sessions() as s:
+        assert (await s.execute(select(Broadcast))).first() is None
 
 
 async def test_cancel_while_asked_for_a_link_goes_back_to_the_preview(app: Runtime) -> None:
@@ -124,6 +151,31 @@ async def test_a_picture_sent_in_the_flow_goes_to_the_announcement_and_doubles_t
     stored = ImageStore(tmp_path / "media").read(sha256, "full")
     assert variant == "full" and stored is not None and stored != poster.read_bytes()  # re-encoded, no GPS
     assert b"GPS" not in stored and broadcast.image_preview_url == signer.url(sha256, "preview")
+    fake = await FakeLine().start()
+    try:
+        await _deliver(app, fake)
+        [body] = [r.json for r in fake.sent("multicast")]
+    finally:
+        await fake.stop()
+    assert [m["type"] for m in body["messages"]][-1] == "image"
+    assert body["messages"][-1]["originalContentUrl"] == broadcast.image_url
+
+
+async def test_the_buttons_in_english(app: Runtime) -> None:
+    async with app.sessions.begin() as s:
+        account = await bind_console_account(s, "T0005", lang="en", now=app.clock.now())
+        account.lang = "en"
+    await run_dialog(app, "T0005", [
+        Say("announce", intent="announce"),
+        Press("Mandatory hours missing", intent="announce"),
+        Say("New class open", intent="announce", buttons=["Add link", "Add picture"],
+            shows=["1 message(s) per recipient"]),
+        Press("Add link", intent="announce", shows=["https://", "Details"]),
+        Say("ftp://example.tw", intent="announce", shows=["cannot be used"]),
+        Say("https://example.tw/apply Sign up", intent="announce",
+            shows=["Link button: Sign up → https://example.tw/apply"], buttons=["Remove link"]),
+        Press("Add picture", intent="announce", shows=["cannot carry pictures"]),
+    ])
 
 
 async def test_without_a_public_address_pictures_are_declined_politely(app: Runtime) -> None:
