@@ -12,7 +12,8 @@ audience. The preview also makes the announcement optional (people may turn such
 
 The preview adds a link button (加入連結: the officer types the https address, optionally followed by the
 button's label) and a picture (加入圖片: the next photo the officer sends while the flow waits in
-:data:`STATE_IMAGE` is the announcement's, not a certificate claim), with the same checks as the CLI's
+:data:`STATE_IMAGE` is the announcement's, not a certificate claim; so is one sent while the flow asks for the
+text), with the same checks as the CLI's
 ``--link``/``--link-label``/``--image`` (:class:`~bot.services.broadcasts.Content`,
 :func:`~bot.services.broadcasts.prepare_image`). The picture is stored under ``MEDIA_DIR`` as soon as it
 passes (state data holds only its SHA-256; the file is named by its hash, so an announcement dropped later
@@ -265,7 +266,7 @@ async def _preview(ctx: Ctx, spec: str, text: str, optional: bool,
         plan = await _plan(ctx, spec, text, optional, extras)
     except (AudienceError, ComposeError) as exc:
         return HandlerResult([Reply.plain(ctx.t("broadcasts.chat.bad_text", reason=str(exc)), [back_to_menu(ctx)])],
-                             state=STATE_TEXT, data={"spec": spec}, intent=Intent.ANNOUNCE)
+                             state=STATE_TEXT, data={"spec": spec, **extras}, intent=Intent.ANNOUNCE)
     except Refused as exc:
         await audit_refusal(ctx.session, actor=ctx.actor, actor_employee_id=ctx.linked.id,
                             action="broadcasts.preview", spec=spec, reason=str(exc), now=ctx.app.clock.now())
@@ -302,7 +303,7 @@ async def got_text(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     if stop is not None and stop.name == "abort":  # 取消 / cancel: the flow ends, nothing is sent
         return HandlerResult([Reply.plain(ctx.t("broadcasts.chat.dropped"), main_menu(ctx))], state=None, data={},
                              intent=Intent.ANNOUNCE)
-    return await _preview(ctx, spec, text, False)
+    return await _preview(ctx, spec, text, False, _extras(ctx.data))  # a picture may have come first
 
 
 async def mark_optional(ctx: Ctx, msg: IncomingMessage, action: MarkOptional) -> HandlerResult:
@@ -320,8 +321,11 @@ async def _back_to_preview(ctx: Ctx, extras: Mapping[str, str], *, lead: str | N
 
 
 def _waiting(ctx: Ctx) -> dict[str, object]:
-    """The conversation state kept while the flow waits for a link or a picture (the preview's, not yet sendable)."""
-    return {k: ctx.data[k] for k in ("spec", "text", "optional", *EXTRAS) if k in ctx.data}
+    """The conversation state kept while the flow waits for a link or a picture: the preview's.
+
+    So the buttons of the preview still work meanwhile (its send button's fingerprint is of what it showed).
+    """
+    return {k: ctx.data[k] for k in ("spec", "text", "optional", "preview", *EXTRAS) if k in ctx.data}
 
 
 def _ask_link(ctx: Ctx, lead: str | None = None) -> HandlerResult:
@@ -367,20 +371,43 @@ async def add_image(ctx: Ctx, msg: IncomingMessage, action: AddImage) -> Handler
                          data=_waiting(ctx), intent=Intent.ANNOUNCE)
 
 
-async def got_image(ctx: Ctx, msg: IncomingMessage, arg: object) -> HandlerResult:
-    """The photo sent while the flow waits: checked and re-encoded as the CLI's ``--image``, stored, previewed."""
-    extras = _extras(ctx.data)
-    signer = _signer(ctx)
-    if signer is None:  # the settings changed while the flow waited
-        return await _back_to_preview(ctx, extras, lead=ctx.t("broadcasts.chat.image_unavailable"))
+async def _store_photo(ctx: Ctx, msg: IncomingMessage) -> tuple[str | None, str | None]:
+    """The photo checked and re-encoded as the CLI's ``--image``, and stored.
+
+    Returns (its SHA-256, None), or (None, the text key of the one sentence that says why not: no public
+    address here, or a file LINE would not show).
+    """
+    if _signer(ctx) is None:
+        return None, "broadcasts.chat.image_unavailable"
     if msg.image is None:
-        return await _back_to_preview(ctx, extras, lead=ctx.t("broadcasts.chat.bad_image"))
+        return None, "broadcasts.chat.bad_image"
     try:
         image = await asyncio.to_thread(prepare_image, msg.image)  # CPU: off the loop
     except ComposeError:
-        return await _back_to_preview(ctx, extras, lead=ctx.t("broadcasts.chat.bad_image"))
+        return None, "broadcasts.chat.bad_image"
     await asyncio.to_thread(ImageStore(ctx.app.settings.media_dir).put, image)
-    return await _back_to_preview(ctx, {**extras, "image": image.sha256})
+    return image.sha256, None
+
+
+async def got_image(ctx: Ctx, msg: IncomingMessage, arg: object) -> HandlerResult:
+    """The photo sent after 加入圖片: the preview with it, or the preview as it was with one sentence why not."""
+    extras = _extras(ctx.data)
+    sha256, problem = await _store_photo(ctx, msg)
+    if sha256 is None:
+        return await _back_to_preview(ctx, extras, lead=ctx.t(str(problem)))
+    return await _back_to_preview(ctx, {**extras, "image": sha256})
+
+
+async def image_before_text(ctx: Ctx, msg: IncomingMessage, arg: object) -> HandlerResult:
+    """A photo sent while the flow asks for the text: the announcement's picture; the text is asked for still."""
+    sha256, problem = await _store_photo(ctx, msg)
+    data = dict(ctx.data)
+    if sha256 is not None:
+        data["image"] = sha256
+    lead = ctx.t("broadcasts.chat.image_first") if sha256 is not None else ctx.t(str(problem))
+    ask = ctx.t("broadcasts.chat.ask_text", name="{name}")
+    return HandlerResult([Reply.plain(f"{lead}\n{ask}", [back_to_menu(ctx)])], state=STATE_TEXT, data=data,
+                         intent=Intent.ANNOUNCE)
 
 
 async def image_typed(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
@@ -511,5 +538,6 @@ FEATURE = Feature(
     states={STATE_TEXT: Route(Intent.ANNOUNCE, got_text, needs_link="announce"),
             STATE_LINK: Route(Intent.ANNOUNCE, got_link, needs_link="announce"),
             STATE_IMAGE: Route(Intent.ANNOUNCE, image_typed, needs_link="announce")},
-    photos={STATE_IMAGE: Route(Intent.ANNOUNCE, got_image, needs_link="announce")},
+    photos={STATE_TEXT: Route(Intent.ANNOUNCE, image_before_text, needs_link="announce"),
+            STATE_IMAGE: Route(Intent.ANNOUNCE, got_image, needs_link="announce")},
 )

@@ -1,8 +1,8 @@
 """The announcement flow's link button and picture in chat, as dialog tables.
 
 An HR officer adds a link (a bad one is explained and asked again), a picture sent as a photo while the
-flow waits for it (the cost per recipient doubles), removes them again; without a public address the bot
-says pictures cannot be sent; a photo outside the flow still starts a certificate claim.
+flow waits for it or for the text (the cost per recipient doubles), removes them again; without a public
+address the bot says pictures cannot be sent; a photo outside the flow still starts a certificate claim.
 """
 
 from __future__ import annotations
@@ -198,8 +198,23 @@ async def test_a_photo_outside_the_flow_is_still_a_certificate_claim(sqlite_app:
             *START[:1],  # an employee is refused the flow; their photo is theirs to claim
             Photo(photo, intent="certificate", shows=["哪一種證書"]),
         ])
+
+
+async def test_a_photo_sent_when_asked_for_the_text_is_the_announcements_picture(
+        sqlite_app: Runtime, tmp_path: Path) -> None:
+    app = use_certificates(sqlite_app, store=MediaStore(tmp_path / "certs"), signer=None, ocr=None)
+    await bind_line(app, ["T0001", "T0002"])
+    poster = str(_file(tmp_path, "poster.png", images.encoded("PNG")))
+    with public_media(app, tmp_path / "media"):
         await run_dialog(app, "T0005", [
-            Say("取消"),
-            *START,  # waiting for the text (not the picture): a photo is still a certificate
-            Photo(photo, intent="certificate"),
+            *START,
+            Photo(poster, intent="announce", shows=["圖片已收到", "請輸入公告內容"], hides=["哪一種證書"]),
+            Say("這裡有個 {nickname}", intent="announce", shows=["無法發送"]),  # a bad text keeps the picture
+            Say("數位思維新班開放報名", intent="announce",
+                shows=["圖片：已附加", "每位收件人 2 則訊息", "LINE 訊息則數：4"], buttons=["移除圖片"]),
         ])
+    await run_dialog(app, "T0005", [  # an installation without a public address says so, and asks for the text
+        *START,
+        Photo(poster, intent="announce", shows=["無法在公告中附加圖片", "請輸入公告內容"]),
+        Say("午間講座", intent="announce", shows=["每位收件人 1 則訊息"], hides=["圖片：已附加"]),
+    ])
