@@ -217,8 +217,8 @@ class Dispatcher:
         routes = self.routes
         if msg.kind == MessageKind.FOLLOW:
             return routes.welcome, "", None
-        if msg.kind == MessageKind.IMAGE:
-            return routes.image, "", None
+        if msg.kind == MessageKind.IMAGE:  # a flow waiting for a photo takes it; else the certificate claim
+            return (routes.photos[ctx.state] if ctx.state and ctx.state in routes.photos else routes.image), "", None
         if msg.kind == MessageKind.ACTION:
             route = routes.actions.get(type(msg.action)) if msg.action is not None else None
             if route is None or msg.action is None:

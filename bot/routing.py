@@ -47,6 +47,9 @@ class Feature:
     intents: Mapping[str, Route] = field(default_factory=dict)
     states: Mapping[str, Route] = field(default_factory=dict)
     escapes: frozenset[str] = frozenset()
+    photos: Mapping[str, Route] = field(default_factory=dict)
+    """Flow states of the module that take a photo: a photo sent while the user is in one goes to its route
+    instead of the table's ``image`` slot (the certificate claim)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class RouteTable(Slots):
     intents: dict[str, Route] = field(default_factory=dict)
     states: dict[str, Route] = field(default_factory=dict)
     escapes: frozenset[str] = frozenset()
+    photos: dict[str, Route] = field(default_factory=dict)
 
 
 def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
@@ -88,10 +92,11 @@ def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
     actions: dict[type[Action], Route] = {}
     intents: dict[str, Route] = {}
     states: dict[str, Route] = {}
+    photos: dict[str, Route] = {}
     escapes: set[str] = set()
     for feature in features:
         for table, part, what in ((actions, feature.actions, "button"), (intents, feature.intents, "intent"),
-                                  (states, feature.states, "state")):
+                                  (states, feature.states, "state"), (photos, feature.photos, "photo state")):
             for key, route in part.items():
                 if key in table:
                     raise ValueError(f"feature {feature.name}: {what} {key!r} is routed twice")
@@ -101,4 +106,4 @@ def build_table(features: Sequence[Feature], slots: Slots) -> RouteTable:
             raise ValueError(f"feature {feature.name}: escapes {sorted(unknown)} are not its intents")
         escapes |= feature.escapes
     return RouteTable(**{f.name: getattr(slots, f.name) for f in fields(slots)}, actions=actions, intents=intents,
-                      states=states, escapes=frozenset(escapes))
+                      states=states, escapes=frozenset(escapes), photos=photos)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.bootstrap import Runtime
+from bot.channels.console import photo_message
 from bot.conversation import Choice, IncomingMessage, MessageKind, Reply
 from bot.dispatcher import Outcome
 from bot.services.accounts import bind_console_account
@@ -30,6 +31,11 @@ class Say:
 @dataclass(frozen=True)
 class Press(Say):
     """The user presses the button labelled ``text`` from the previous answer."""
+
+
+@dataclass(frozen=True)
+class Photo(Say):
+    """The user sends the photo in the file ``text`` (the console's ``/photo PATH``; console channel only)."""
 
 
 def all_text(replies: list[Reply]) -> str:
@@ -66,6 +72,9 @@ async def run_dialog(app: Runtime, user: str, steps: list[Say], channel: str = "
             assert matching, f"step {n}: no button {step.text!r}; have {[b.label for b in buttons]}"
             msg = IncomingMessage(channel=channel, user_id=user, kind=MessageKind.ACTION, text=step.text,
                                   action=matching[0].action)
+        elif isinstance(step, Photo):
+            assert channel == "console", "photos are sent on the console channel"
+            msg = photo_message(user, step.text)
         else:
             msg = IncomingMessage.from_text(channel, user, step.text)
         outcome = await app.dispatcher.handle(msg)

@@ -200,3 +200,21 @@ async def test_hr_sees_the_photo_as_a_line_image_message(line: Harness, app: Run
             with Image.open(io.BytesIO(await response.read())) as served:
                 assert max(served.size) <= side and not served.getexif()
     assert str(media.root) not in texts_of(line.fake.sent("reply")[-1].json)  # the local path stays on the server
+
+
+async def test_an_hr_officers_poster_in_the_announcement_flow_is_no_claim(line: Harness, app: Runtime,
+                                                                          tmp_path: Path) -> None:
+    from tests.broadcasts.test_dialogs_media import public_media
+
+    employee, hr = Chat(line, EMPLOYEE), Chat(line, HR)
+    with public_media(app, tmp_path / "announcements"):
+        await hr.say("發布公告")
+        await hr.press("必修時數未完成")
+        assert "每位收件人 1 則訊息" in await hr.say("數位思維新班開放報名")
+        assert "請傳送" in await hr.press("加入圖片")
+        shown = await hr.photo("poster", images.jpeg_with_gps())
+        assert "圖片：已附加" in shown and "每位收件人 2 則訊息" in shown and "哪一種證書" not in shown
+        assert "已排入發送" in await hr.press("確認發布")
+        assert "哪一種證書" in await hr.photo("after", images.jpeg_with_gps())  # the flow is over: a claim again
+        assert "哪一種證書" in await employee.photo("theirs", images.jpeg_with_gps())
+    assert list((tmp_path / "announcements").rglob("*.jpg"))
