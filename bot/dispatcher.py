@@ -34,6 +34,7 @@ from bot.db.channel_accounts import get_or_create_account, lang_of
 from bot.db.engine import once_more_if_dropped, transaction
 from bot.db.events import DuplicateEvent, record_event
 from bot.intents import IntentRecognizer
+from bot.intents_file import phrase_key
 from bot.logsafe import log_failure
 from bot.navigation import Navigation, may_keep
 from bot.routing import Route, RouteTable
@@ -127,7 +128,7 @@ class Dispatcher:
             if msg.kind == MessageKind.FOLLOW:
                 account.reachable = True
             nav, data = Navigation.split(account.state_data)
-            msg = self._typed_answer(msg, nav)
+            msg = self._typed_answer(msg, nav, in_flow=account.state is not None)
             ctx = Context(app=self.app, texts=self.texts, session=session, account=account, state=account.state,
                           data=data, can_go_back=nav.can_go_back)
             route, argument, screen = self._route(ctx, msg)
@@ -185,16 +186,23 @@ class Dispatcher:
             return (route, target.text) if route is not None else (routes.bad_button, "")
         return routes.fallback, self.intents.understand(target.text)
 
-    def _typed_answer(self, msg: IncomingMessage, nav: Navigation) -> IncomingMessage:
+    def _typed_answer(self, msg: IncomingMessage, nav: Navigation, *, in_flow: bool) -> IncomingMessage:
         """Text typed at a confirmation card that answers it (好 / no / a button's label) becomes that button press."""
-        if msg.kind != MessageKind.TEXT or nav.confirm is None:
+        if msg.kind != MessageKind.TEXT:
             return msg
         card = nav.confirm
-        answer = self.intents.confirm_answer(clean_text(msg.text), card.yes_label, card.no_label)
-        if answer is None:
+        if card is not None:
+            answer = self.intents.confirm_answer(clean_text(msg.text), card.yes_label, card.no_label)
+            if answer is not None:
+                return IncomingMessage.from_payload(msg.channel, msg.user_id, card.yes if answer == "yes" else card.no,
+                                                    display_text=msg.text)
+        if in_flow:  # a flow step reads its own typed answers (取消 leaves the linking flow with its own words)
             return msg
-        return IncomingMessage.from_payload(msg.channel, msg.user_id, card.yes if answer == "yes" else card.no,
-                                            display_text=msg.text)
+        typed = phrase_key(clean_text(msg.text))
+        pressed = [payload for label, payload in nav.labels if typed and phrase_key(label) == typed]
+        if len(pressed) == 1:  # a button's own label typed (本機關全體): that button, not a search for the words
+            return IncomingMessage.from_payload(msg.channel, msg.user_id, pressed[0], display_text=msg.text)
+        return msg
 
     async def _run(self, ctx: Context[Any], msg: IncomingMessage, route: Route, argument: object) -> HandlerResult:
         """Call the route's handler; a ``needs_link`` route of an unlinked user gets the table's bind_first."""

@@ -7,8 +7,10 @@ the dispatcher takes it out before a handler sees ``ctx.data`` and puts it back 
   search results), each as what produced it (a button's payload, a command and its argument, a searched
   text), so "返回" / "back" shows the one before again. Only screens are kept: showing one again changes
   nothing, while a confirmation or a flow step is never replayed.
-- **The confirmation card** of the last answer (its two buttons), so that typing 好 / 確認 / yes or the
-  button's label presses the first button and 不要 / no the second (``confirm`` in data/intents.yaml).
+- **The confirmation card** of the last answer (its first and last buttons), so that typing 好 / 確認 / yes or
+  the button's label presses the first button and 不要 / no the last (``confirm`` in data/intents.yaml).
+- **The buttons of the last answer** (at most :data:`MAX_LABELS`, labels and payloads), so that outside a flow typing a
+  button's label exactly (本機關全體, 退回, 開課班期) presses it instead of being read as a search or a command.
 
 Nothing typed is kept but what a search or a command already keeps (its words); a text shaped like a
 national ID is never kept.
@@ -24,6 +26,7 @@ from bot.conversation import Action, PayloadError, Redirect, Reply
 
 NAV_KEY = "_nav"
 MAX_SCREENS = 5
+MAX_LABELS = 13
 _NATIONAL_ID = re.compile(r"[A-Za-z][12]\d{8}")
 
 
@@ -75,6 +78,8 @@ class Navigation:
     on_top: bool = False
     """The user is looking at ``screens[-1]`` (False after an answer that is no screen, e.g. a confirmation)."""
     confirm: PendingConfirm | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    """The last answer's buttons as (label, packed payload)."""
 
     @classmethod
     def split(cls, state_data: dict[str, Any] | None) -> tuple[Navigation, dict[str, Any]]:
@@ -88,17 +93,22 @@ class Navigation:
         pending = None
         if isinstance(confirm, list) and len(confirm) == 4 and all(isinstance(x, str) for x in confirm):
             pending = PendingConfirm(*confirm)
-        return cls(screens[-MAX_SCREENS:], bool(raw.get("top")), pending), data
+        shown = raw.get("b")
+        labels = tuple((str(b[0]), str(b[1])) for b in shown if isinstance(b, list) and len(b) == 2) \
+            if isinstance(shown, list) else ()
+        return cls(screens[-MAX_SCREENS:], bool(raw.get("top")), pending, labels[:MAX_LABELS]), data
 
     def merged(self, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` with this navigation kept in it (nothing added when there is nothing to remember)."""
         kept = [d for d in (_screen_data(s) for s in self.screens) if d is not None]
-        if not kept and self.confirm is None:
+        if not kept and self.confirm is None and not self.labels:
             return data
         raw: dict[str, Any] = {"s": kept, "top": self.on_top}
         if self.confirm is not None:
             c = self.confirm
             raw["c"] = [c.yes, c.yes_label, c.no, c.no_label]
+        if self.labels:
+            raw["b"] = [list(b) for b in self.labels]
         return {**data, NAV_KEY: raw}
 
     @property
@@ -125,10 +135,12 @@ class Navigation:
         self.on_top = True
 
     def showed_replies(self, replies: list[Reply]) -> None:
-        """Remember the confirmation card among ``replies`` (the last one), or that there is none."""
-        cards = [r for r in replies if r.type == "confirm" and len(r.choices) == 2]
+        """Remember the buttons of ``replies`` and their confirmation card (the last one), or that there is none."""
+        labels = [(c.label, c.action.pack()) for r in replies for c in r.choices]
+        self.labels = tuple(labels[-MAX_LABELS:])
+        cards = [r for r in replies if r.type == "confirm" and len(r.choices) >= 2]
         if not cards:
             self.confirm = None
             return
-        yes, no = cards[-1].choices
+        yes, no = cards[-1].choices[0], cards[-1].choices[-1]
         self.confirm = PendingConfirm(yes.action.pack(), yes.label, no.action.pack(), no.label)

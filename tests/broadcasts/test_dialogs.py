@@ -244,3 +244,23 @@ async def test_optional_in_chat_the_report_per_agency_and_line_opens_and_clicks(
     forged = await app.dispatcher.handle(IncomingMessage.from_payload("console", "T0003",
                                                                       ShowReport(broadcast.id).pack()))
     assert HR_AGENCY not in all_text(forged.replies) and "已送達" not in all_text(forged.replies)
+
+
+async def test_an_officer_who_types_the_buttons_words_gets_what_the_buttons_do(app: Runtime) -> None:
+    # found by trying it as HR: typed 本機關全體 searched for courses, typed 確認發布 started over and
+    # 確定 answered with the binding; nothing was sent and nobody said so
+    await bind_line(app, ["T0001", "T0002"])
+    await run_dialog(app, "T0005", [
+        Say("發布公告", intent="announce"),
+        Say("本機關全體", intent="announce", shows=["請輸入公告內容"], hides=["找不到"]),
+        Say("下週一起電梯保養，請改走樓梯", intent="announce", shows=["發布前確認"]),
+        Say("確認發布", intent="announce", shows=["已排入發送"], hides=["要發布給哪些同仁"]),
+    ])
+    await run_dialog(app, "T0005", [
+        Say("發布公告", intent="announce"),
+        Press("本機關全體", intent="announce"),
+        Say("週三消防演練", intent="announce", shows=["發布前確認"]),
+        Say("確定", intent="announce", shows=["已排入發送"], hides=["已綁定"]),
+    ])
+    async with app.sessions() as s:
+        assert len((await s.execute(select(Broadcast))).scalars().all()) == 2
