@@ -169,3 +169,18 @@ async def _deliver_bodies(url: str) -> list[dict[str, object]]:
         await runtime.close()
         await fake.stop()
     return [r.json for r in fake.sent("multicast")]
+
+
+def test_an_agency_written_short_is_the_one_it_names_and_an_unknown_one_is_refused(cli) -> None:  # type: ignore[no-untyped-def]
+    # found by trying the --help example: agency:人事處 said "0 people", exit 0, and would have sent to nobody
+    code, out, _ = cli("broadcast", "preview", "--audience", "agency:人事處,gap:mandatory", "--text", "hi", "--json")
+    assert code == 0 and json.loads(out)["audience"] == f"agency:{HR_AGENCY},gap:mandatory"
+    code, _, err = cli("broadcast", "preview", "--audience", "agency:交通局", "--text", "hi")
+    assert code == 2 and "交通局" in err and HR_AGENCY in err               # the city admin is told the real names
+    code, _, err = cli("broadcast", "preview", "--audience", "agency:局", "--text", "hi")
+    assert code == 2 and "環境保護局" in err and "青年事務局" in err         # two agencies: which one?
+    code, _, by_officer = cli("broadcast", "preview", "--audience", "agency:交通局", "--text", "hi", "--by", "T0005")
+    code2, _, existing = cli("broadcast", "preview", "--audience", "agency:環境保護局", "--text", "hi", "--by", "T0005")
+    assert code == code2 == 1 and by_officer == existing                  # an officer learns nothing of others
+    code, out, _ = cli("broadcast", "preview", "--audience", "agency:人事處", "--text", "hi", "--by", "T0005")
+    assert code == 0 and HR_AGENCY in out

@@ -14,10 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models.core import Employee
 from bot.services.accounts import Scope
-from bot.services.broadcasts.audience import Audience, AudienceError, Member, resolve, scope_problem, unreachable
+from bot.services.broadcasts.audience import (
+    Audience,
+    AudienceError,
+    Member,
+    Term,
+    resolve,
+    scope_problem,
+    unreachable,
+)
 from bot.services.broadcasts.compose import Content, fill
 from bot.services.catalog import RulesFile
 
@@ -112,6 +122,41 @@ def person_of(m: Member) -> dict[str, str]:
     return {"name": m.name, "employee_no": m.employee_no, "agency": m.agency}
 
 
+async def _full_agency_names(session: AsyncSession, audience: Audience, scope: Scope) -> Audience:
+    """``agency:人事處`` as the roster names it (``桃園市政府人事處``, when one agency ends so or contains it).
+
+    An agency officer's names are matched against their own agencies only: anything else is left for the
+    scope check to refuse, with the one sentence that says nothing of other agencies.
+
+    Raises:
+        AudienceError: no agency on the active roster is meant, or several are (named, so HR can choose).
+    """
+    named = audience.values("agency")
+    if not named:
+        return audience
+    if scope.city:
+        agencies = sorted(a for a in (await session.execute(select(Employee.agency).where(Employee.active.is_(True))
+                                                            .distinct())).scalars() if a)
+    else:
+        agencies = sorted(scope.agencies)
+    terms = []
+    for term in audience.terms:
+        if term.key == "agency" and term.value not in agencies:
+            meant = [a for a in agencies if a.endswith(term.value)] or [a for a in agencies if term.value in a]
+            if not scope.city and len(meant) != 1:
+                terms.append(term)
+                continue
+            if not meant:
+                raise AudienceError(f"no one on the roster belongs to agency {term.value!r}; "
+                                    f"the agencies are: {'、'.join(agencies)}")
+            if len(meant) > 1:
+                raise AudienceError(f"agency:{term.value} could be {'、'.join(meant)}; write the full name")
+            term = Term("agency", meant[0])
+        terms.append(term)
+    spec = ",".join("all" if t.key == "all" else f"{t.key}:{t.value}" for t in terms)
+    return Audience(spec, tuple(terms))
+
+
 async def make_plan(session: AsyncSession, audience: Audience, content: Content, *, scope: Scope, rules: RulesFile,
                     today: date, insights: Insights | None = None, optional: bool = False,
                     channels: Collection[str] | None = None) -> Plan:
@@ -121,6 +166,7 @@ async def make_plan(session: AsyncSession, audience: Audience, content: Content,
         Refused: the sender may not address this audience (said before anything is counted).
         AudienceError, ComposeError: a SPEC or content that cannot be used.
     """
+    audience = await _full_agency_names(session, audience, scope)
     problem = scope_problem(audience, scope)
     if problem:
         raise Refused(problem)
