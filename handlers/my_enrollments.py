@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from bot.app import Ctx
 from bot.conversation import Action, Card, Choice, HandlerResult, IncomingMessage, Intent, Reply
 from bot.routing import Feature, Route
-from bot.services.classes import ACTIVE, EnrollmentView, cancel, cancellable, get_class, my_enrollments, own_enrollment
+from bot.services.classes import (
+    ACTIVE,
+    EnrollmentView,
+    cancel,
+    cancellable,
+    get_class,
+    my_enrollments,
+    own_enrollment,
+    waitlist_length,
+)
 from bot.services.classes import format as fmt
 from bot.services.hours import forfeit_reason_text
 from handlers.common import MyEnrollments, ShowItem, back_to_menu, echo, main_menu
@@ -136,7 +145,10 @@ async def ask_cancel(ctx: Ctx, msg: IncomingMessage, action: AskCancel) -> Handl
                              intent=Intent.CANCEL_ENROLLMENT)
     title = fmt.class_title(ctx.app.catalog, cls, ctx.lang, ctx.t)
     when = fmt.meetings_text(cls, ctx.lang, ctx.t)
-    key = "classes.cancel.confirm_waitlist" if row.status == "waitlisted" else "classes.cancel.confirm"
+    if row.status == "waitlisted":
+        key = "classes.cancel.confirm_waitlist"
+    else:  # the seat goes to someone only when someone waits
+        key = "classes.cancel.confirm" if await waitlist_length(ctx.session, cls.id) else "classes.cancel.confirm_open"
     yes = ctx.choice("classes.button.cancel_yes", ConfirmCancel(row.id))
     no = ctx.choice("classes.button.keep", Decline("cancel"))
     return HandlerResult([Reply.confirm(ctx.t(key, title=title, when=when), yes, no)],

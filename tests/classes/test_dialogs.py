@@ -160,3 +160,15 @@ async def test_in_english(sqlite_app: Runtime) -> None:
         Press("Confirm", shows=["You're enrolled!"]),
         Say("my enrollments", intent="my_enrollments", shows=["Enrolled", "2 upcoming"]),
     ])
+
+
+async def test_the_cancel_question_speaks_of_a_waitlist_only_when_someone_waits(sqlite_app: Runtime) -> None:
+    # found trying it: 「取消後名額會立即釋出給候補同仁」 was said of a class with 30 free seats and nobody waiting
+    await run_dialog(sqlite_app, "T0001", [
+        Say("報名 python"),
+        Press("報名這班"),
+        Press("確認報名", shows=["報名成功！"]),
+        Say("取消 python", intent="cancel_enrollment", shows=["確定要取消「零基礎 Python 入門班"], hides=["候補"]),
+        Press("保留報名"),
+        Say("取消 時間管理", intent="cancel_enrollment", shows=["確定要取消「我要成為時間管理大師", "候補同仁"]),
+    ], channel="console")
