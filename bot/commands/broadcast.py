@@ -236,7 +236,10 @@ def _row_json(b: Any) -> dict[str, Any]:
 
 async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """The latest announcements, newest first."""
+    from datetime import datetime
+
     from bot.bootstrap import running_app
+    from bot.clock import TAIPEI
     from bot.services.broadcasts import list_broadcasts
 
     async with running_app(settings, demo=False) as app, app.sessions() as session:
@@ -250,7 +253,8 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     if not rows:
         print("no announcements yet")
     for r in rows:
-        print(f"{r['id']:>5}  {r['send_at'][:16]}  {r['status']:<10} {r['recipients']:>6} recipients  "
+        at = datetime.fromisoformat(str(r["send_at"])).astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M+08:00")
+        print(f"{r['id']:>5}  {at}  {r['status']:<10} {r['recipients']:>6} recipients  "
               f"{r['audience']}  by {r['created_by']}")
     return EXIT_OK
 

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -96,6 +97,9 @@ def test_agency_hr_previews_sends_and_reads_the_report(cli, tmp_path: Path) -> N
     assert code == 0 and (tmp_path / "r.xlsx").stat().st_size > 0
     code, out, err = cli("broadcast", "list", "--json")
     assert [b["id"] for b in json.loads(out)] == [broadcast_id]
+    sent_at = datetime.fromisoformat(json.loads(out)[0]["send_at"]).astimezone(ZoneInfo("Asia/Taipei"))
+    code, out, err = cli("broadcast", "list")
+    assert code == 0 and sent_at.strftime("%Y-%m-%d %H:%M+08:00") in out     # HR reads Taipei time, zone written
 
 
 def test_schedule_and_cancel(cli) -> None:  # type: ignore[no-untyped-def]
