@@ -55,14 +55,15 @@ def _bucket_title(ctx: Ctx, b: BucketStatus) -> str:
     return b.title if ctx.lang == "zh-TW" else b.title_en
 
 
-def progress_text(ctx: Ctx, employee: Employee, status: HoursStatus) -> str:
-    """The first message: header, total, a bar per bucket, the deadlines."""
+def progress_text(ctx: Ctx, employee: Employee, status: HoursStatus, *, own: bool = True) -> str:
+    """The first message: header, total, a bar per bucket, the deadlines (``own`` False: HR reading a colleague's)."""
     roc = status.plan_year
     year = str(roc) if ctx.lang == "zh-TW" else f"{gregorian_year(roc)} (ROC {roc})"
     lines = [ctx.t("hours.header", name=employee.name, year=year,
                    today=format_date(status.today, ctx.lang))]
     if not status.applies:
-        lines.append(ctx.t("hours.exempt", rank=employee.rank, done=format_hours(status.done)))
+        lines.append(ctx.t("hours.exempt" if own else "hours.exempt_other", rank=employee.rank,
+                           done=format_hours(status.done)))
         return "\n".join(lines)
     if status.remaining > 0:
         lines.append(ctx.t("hours.summary", counted=format_hours(status.counted),
@@ -94,7 +95,8 @@ def progress_text(ctx: Ctx, employee: Employee, status: HoursStatus) -> str:
         else:
             lines.append(ctx.t("hours.deadline_left", days=d.days_left, **values))
     if status.hired_this_year and employee.hire_date is not None:
-        lines += ["", ctx.t("hours.new_hire", date=format_date(employee.hire_date, ctx.lang))]
+        lines += ["", ctx.t("hours.new_hire" if own else "hours.new_hire_other",
+                            date=format_date(employee.hire_date, ctx.lang))]
     return "\n".join(lines)
 
 
@@ -193,11 +195,12 @@ async def status_replies(ctx: Ctx, employee: Employee) -> list[Reply]:
     Progress, where the hours came from, the open classes that fill a gap, and what else to take.
     """
     status = await load_status(ctx.session, ctx.app.rules, employee, today=taipei_today(ctx.app.clock))
-    replies = [Reply.plain(progress_text(ctx, employee, status)), Reply.plain(records_text(ctx, status))]
+    own = ctx.employee is not None and ctx.employee.id == employee.id
+    replies = [Reply.plain(progress_text(ctx, employee, status, own=own)), Reply.plain(records_text(ctx, status))]
     classes = await open_classes_for_gaps(ctx, employee, status)
     if classes is not None:
         replies.append(classes)
-    tip = suggestion(ctx, employee, status)
+    tip = suggestion(ctx, employee, status) if own else None  # what to take next is said to the employee
     if tip is not None:
         replies.append(tip)
     else:

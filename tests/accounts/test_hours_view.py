@@ -98,3 +98,19 @@ async def test_hr_looks_up_colleagues_within_their_scope(app: Runtime) -> None:
         Say("查時數 T0003", intent="hours", shows=["示範主管丙（範例）"]),
         Say("查時數 X0000", intent="hours", shows=["找不到員工編號 X0000"]),
     ])
+
+
+async def test_hr_reading_a_colleagues_hours_is_spoken_to_as_hr(app: Runtime) -> None:
+    # found trying it as HR: 查時數 T0006 said 「您的人員類別…不在此列」 to the officer, and a colleague's
+    # view ended with 「建議下一步」 addressed to the employee
+    await run_dialog(app, "T0005", [
+        Say("查時數 T0001", intent="hours", shows=["示範員工甲（範例）"], hides=["建議下一步"]),
+        Say("查時數", intent="hours", shows=["示範人事戊（範例）"]),
+    ])
+    await run_dialog(app, "T0001", [Say("我的時數", intent="hours", shows=["建議下一步"])])
+    async with app.sessions.begin() as s:
+        t2 = (await s.execute(select(Employee).where(Employee.employee_no == "T0002"))).scalar_one()
+        await grant(s, t2, "city_admin", "", now=app.clock.now())
+    await run_dialog(app, "T0002", [          # T0006 (臨時人員) is of another agency: a city admin's lookup
+        Say("查時數 T0006", intent="hours", shows=["這位同仁的人員類別"], hides=["您的人員類別"]),
+    ])
