@@ -54,6 +54,8 @@ class Refused:
     says: str
     group: str = "scope"
     audit: str | None = None
+    code: int = 1
+    """The exit code: 1 refused, 2 for a SPEC that names nothing (an unknown agency, to a city admin)."""
 
 
 UNREACHABLE = Refused("nobody in this audience can be reached", group="nobody")
@@ -134,7 +136,7 @@ def table(ids: dict[str, int]) -> list[tuple[str, str, str, Allowed | Refused]]:
             "own_hr": {own: Allowed(shows), other: refused, none: refused},
             "other_hr": {own: refused, other: Allowed(shows) if verb == "preview" else UNREACHABLE, none: refused},
             "city_admin": {own: Allowed(shows), other: Allowed(shows) if verb == "preview" else UNREACHABLE,
-                           none: Allowed(("0 people",)) if verb == "preview" else Refused("nobody", group="unknown")},
+                           none: Refused("no one on the roster belongs to agency", group="unknown", code=2)},
             "unbound": dict.fromkeys((own, other, none), NOT_ON_ROSTER)})
 
     sent = ids["broadcast"]
@@ -228,7 +230,7 @@ def test_every_hr_command_by_every_user(hr_cli: tuple[Cli, dict[str, int]], db: 
             assert all(s in result.stdout for s in want.shows), where
             snapshot(clean, db)                                     # the next cell starts from the same state
             continue
-        assert result.returncode == 1, where
+        assert result.returncode == want.code, where
         message = result.stderr or result.stdout          # admin substitute prints its refusal (docs/cli.md)
         assert want.says.format(by=by) in message, where
         assert not (result.stderr and result.stdout), where
