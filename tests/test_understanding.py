@@ -83,6 +83,7 @@ async def test_typed_answers_press_the_buttons_of_a_confirmation(sqlite_app: Run
         Press("報名這班", intent="enroll", buttons=["確認報名", "先不要"]),
         Say("不要", intent="enroll", shows=["這次先不報名"]),
         Say("好", intent="smalltalk", hides=["報名成功"]),              # no card open any more: just "ok"
+        Say("確定", intent="smalltalk", hides=["報名成功", "已綁定"]),   # was read as 綁定 (found trying it)
         Say("報名 python", intent="enroll"),
         Press("報名這班", intent="enroll"),
         Say("確認報名", intent="enroll", shows=["報名成功"]),           # its label, typed
