@@ -238,15 +238,22 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """The latest announcements, newest first."""
     from datetime import datetime
 
+    from sqlalchemy import select
+
     from bot.bootstrap import running_app
     from bot.clock import TAIPEI
+    from bot.db.models.core import Employee
     from bot.services.broadcasts import list_broadcasts
 
     async with running_app(settings, demo=False) as app, app.sessions() as session:
         who = await _who(session, args.by)
         if who is None:
             return EXIT_REFUSED
-        rows = [_row_json(b) for b in await list_broadcasts(session, scope=who[1], rules=app.rules)]
+        found = await list_broadcasts(session, scope=who[1], rules=app.rules)
+        ids = {b.actor_employee_id for b in found if b.actor_employee_id is not None}
+        numbers = dict((await session.execute(select(Employee.id, Employee.employee_no)
+                                              .where(Employee.id.in_(ids)))).tuples().all()) if ids else {}
+        rows = [{**_row_json(b), "sender": numbers.get(b.actor_employee_id or 0)} for b in found]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False))
         return EXIT_OK
@@ -255,7 +262,7 @@ async def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     for r in rows:
         at = datetime.fromisoformat(str(r["send_at"])).astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M+08:00")
         print(f"{r['id']:>5}  {at}  {r['status']:<10} {r['recipients']:>6} recipients  "
-              f"{r['audience']}  by {r['created_by']}")
+              f"{r['audience']}  by {r['sender'] or r['created_by']}")
     return EXIT_OK
 
 

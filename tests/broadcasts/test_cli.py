@@ -100,6 +100,7 @@ def test_agency_hr_previews_sends_and_reads_the_report(cli, tmp_path: Path) -> N
     sent_at = datetime.fromisoformat(json.loads(out)[0]["send_at"]).astimezone(ZoneInfo("Asia/Taipei"))
     code, out, err = cli("broadcast", "list")
     assert code == 0 and sent_at.strftime("%Y-%m-%d %H:%M+08:00") in out     # HR reads Taipei time, zone written
+    assert "by T0005" in out                                                 # the officer, by employee number
 
 
 def test_schedule_and_cancel(cli) -> None:  # type: ignore[no-untyped-def]
