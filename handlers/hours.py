@@ -7,6 +7,7 @@ and why); and what to take next for the largest gap.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from bot.app import Ctx
@@ -223,6 +224,8 @@ async def hours_of(ctx: Ctx, msg: IncomingMessage, arg: str) -> HandlerResult:
     """
     if not arg.strip():
         return await show_hours(ctx, msg, arg)
+    if sum(bool(re.search(r"\d", t)) for t in re.split(r"[\s,，、;；]+", arg.strip())) > 1:  # T0001 T0002
+        return HandlerResult([Reply.plain(ctx.t("hours.of_one_at_a_time"), main_menu(ctx))], intent=Intent.HOURS)
     try:
         number = parse_employee_no(arg)
     except ValueError:

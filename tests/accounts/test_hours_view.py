@@ -106,6 +106,7 @@ async def test_hr_reading_a_colleagues_hours_is_spoken_to_as_hr(app: Runtime) ->
     await run_dialog(app, "T0005", [
         Say("查時數 T0001", intent="hours", shows=["示範員工甲（範例）"], hides=["建議下一步"]),
         Say("查時數", intent="hours", shows=["示範人事戊（範例）"]),
+        Say("查時數 T0001 T0002", intent="hours", shows=["一次請查一位同仁"], hides=["T0001T0002"]),
     ])
     await run_dialog(app, "T0001", [Say("我的時數", intent="hours", shows=["建議下一步"])])
     async with app.sessions.begin() as s:
