@@ -14,13 +14,10 @@ every recipient, who may open it days later (a certificate photo's link, persona
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import io
-import os
 import re
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +25,8 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.services.broadcasts.compose import ComposeError
+from bot.services.common.files import write_private
+from bot.services.common.pictures import flatten, jpeg_bytes
 
 MAX_BYTES = 10 * 1024 * 1024
 """LINE's limit for an image message's original (10 MB), for HR's file and for what we serve."""
@@ -70,33 +69,18 @@ def prepare_image(data: bytes) -> PreparedImage:
                 image = ImageOps.exif_transpose(opened)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ComposeError("the image cannot be read (a damaged JPEG or PNG)") from None
-    clean = _flatten(image)
+    clean = flatten(image)
     clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    full = _jpeg(clean, 85)
+    full = jpeg_bytes(clean, 85)
     if len(full) > MAX_BYTES:  # a 2048-px JPEG is far below this; said rather than sent if not
         raise ComposeError("the image is larger than LINE's 10 MB even as a JPEG")
     small = clean.copy()
     small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS)
-    return PreparedImage(full, _jpeg(small, 80), hashlib.sha256(full).hexdigest())
+    return PreparedImage(full, jpeg_bytes(small, 80), hashlib.sha256(full).hexdigest())
 
 
-def _flatten(image: Image.Image) -> Image.Image:
-    """Pixels only, as RGB on white (a PNG's transparency), in a new image with no metadata."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, "white")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    rgb = image.convert("RGB")
-    fresh = Image.new("RGB", rgb.size)
-    fresh.paste(rgb)
-    return fresh
 
 
-def _jpeg(image: Image.Image, quality: int) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=quality, optimize=True)
-    return out.getvalue()
 
 
 class ImageStore:
@@ -115,21 +99,8 @@ class ImageStore:
         """Write both variants, each atomically (a temporary file renamed over the name); existing ones are kept."""
         for variant, data in (("full", image.full), ("preview", image.preview)):
             final = self.path_of(image.sha256, variant)
-            if final.exists():
-                continue
-            final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=final.parent, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.chmod(tmp, 0o600)
-                os.replace(tmp, final)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
+            if not final.exists():
+                write_private(final, data)
 
     def read(self, sha256: str, variant: str) -> bytes | None:
         """A picture's bytes, or None when there is none."""

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from bot.services.certificates.settings import PhotoLimits
+from bot.services.common.pictures import flatten, jpeg_bytes
 
 ALLOWED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO"})
 PDF_MAGIC = b"%PDF-"
@@ -149,25 +150,12 @@ def validate_photo(data: bytes, limits: PhotoLimits) -> Photo | PhotoProblem:
         return PhotoProblem("too_many_pixels", {"max_mp": limits.max_pixels // 1_000_000})
     except (OSError, ValueError, SyntaxError):
         return PhotoProblem("broken", {})
-    clean = _flatten(upright)
+    clean = flatten(upright)
     clean.thumbnail((limits.stored_max_side, limits.stored_max_side), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    clean.save(out, format="JPEG", quality=limits.jpeg_quality, optimize=True)  # no exif=, icc_profile=: none kept
-    encoded = out.getvalue()
+    encoded = jpeg_bytes(clean, limits.jpeg_quality)
     return Photo(encoded, hashlib.sha256(encoded).hexdigest(), clean.width, clean.height, source_type)
 
 
-def _flatten(image: Image.Image) -> Image.Image:
-    """Pixels only, as RGB on white (transparency of a PNG screenshot), in a new image with no metadata."""
-    if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, "white")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    rgb = image.convert("RGB")
-    fresh = Image.new("RGB", rgb.size)
-    fresh.paste(rgb)
-    return fresh
 
 
 def preview(data: bytes, max_side: int, quality: int = 80) -> bytes:

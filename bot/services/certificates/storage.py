@@ -9,11 +9,10 @@ most a ``.tmp`` file. Folders are created ``0700`` and files ``0600``.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from bot.services.common.files import write_private
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -36,19 +35,7 @@ class MediaStore:
         if final.exists():
             return final
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-        final.parent.mkdir(mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=final.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, final)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+        write_private(final, data)
         return final
 
     def read(self, sha256: str) -> bytes | None:

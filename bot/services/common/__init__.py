@@ -2,7 +2,9 @@
 
 Import batches record what each bulk change did, so that it can be listed and undone.
 
-Other packages import only what this module exports.
+Other packages import only what this module exports, but for ``files`` and ``pictures`` (private files written
+atomically; pictures re-encoded to their pixels), imported by their paths so that Pillow loads only where
+pictures are handled.
 """
 
 from bot.services.common.batches import Journal, UndoResult, get_batch, list_batches, undo_batch
