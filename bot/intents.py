@@ -500,14 +500,19 @@ class IntentRecognizer:
         return "" if core in self._questions else core
 
     def confirm_answer(self, text: str, yes_label: str, no_label: str) -> Literal["yes", "no"] | None:
-        """At a confirmation card: "yes" for a yes word or its first button's label, "no" likewise, else None."""
+        """At a confirmation card: "yes" for a yes word or its first button's label (or its start), "no" likewise."""
         key = phrase_key(text)
         if not key:
             return None
         core = phrase_key(self.strip_politeness(text)[0])
-        if key == phrase_key(yes_label) or key in self._yes or core in self._yes:
+
+        def names(label: str) -> bool:  # the label, or its first two or more characters (送出 for 送出申請)
+            whole = phrase_key(label)
+            return key == whole or (len(key) >= 2 and whole.startswith(key))
+
+        if names(yes_label) or key in self._yes or core in self._yes:
             return "yes"
-        if key == phrase_key(no_label) or key in self._no or core in self._no:
+        if names(no_label) or key in self._no or core in self._no:
             return "no"
         return None
 

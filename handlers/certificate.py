@@ -297,19 +297,11 @@ async def wizard_text(ctx: Ctx, msg: IncomingMessage, text: str) -> HandlerResul
         if dated is None:
             return _again(ctx, ask_date(ctx, data), ctx.t("cert.bad_date"))
         return await check_and_confirm(ctx, {**data, "date": dated.isoformat()})
-    if step == "confirm":  # 送出 / submit it, or say so and show the same card with both buttons again
-        i = _pick(text, [(ctx.t("cert.button.submit"), *SUBMIT_WORDS), (ctx.t("cert.button.cancel"),)])
-        if i == 0:
-            return await on_submit(ctx, msg, QSubmit(claim_id))
-        if i == 1:
-            return await on_cancel(ctx, msg, QCancel(claim_id))
+    if step == "confirm":  # not an answer to the card (送出 / 確定 press it before this): the same card again
         return _again(ctx, await check_and_confirm(ctx, data), ctx.t("cert.use_buttons"))
     return _again(ctx, _answer(ctx, ctx.t("cert.use_buttons"), [ctx.choice("cert.button.cancel", QCancel(claim_id))],
                                state=STATE, data=data))
 
-
-SUBMIT_WORDS = ("送出", "送件", "提交", "申請", "submit", "send")
-"""Words that, typed at the confirmation, mean its 送出申請 button (確定 / yes already do, everywhere)."""
 
 
 def _score_text(ctx: Ctx, data: dict[str, Any], test: TestDef, text: str) -> HandlerResult:
